@@ -1,0 +1,189 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+)
+
+// FileStore keeps objects as files below a folder. os.Root confines every
+// access to that folder, symlinks included.
+type FileStore struct {
+	dir  string
+	root *os.Root
+}
+
+// NewFileStore opens (creating if needed) the folder dir as a store.
+func NewFileStore(dir string) (*FileStore, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create storage folder %s: %w", dir, err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open storage folder %s: %w", dir, err)
+	}
+	return &FileStore{dir: dir, root: root}, nil
+}
+
+// Dir is the folder the store serves.
+func (s *FileStore) Dir() string { return s.dir }
+
+// Close releases the folder handle.
+func (s *FileStore) Close() error { return s.root.Close() }
+
+func (s *FileStore) Get(_ context.Context, key string, rng *Range) (*Object, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	f, err := s.root.Open(key)
+	if err != nil {
+		return nil, s.wrap(key, err)
+	}
+	st, err := f.Stat()
+	if err == nil && st.IsDir() {
+		err = fs.ErrNotExist
+	}
+	if err != nil {
+		f.Close()
+		return nil, s.wrap(key, err)
+	}
+	obj := &Object{Info: fileInfo(key, st), Body: f}
+	if rng == nil {
+		return obj, nil
+	}
+	cr, err := resolveRange(*rng, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(cr.Start, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seek %s: %w", key, err)
+	}
+	obj.Partial = &cr
+	obj.Body = readCloser{io.LimitReader(f, cr.End-cr.Start+1), f}
+	return obj, nil
+}
+
+func (s *FileStore) Head(_ context.Context, key string) (Info, error) {
+	if err := checkKey(key); err != nil {
+		return Info{}, err
+	}
+	st, err := s.root.Stat(key)
+	if err == nil && st.IsDir() {
+		err = fs.ErrNotExist
+	}
+	if err != nil {
+		return Info{}, s.wrap(key, err)
+	}
+	return fileInfo(key, st), nil
+}
+
+// Put writes to a temporary file and renames it, so readers never see a
+// half-written object.
+func (s *FileStore) Put(_ context.Context, key string, body io.Reader, _ int64) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if dir := path.Dir(key); dir != "." {
+		if err := s.root.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create folder for %s: %w", key, err)
+		}
+	}
+	tmp := key + ".tmp-" + randomSuffix()
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", key, err)
+	}
+	_, err = io.Copy(f, body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = s.root.Rename(tmp, key)
+	}
+	if err != nil {
+		s.root.Remove(tmp)
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	return nil
+}
+
+func (s *FileStore) List(_ context.Context, prefix string) ([]Info, error) {
+	if err := checkPrefix(prefix); err != nil {
+		return nil, err
+	}
+	start := "."
+	if i := strings.LastIndex(prefix, "/"); i > 0 {
+		start = prefix[:i]
+	}
+	var out []Info
+	err := fs.WalkDir(s.root.FS(), start, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fs.SkipDir
+		}
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasPrefix(p, prefix) || strings.Contains(path.Base(p), ".tmp-") {
+			return nil
+		}
+		st, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, fileInfo(p, st))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	return out, nil
+}
+
+func (s *FileStore) Delete(_ context.Context, key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	err := s.root.Remove(key)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	return nil
+}
+
+func (s *FileStore) wrap(key string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s", ErrNotFound, key)
+	}
+	return fmt.Errorf("open %s: %w", key, err)
+}
+
+// fileInfo uses nginx's ETag shape (mtime-size), so two edges serving the
+// same folder agree.
+func fileInfo(key string, st fs.FileInfo) Info {
+	return Info{
+		Key:          key,
+		Size:         st.Size(),
+		ETag:         fmt.Sprintf(`"%x-%x"`, st.ModTime().Unix(), st.Size()),
+		LastModified: st.ModTime().UTC(),
+	}
+}
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
