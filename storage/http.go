@@ -68,8 +68,8 @@ func (s *HTTPStore) Head(ctx context.Context, key string) (Info, error) {
 }
 
 func (s *HTTPStore) Put(context.Context, string, io.Reader, int64) error { return ErrReadOnly }
-func (s *HTTPStore) Delete(context.Context, string) error                 { return ErrReadOnly }
-func (s *HTTPStore) List(context.Context, string) ([]Info, error)         { return nil, ErrReadOnly }
+func (s *HTTPStore) Delete(context.Context, string) error                { return ErrReadOnly }
+func (s *HTTPStore) List(context.Context, string) ([]Info, error)        { return nil, ErrReadOnly }
 
 func (s *HTTPStore) do(ctx context.Context, method, key string, rng *Range) (*http.Response, error) {
 	if err := checkKey(key); err != nil {
