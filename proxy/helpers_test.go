@@ -1,0 +1,176 @@
+package proxy_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/edgehls/edge/proxy"
+	"github.com/edgehls/edge/storage"
+)
+
+// countingStore is a real store that counts origin reads and can be made
+// to fail or to hold reads until released.
+type countingStore struct {
+	storage.Store
+	gets atomic.Int64
+	mu   sync.Mutex
+	fail error
+	gate chan struct{}
+}
+
+func (s *countingStore) Get(ctx context.Context, key string, rng *storage.Range) (*storage.Object, error) {
+	s.gets.Add(1)
+	s.mu.Lock()
+	fail, gate := s.fail, s.gate
+	s.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	if fail != nil {
+		return nil, fail
+	}
+	return s.Store.Get(ctx, key, rng)
+}
+
+func (s *countingStore) setFail(err error) {
+	s.mu.Lock()
+	s.fail = err
+	s.mu.Unlock()
+}
+
+// fileOrigin makes a counting local-folder origin holding the given objects.
+func fileOrigin(t *testing.T, objects map[string]string) *countingStore {
+	t.Helper()
+	fs, err := storage.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range objects {
+		if err := fs.Put(context.Background(), k, strings.NewReader(v), int64(len(v))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &countingStore{Store: fs}
+}
+
+// clock is a settable time source for TTL and stale tests.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// startEdge serves the proxy on 127.0.0.1 the way web mounts it.
+func startEdge(t *testing.T, cfg proxy.Config) *httptest.Server {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	p := proxy.New(cfg)
+	// No ServeMux: it would clean "..", hiding what the proxy itself does.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			p.Metrics().ServeHTTP(w, r)
+			return
+		}
+		p.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+type response struct {
+	code   int
+	header http.Header
+	body   string
+}
+
+func do(t *testing.T, method, url string, hdr map[string]string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, string(b)}
+}
+
+func get(t *testing.T, url string) response { return do(t, http.MethodGet, url, nil) }
+
+// rawGet sends the request target byte for byte, so encodings reach the
+// server exactly as a hostile client would send them.
+func rawGet(t *testing.T, srv *httptest.Server, target string) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(conn, "GET "+target+" HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("GET %q: %v", target, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// metric reads one counter or gauge from /metrics.
+func metric(t *testing.T, srv *httptest.Server, name string) int64 {
+	t.Helper()
+	body := get(t, srv.URL+"/metrics").body
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\d+)$`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("metric %s missing from:\n%s", name, body)
+	}
+	v, _ := strconv.ParseInt(m[1], 10, 64)
+	return v
+}
+
+// hangingStore holds every read until the caller's context ends.
+type hangingStore struct{ *countingStore }
+
+func (s *hangingStore) Get(ctx context.Context, _ string, _ *storage.Range) (*storage.Object, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// httpFileServer is a plain static origin, like an S3 website or CloudFront.
+func httpFileServer(dir string) http.Handler { return http.FileServer(http.Dir(dir)) }

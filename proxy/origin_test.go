@@ -1,0 +1,166 @@
+package proxy_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/edgehls/edge/internal/hlstest"
+	"github.com/edgehls/edge/proxy"
+	"github.com/edgehls/edge/storage"
+	"github.com/edgehls/edge/storage/storagetest"
+)
+
+const ladderSeconds = 4
+
+// TestLadderPlaysThroughProxy serves a real ffmpeg ladder from each kind of
+// origin and reads every rendition back with ffprobe, an independent client.
+func TestLadderPlaysThroughProxy(t *testing.T) {
+	dir := t.TempDir()
+	hlstest.MakeLadder(t, filepath.Join(dir, "streams/lecture"), ladderSeconds)
+	s3srv := storagetest.StartS3(t)
+	s3store := newS3Store(t, s3srv, s3srv.SecretKey)
+	copyTree(t, dir, s3store)
+	fileStore, err := storage.NewFileStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpOrigin := httptest.NewServer(httpFileServer(dir))
+	t.Cleanup(httpOrigin.Close)
+	httpStore, err := storage.NewHTTPStore(httpOrigin.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, origin := range map[string]storage.Store{"file": fileStore, "s3": s3store, "http": httpStore} {
+		t.Run(name, func(t *testing.T) {
+			srv := startEdge(t, proxy.Config{Origin: origin})
+			base := srv.URL + "/streams/lecture/"
+			if w := probeWidths(t, base+"master.m3u8"); !slices.Equal(w, []int{640, 1280}) {
+				t.Fatalf("master.m3u8 video widths %v, want [640 1280]", w)
+			}
+			for _, r := range hlstest.Renditions {
+				if n := countPackets(t, base+r+"/stream.m3u8"); n < 30*ladderSeconds {
+					t.Fatalf("%s: ffprobe read %d video packets, want ≥ %d", r, n, 30*ladderSeconds)
+				}
+			}
+			if misses := metric(t, srv, "edge_cache_misses_total"); misses == 0 {
+				t.Fatal("ffprobe did not go through the proxy")
+			}
+		})
+	}
+}
+
+func TestS3OriginWithWrongKeyAnswers502(t *testing.T) {
+	s3srv := storagetest.StartS3(t)
+	good := newS3Store(t, s3srv, s3srv.SecretKey)
+	const playlist = "#EXTM3U\n#EXT-X-ENDLIST\n"
+	if err := good.Put(context.Background(), "streams/a/master.m3u8", strings.NewReader(playlist), int64(len(playlist))); err != nil {
+		t.Fatal(err)
+	}
+	if r := get(t, startEdge(t, proxy.Config{Origin: good}).URL+"/streams/a/master.m3u8"); r.code != 200 || r.body != playlist {
+		t.Fatalf("good key: %d %q", r.code, r.body)
+	}
+	bad := startEdge(t, proxy.Config{Origin: newS3Store(t, s3srv, "not-the-secret")})
+	for _, path := range []string{"/streams/a/master.m3u8", "/streams/a/missing.ts"} {
+		if r := get(t, bad.URL+path); r.code != 502 || strings.Contains(r.body, "EXTM3U") {
+			t.Fatalf("wrong key %s: %d %q, want 502", path, r.code, r.body)
+		}
+	}
+}
+
+func TestHTTPOriginDownAnswers502(t *testing.T) {
+	down := httptest.NewServer(nil)
+	down.Close()
+	store, err := storage.NewHTTPStore(down.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startEdge(t, proxy.Config{Origin: store})
+	if r := get(t, srv.URL+"/streams/a/master.m3u8"); r.code != 502 || r.body != "origin error\n" {
+		t.Fatalf("origin down: %d %q", r.code, r.body)
+	}
+}
+
+func newS3Store(t *testing.T, s *storagetest.S3Server, secret string) *storage.S3Store {
+	t.Helper()
+	st, err := storage.NewS3Store(context.Background(), storage.S3Options{
+		Bucket: s.Bucket, PathStyle: true, Endpoint: s.Endpoint, Region: s.Region,
+		AccessKey: s.AccessKey, SecretKey: secret,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func copyTree(t *testing.T, dir string, dst storage.Store) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rel, _ := filepath.Rel(dir, p)
+		return dst.Put(context.Background(), filepath.ToSlash(rel), f, -1)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func probeWidths(t *testing.T, url string) []int {
+	t.Helper()
+	var out struct {
+		Streams []struct {
+			CodecType string `json:"codec_type"`
+			Width     int    `json:"width"`
+		} `json:"streams"`
+	}
+	ffprobe(t, &out, "-show_entries", "stream=codec_type,width", url)
+	var widths []int
+	for _, s := range out.Streams {
+		if s.CodecType == "video" && !slices.Contains(widths, s.Width) {
+			widths = append(widths, s.Width)
+		}
+	}
+	slices.Sort(widths)
+	return widths
+}
+
+func countPackets(t *testing.T, url string) int {
+	t.Helper()
+	var out struct {
+		Streams []struct {
+			Packets string `json:"nb_read_packets"`
+		} `json:"streams"`
+	}
+	ffprobe(t, &out, "-select_streams", "v:0", "-count_packets", "-show_entries", "stream=nb_read_packets", url)
+	if len(out.Streams) != 1 {
+		t.Fatalf("ffprobe %s: %d video streams", url, len(out.Streams))
+	}
+	var n int
+	json.Unmarshal([]byte(out.Streams[0].Packets), &n)
+	return n
+}
+
+func ffprobe(t *testing.T, v any, args ...string) {
+	t.Helper()
+	args = append([]string{"-v", "error", "-of", "json"}, args...)
+	out, err := exec.Command("ffprobe", args...).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %v: %v", args, err)
+	}
+	if err := json.Unmarshal(out, v); err != nil {
+		t.Fatalf("ffprobe output: %v\n%s", err, out)
+	}
+}

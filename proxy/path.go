@@ -1,0 +1,61 @@
+package proxy
+
+import (
+	"errors"
+	"path"
+	"strings"
+)
+
+const (
+	maxPathLen    = 1024
+	maxSegments   = 8
+	maxSegmentLen = 255
+	streamsPrefix = "/streams/"
+)
+
+// Path errors. errBadPath answers 400, errNotServed 404; neither reaches the origin.
+var (
+	errBadPath   = errors.New("bad path")
+	errNotServed = errors.New("not served")
+)
+
+// parseKey maps a decoded URL path /streams/<id>/<file…> to the object key
+// streams/<id>/<file…>. Only plain names are accepted: letters, digits, '.',
+// '_' and '-', never starting with '.', so no spelling of ".." or a hidden
+// file gets through, whatever the encoding was.
+func parseKey(urlPath string) (key, ext string, err error) {
+	if len(urlPath) > maxPathLen {
+		return "", "", errBadPath
+	}
+	rest, ok := strings.CutPrefix(urlPath, streamsPrefix)
+	if !ok {
+		return "", "", errNotServed
+	}
+	segs := strings.Split(rest, "/")
+	if len(segs) < 2 || len(segs) > maxSegments {
+		return "", "", errNotServed
+	}
+	for _, s := range segs {
+		if !plainName(s) {
+			return "", "", errBadPath
+		}
+	}
+	ext = path.Ext(segs[len(segs)-1])
+	if _, ok := policies[ext]; !ok {
+		return "", "", errNotServed
+	}
+	return urlPath[1:], ext, nil
+}
+
+func plainName(s string) bool {
+	if s == "" || len(s) > maxSegmentLen || s[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,184 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/edgehls/edge/storage"
+)
+
+var (
+	immutableCC   = []string{immutable}
+	acceptRanges  = []string{"bytes"}
+	noStore       = []string{"no-store"}
+	textPlain     = []string{"text/plain; charset=utf-8"}
+	allowedMethod = "GET, HEAD, OPTIONS"
+)
+
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.cors.apply(w.Header(), r.Header.Get("Origin"))
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+	case http.MethodOptions:
+		p.cors.preflight(w, r)
+		return
+	default:
+		w.Header().Set("Allow", allowedMethod)
+		p.fail(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	key, ext, err := parseKey(r.URL.Path)
+	if err == nil && r.URL.RawPath != "" {
+		err = errBadPath // percent-encoding that matters: never needed by a stream
+	}
+	if err != nil {
+		p.failErr(w, err)
+		return
+	}
+	p.metrics.requests.Add(1)
+	pol := policies[ext]
+	e, status, err := p.lookup(key, pol.manifest)
+	switch {
+	case errors.Is(err, errTooLarge):
+		p.passThrough(w, r, key, pol)
+	case err != nil:
+		p.failErr(w, err)
+	default:
+		p.serveEntry(w, r, e, status, pol)
+	}
+}
+
+func (p *Proxy) cacheControl(pol policy) []string {
+	if pol.manifest {
+		return p.manifestCC
+	}
+	return immutableCC
+}
+
+func (p *Proxy) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, status string, pol policy) {
+	h := w.Header()
+	h["Content-Type"] = pol.contentType
+	h["Cache-Control"] = p.cacheControl(pol)
+	h["Etag"] = e.etag
+	if e.lastModifiedHeader != nil {
+		h["Last-Modified"] = e.lastModifiedHeader
+	}
+	h["Accept-Ranges"] = acceptRanges
+	h["Age"] = []string{strconv.Itoa(int(max(0, p.cfg.Now().Sub(e.fetched).Seconds())))}
+	h["Cache-Status"] = []string{status}
+	if !needsServeContent(r) {
+		h["Content-Length"] = []string{strconv.Itoa(len(e.body))}
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			n, _ := w.Write(e.body)
+			p.metrics.servedBytes.Add(int64(n))
+		}
+		return
+	}
+	// Range and conditional requests are answered from the cached whole.
+	http.ServeContent(countingWriter{w, &p.metrics.servedBytes}, r, "", e.lastModified, bytes.NewReader(e.body))
+}
+
+func needsServeContent(r *http.Request) bool {
+	h := r.Header
+	return h["Range"] != nil || h["If-None-Match"] != nil || h["If-Modified-Since"] != nil ||
+		h["If-Match"] != nil || h["If-Unmodified-Since"] != nil || h["If-Range"] != nil
+}
+
+// passThrough streams an object too large to cache, forwarding one byte
+// range to the origin.
+func (p *Proxy) passThrough(w http.ResponseWriter, r *http.Request, key string, pol policy) {
+	rng := singleRange(r.Header.Get("Range"))
+	obj, err := p.cfg.Origin.Get(r.Context(), key, rng)
+	if err != nil {
+		p.failErr(w, err)
+		return
+	}
+	defer obj.Body.Close()
+	h := w.Header()
+	h["Content-Type"] = pol.contentType
+	h["Cache-Control"] = p.cacheControl(pol)
+	h["Accept-Ranges"] = acceptRanges
+	h["Age"] = []string{"0"}
+	h["Cache-Status"] = []string{statusTooLarge}
+	if obj.ETag != "" {
+		h.Set("Etag", obj.ETag)
+	}
+	code, length := http.StatusOK, obj.Size
+	if obj.Partial != nil {
+		code, length = http.StatusPartialContent, obj.Partial.End-obj.Partial.Start+1
+		h.Set("Content-Range", "bytes "+strconv.FormatInt(obj.Partial.Start, 10)+"-"+
+			strconv.FormatInt(obj.Partial.End, 10)+"/"+strconv.FormatInt(obj.Partial.Total, 10))
+	}
+	if length >= 0 {
+		h.Set("Content-Length", strconv.FormatInt(length, 10))
+	}
+	w.WriteHeader(code)
+	if r.Method != http.MethodHead {
+		n, _ := io.Copy(w, obj.Body)
+		p.metrics.servedBytes.Add(n)
+	}
+}
+
+// singleRange parses "bytes=a-b" or "bytes=a-"; anything else (suffix or
+// multiple ranges) is ignored, which RFC 9110 allows: the whole is sent.
+func singleRange(v string) *storage.Range {
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	from, to, ok2 := strings.Cut(spec, "-")
+	if !ok || !ok2 || strings.Contains(spec, ",") {
+		return nil
+	}
+	start, err := strconv.ParseInt(from, 10, 64)
+	if err != nil || start < 0 {
+		return nil
+	}
+	end := int64(-1)
+	if to != "" {
+		if end, err = strconv.ParseInt(to, 10, 64); err != nil || end < start {
+			return nil
+		}
+	}
+	return &storage.Range{Start: start, End: end}
+}
+
+// failErr maps every error the proxy meets to one status and a short reason.
+func (p *Proxy) failErr(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, errBadPath):
+		p.fail(w, http.StatusBadRequest, "bad path")
+	case errors.Is(err, errNotServed), errors.Is(err, storage.ErrNotFound):
+		p.fail(w, http.StatusNotFound, "not found")
+	case errors.Is(err, storage.ErrRangeNotSatisfiable):
+		p.fail(w, http.StatusRequestedRangeNotSatisfiable, "range not satisfiable")
+	case errors.Is(err, context.DeadlineExceeded):
+		p.fail(w, http.StatusBadGateway, "origin timed out")
+	default:
+		p.fail(w, http.StatusBadGateway, "origin error")
+	}
+}
+
+func (p *Proxy) fail(w http.ResponseWriter, code int, reason string) {
+	h := w.Header()
+	h["Content-Type"] = textPlain
+	h["Cache-Control"] = noStore
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	w.WriteHeader(code)
+	io.WriteString(w, reason+"\n")
+}
+
+// countingWriter counts body bytes written through http.ServeContent.
+type countingWriter struct {
+	http.ResponseWriter
+	n interface{ Add(int64) int64 }
+}
+
+func (c countingWriter) Write(b []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(b)
+	c.n.Add(int64(n))
+	return n, err
+}
