@@ -1,0 +1,240 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything `edge serve` reads from flags and EDGE_* variables.
+type Config struct {
+	Addr            string
+	DataDir         string
+	PublicURL       string
+	Storage         string
+	Origin          string
+	S3PathStyle     bool
+	CacheBytes      int64
+	CacheObjectMax  int64
+	ManifestTTL     time.Duration
+	StaleIfError    time.Duration
+	OriginTimeout   time.Duration
+	CORSOrigins     []string
+	ShutdownTimeout time.Duration
+	LogLevel        string
+	LogFormat       string
+}
+
+// setting is one configuration knob: a flag, its variable, its default and
+// how to read it. The table is the single source of the CLI and the README's
+// configuration reference.
+type setting struct {
+	flag, env, def, usage string
+	set                   func(c *Config, v string) error
+}
+
+var settings = []setting{
+	{"addr", "EDGE_ADDR", ":8080", "listen address (host:port)", func(c *Config, v string) error {
+		c.Addr = v
+		_, _, err := net.SplitHostPort(v)
+		return err
+	}},
+	{"data-dir", "EDGE_DATA_DIR", "./data", "folder for the SQLite database and, by default, media", func(c *Config, v string) error {
+		abs, err := filepath.Abs(v)
+		c.DataDir = abs
+		return err
+	}},
+	{"public-url", "EDGE_PUBLIC_URL", "", "URL viewers reach edge at (default http://localhost:<port>)", func(c *Config, v string) error {
+		c.PublicURL = strings.TrimSuffix(v, "/")
+		return checkURL(v, "http", "https")
+	}},
+	{"storage", "EDGE_STORAGE", "", "where uploads and HLS output are written: file:///dir or s3://bucket/prefix (default file://<data-dir>/media)", func(c *Config, v string) error {
+		c.Storage = v
+		return checkURL(v, "file", "s3")
+	}},
+	{"origin", "EDGE_ORIGIN", "", "where the proxy reads HLS from: file://, s3:// or https:// (default: the storage)", func(c *Config, v string) error {
+		c.Origin = v
+		return checkURL(v, "file", "s3", "http", "https")
+	}},
+	{"s3-path-style", "EDGE_S3_PATH_STYLE", "false", "path-style S3 addressing, for S3-compatible servers", func(c *Config, v string) (err error) {
+		c.S3PathStyle, err = strconv.ParseBool(v)
+		return err
+	}},
+	{"cache-bytes", "EDGE_CACHE_BYTES", "256MiB", "memory the proxy cache may hold", func(c *Config, v string) (err error) {
+		c.CacheBytes, err = parseBytes(v)
+		return err
+	}},
+	{"cache-object-max", "EDGE_CACHE_OBJECT_MAX", "32MiB", "largest object the cache holds; larger ones stream through", func(c *Config, v string) (err error) {
+		c.CacheObjectMax, err = parseBytes(v)
+		return err
+	}},
+	{"manifest-ttl", "EDGE_MANIFEST_TTL", "10s", "how long playlists (.m3u8) are cached", func(c *Config, v string) (err error) {
+		c.ManifestTTL, err = parseDuration(v, time.Second)
+		return err
+	}},
+	{"stale-if-error", "EDGE_STALE_IF_ERROR", "1h", "how long past expiry a cached playlist may be served while the origin fails", func(c *Config, v string) (err error) {
+		c.StaleIfError, err = parseDuration(v, time.Second)
+		return err
+	}},
+	{"origin-timeout", "EDGE_ORIGIN_TIMEOUT", "10s", "limit for one origin fetch", func(c *Config, v string) (err error) {
+		c.OriginTimeout, err = parseDuration(v, time.Millisecond)
+		return err
+	}},
+	{"cors-origins", "EDGE_CORS_ORIGINS", "*", "comma-separated origins allowed to fetch streams, or *", func(c *Config, v string) (err error) {
+		c.CORSOrigins, err = parseOrigins(v)
+		return err
+	}},
+	{"shutdown-timeout", "EDGE_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests may take to finish on shutdown", func(c *Config, v string) (err error) {
+		c.ShutdownTimeout, err = parseDuration(v, time.Second)
+		return err
+	}},
+	{"log-level", "EDGE_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
+		c.LogLevel = v
+		return oneOf(v, "debug", "info", "warn", "error")
+	}},
+	{"log-format", "EDGE_LOG_FORMAT", "text", "text or json", func(c *Config, v string) error {
+		c.LogFormat = v
+		return oneOf(v, "text", "json")
+	}},
+}
+
+// parseConfig reads flags over EDGE_* variables over defaults. An error
+// names the flag or variable the bad value came from.
+func parseConfig(args []string, getenv func(string) string, usageOut io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("edge serve", flag.ContinueOnError)
+	fs.SetOutput(usageOut)
+	values := make(map[string]*string, len(settings))
+	for _, s := range settings {
+		values[s.flag] = fs.String(s.flag, s.def, s.usage+" ["+s.env+"]")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fromFlag := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { fromFlag[f.Name] = true })
+
+	var c Config
+	for _, s := range settings {
+		v, source := s.def, ""
+		if fromFlag[s.flag] {
+			v, source = *values[s.flag], "--"+s.flag
+		} else if e := getenv(s.env); e != "" {
+			v, source = e, s.env
+		}
+		if v == "" {
+			continue // derived below
+		}
+		if err := s.set(&c, v); err != nil {
+			if source == "" {
+				source = s.env
+			}
+			return Config{}, fmt.Errorf("invalid %s %q: %w", source, v, unwrapParse(err))
+		}
+	}
+	c.fillDerived()
+	return c, nil
+}
+
+// fillDerived sets the defaults that depend on other settings.
+func (c *Config) fillDerived() {
+	if c.Storage == "" {
+		c.Storage = "file://" + filepath.ToSlash(filepath.Join(c.DataDir, "media"))
+	}
+	if c.Origin == "" {
+		c.Origin = c.Storage
+	}
+	if c.PublicURL == "" {
+		_, port, _ := net.SplitHostPort(c.Addr)
+		c.PublicURL = "http://localhost:" + port
+	}
+	c.CacheObjectMax = min(c.CacheObjectMax, c.CacheBytes)
+}
+
+// parseBytes reads sizes such as 1048576, 512KiB, 256MiB, 2GiB or 100MB.
+func parseBytes(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	num, mult := v, int64(1)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, mult = n, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n <= 0 || n > (1<<50)/mult {
+		return 0, errors.New("want a positive size such as 256MiB")
+	}
+	return n * mult, nil
+}
+
+func parseDuration(v string, least time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < least {
+		return 0, fmt.Errorf("want a duration of at least %s, such as 10s", least)
+	}
+	return d, nil
+}
+
+func parseOrigins(v string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(v, ",") {
+		o = strings.TrimSpace(o)
+		if o == "*" {
+			out = append(out, o)
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return nil, fmt.Errorf("want * or origins such as https://www.example.com, got %q", o)
+		}
+		out = append(out, u.Scheme+"://"+u.Host)
+	}
+	return out, nil
+}
+
+func checkURL(v string, schemes ...string) error {
+	u, err := url.Parse(v)
+	if err != nil {
+		return err
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			if s != "file" && u.Host == "" {
+				return fmt.Errorf("no host in %s URL", s)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("want a %s:// URL", strings.Join(schemes, ":// or "))
+}
+
+func oneOf(v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("want one of %s", strings.Join(allowed, ", "))
+}
+
+// unwrapParse drops strconv's noisy prefix ("strconv.ParseBool: parsing …").
+func unwrapParse(err error) error {
+	var ne *strconv.NumError
+	if errors.As(err, &ne) {
+		return ne.Err
+	}
+	return err
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/edgehls/edge/proxy"
+	"github.com/edgehls/edge/storage"
+	"github.com/edgehls/edge/web"
+)
+
+// serve runs until ctx ends, then lets in-flight requests finish. ln may be
+// nil, in which case cfg.Addr is listened on.
+func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("EDGE_DATA_DIR: %w", err)
+	}
+	store, err := storage.Open(ctx, cfg.Storage, cfg.S3PathStyle)
+	if err != nil {
+		return fmt.Errorf("EDGE_STORAGE: %w", err)
+	}
+	origin := store
+	if cfg.Origin != cfg.Storage {
+		if origin, err = storage.Open(ctx, cfg.Origin, cfg.S3PathStyle); err != nil {
+			return fmt.Errorf("EDGE_ORIGIN: %w", err)
+		}
+	}
+	limitMemory(cfg.CacheBytes)
+	p := proxy.New(proxy.Config{
+		Origin: origin, CacheBytes: cfg.CacheBytes, MaxObjectBytes: cfg.CacheObjectMax,
+		ManifestTTL: cfg.ManifestTTL, StaleIfError: cfg.StaleIfError, OriginTimeout: cfg.OriginTimeout,
+		CORSOrigins: cfg.CORSOrigins, Logger: log,
+	})
+	srv := &http.Server{
+		Handler:           web.New(web.Config{Proxy: p, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return fmt.Errorf("EDGE_ADDR: %w", err)
+		}
+	}
+	log.Info("edge serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "data_dir", cfg.DataDir,
+		"storage", redact(cfg.Storage), "origin", redact(cfg.Origin), "cache_bytes", cfg.CacheBytes, "version", buildVersion())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// limitMemory keeps the heap near the cache bound so RSS stays within
+// cache + 64 MiB, unless the operator set GOMEMLIMIT.
+func limitMemory(cacheBytes int64) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cacheBytes + 48<<20)
+	}
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// redact hides credentials a user may have put in a URL.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServe runs serve in-process on a loopback port until the test ends.
+func startServe(t *testing.T, vars map[string]string) (base string, stop func() error) {
+	t.Helper()
+	if vars["EDGE_DATA_DIR"] == "" {
+		vars["EDGE_DATA_DIR"] = t.TempDir()
+	}
+	cfg, err := parseConfig(nil, env(vars), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ln) }()
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { stop() })
+	return "http://" + ln.Addr().String(), stop
+}
+
+func TestServeDefaultsServeTheMediaFolder(t *testing.T) {
+	dataDir := t.TempDir()
+	stream := filepath.Join(dataDir, "media/streams/lecture")
+	os.MkdirAll(stream, 0o755)
+	os.WriteFile(filepath.Join(stream, "master.m3u8"), []byte("#EXTM3U\n"), 0o644)
+	base, _ := startServe(t, map[string]string{"EDGE_DATA_DIR": dataDir})
+
+	resp, err := http.Head(base + "/streams/lecture/master.m3u8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	h := resp.Header
+	if resp.StatusCode != 200 || h.Get("Content-Type") != "application/vnd.apple.mpegurl" ||
+		h.Get("Cache-Control") != "public, max-age=10" || h.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("HEAD master.m3u8: %d %v", resp.StatusCode, h)
+	}
+	for path, code := range map[string]int{"/healthz": 200, "/metrics": 200, "/streams/lecture/missing.ts": 404, "/nowhere": 404} {
+		r, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != code {
+			t.Errorf("GET %s = %d, want %d", path, r.StatusCode, code)
+		}
+	}
+}
+
+func TestServeBadStorageFailsAtStart(t *testing.T) {
+	cfg, err := parseConfig(nil, env(map[string]string{"EDGE_DATA_DIR": t.TempDir(), "EDGE_ORIGIN": "file://host/x"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = serve(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "EDGE_ORIGIN: ") {
+		t.Fatalf("want an EDGE_ORIGIN error, got %v", err)
+	}
+}
+
+// TestGracefulShutdown: a request in flight when the signal comes finishes
+// with its whole answer, and serve returns cleanly.
+func TestGracefulShutdown(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-release
+		w.Write([]byte("#EXTM3U\n"))
+	}))
+	t.Cleanup(origin.Close)
+	base, stop := startServe(t, map[string]string{"EDGE_ORIGIN": origin.URL})
+
+	type result struct {
+		code int
+		body []byte
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		resp, err := http.Get(base + "/streams/a/master.m3u8")
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		got <- result{resp.StatusCode, b, err}
+	}()
+	<-arrived
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	time.Sleep(100 * time.Millisecond) // let Shutdown close the listener
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("new requests still accepted after shutdown began")
+	}
+	close(release)
+	r := <-got
+	if r.err != nil || r.code != 200 || !bytes.Equal(r.body, []byte("#EXTM3U\n")) {
+		t.Fatalf("in-flight request: %d %q %v", r.code, r.body, r.err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
+
+func TestRunCommands(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, env(nil), &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "edge ") {
+		t.Fatalf("version: %q %v", out.String(), err)
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, env(nil), &out, &errOut); err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+		t.Fatalf("unknown command: %v", err)
+	}
+}
