@@ -51,11 +51,11 @@ var settings = []setting{
 		c.DataDir = abs
 		return err
 	}},
-	{"public-url", "EDGE_PUBLIC_URL", "", "URL viewers reach edge at (default http://localhost:<port>)", func(c *Config, v string) error {
+	{"public-url", "EDGE_PUBLIC_URL", "", "URL viewers reach edge at (default http://localhost:PORT)", func(c *Config, v string) error {
 		c.PublicURL = strings.TrimSuffix(v, "/")
 		return checkURL(v, "http", "https")
 	}},
-	{"storage", "EDGE_STORAGE", "", "where uploads and HLS output are written: file:///dir or s3://bucket/prefix (default file://<data-dir>/media)", func(c *Config, v string) error {
+	{"storage", "EDGE_STORAGE", "", "where uploads and HLS output are written: file:///dir or s3://bucket/prefix (default file://DATA_DIR/media)", func(c *Config, v string) error {
 		c.Storage = v
 		return checkURL(v, "file", "s3")
 	}},

@@ -1,0 +1,36 @@
+# The two commands of the README's quick start are `make run` and `make test`.
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.PHONY: run build test test-deps check fuzz bench
+
+## run: start edge on its embedded defaults (./data, local media folder)
+run:
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/edge serve
+
+## build: build bin/edge
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/edge ./cmd/edge
+
+## test: install what the tests need, then run every check and test
+test: test-deps check
+	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz
+
+test-deps:
+	bash scripts/test-deps.sh
+
+## check: formatting and vet
+check:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## fuzz: a short run of the path-parsing fuzzer (longer: FUZZTIME=5m)
+FUZZTIME ?= 15s
+fuzz:
+	$(GO) test ./proxy -run '^$$' -fuzz FuzzParseKey -fuzztime $(FUZZTIME)
+
+## bench: edge against nginx with wrk, plus Go benchmarks
+bench:
+	bash bench/run.sh
