@@ -13,6 +13,7 @@ import (
 type entry struct {
 	body               []byte
 	etag               []string // shared header values, never mutated
+	contentLength      []string
 	lastModified       time.Time
 	lastModifiedHeader []string
 	fetched            time.Time

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/edgehls/edge/storage"
@@ -34,8 +35,8 @@ type fillResult struct {
 
 // lookup returns a cached object, fetching it once for all concurrent
 // callers when it is missing or expired.
-func (p *Proxy) lookup(key string, manifest bool) (*entry, string, error) {
-	if e := p.cache.get(key); e != nil && e.fresh(p.cfg.Now()) {
+func (p *Proxy) lookup(key string, manifest bool, now time.Time) (*entry, string, error) {
+	if e := p.cache.get(key); e != nil && e.fresh(now) {
 		p.metrics.hits.Add(1)
 		if e.servingStale {
 			p.metrics.stale.Add(1)
@@ -124,7 +125,7 @@ func (p *Proxy) fetch(key string, manifest bool) (*entry, error) {
 		return nil, fmt.Errorf("read %s: %w", key, err)
 	}
 	now := p.cfg.Now()
-	e := &entry{body: body, lastModified: obj.LastModified, fetched: now}
+	e := &entry{body: body, lastModified: obj.LastModified, fetched: now, contentLength: []string{strconv.Itoa(len(body))}}
 	e.etag = []string{etagFor(obj.ETag, body)}
 	if !obj.LastModified.IsZero() {
 		e.lastModifiedHeader = []string{obj.LastModified.UTC().Format(http.TimeFormat)}

@@ -38,6 +38,7 @@ type Proxy struct {
 	log     *slog.Logger
 	// manifestCC is the playlists' Cache-Control, built once from the TTL.
 	manifestCC []string
+	dates      dateClock
 }
 
 // New builds a proxy in front of cfg.Origin.

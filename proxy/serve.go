@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/edgehls/edge/storage"
 )
@@ -42,14 +43,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p.metrics.requests.Add(1)
 	pol := policies[ext]
-	e, status, err := p.lookup(key, pol.manifest)
+	now := p.cfg.Now() // once per request: the clock is a measurable cost here
+	e, status, err := p.lookup(key, pol.manifest, now)
 	switch {
 	case errors.Is(err, errTooLarge):
 		p.passThrough(w, r, key, pol)
 	case err != nil:
 		p.failErr(w, err)
 	default:
-		p.serveEntry(w, r, e, status, pol)
+		p.serveEntry(w, r, e, status, pol, now)
 	}
 }
 
@@ -60,7 +62,7 @@ func (p *Proxy) cacheControl(pol policy) []string {
 	return immutableCC
 }
 
-func (p *Proxy) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, status string, pol policy) {
+func (p *Proxy) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, status string, pol policy, now time.Time) {
 	h := w.Header()
 	h["Content-Type"] = pol.contentType
 	h["Cache-Control"] = p.cacheControl(pol)
@@ -69,10 +71,11 @@ func (p *Proxy) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, sta
 		h["Last-Modified"] = e.lastModifiedHeader
 	}
 	h["Accept-Ranges"] = acceptRanges
-	h["Age"] = []string{strconv.Itoa(int(max(0, p.cfg.Now().Sub(e.fetched).Seconds())))}
-	h["Cache-Status"] = []string{status}
+	h["Age"] = ageValue(now.Sub(e.fetched))
+	h["Cache-Status"] = statusValues[status]
+	h["Date"] = p.dates.value(now)
 	if !needsServeContent(r) {
-		h["Content-Length"] = []string{strconv.Itoa(len(e.body))}
+		h["Content-Length"] = e.contentLength
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
 			n, _ := w.Write(e.body)
@@ -104,8 +107,8 @@ func (p *Proxy) passThrough(w http.ResponseWriter, r *http.Request, key string, 
 	h["Content-Type"] = pol.contentType
 	h["Cache-Control"] = p.cacheControl(pol)
 	h["Accept-Ranges"] = acceptRanges
-	h["Age"] = []string{"0"}
-	h["Cache-Status"] = []string{statusTooLarge}
+	h["Age"] = ageValues[0]
+	h["Cache-Status"] = statusValues[statusTooLarge]
 	if obj.ETag != "" {
 		h.Set("Etag", obj.ETag)
 	}
@@ -180,5 +183,12 @@ type countingWriter struct {
 func (c countingWriter) Write(b []byte) (int, error) {
 	n, err := c.ResponseWriter.Write(b)
 	c.n.Add(int64(n))
+	return n, err
+}
+
+// ReadFrom keeps net/http's pooled copy buffers in use behind the wrapper.
+func (c countingWriter) ReadFrom(r io.Reader) (int64, error) {
+	n, err := io.Copy(c.ResponseWriter, r)
+	c.n.Add(n)
 	return n, err
 }

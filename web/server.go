@@ -5,6 +5,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,15 +18,30 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// New builds the router.
-func New(cfg Config) *echo.Echo {
+// Server routes viewers' /streams/ requests straight to the proxy and
+// everything else through Echo. The viewer path never passes the portal's
+// router or middleware (sessions, CSRF): it stays fast and cannot be
+// affected by portal state.
+type Server struct {
+	echo  *echo.Echo
+	proxy http.Handler
+}
+
+// New builds the server.
+func New(cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.GET("/healthz", healthz)
 	e.GET("/metrics", echo.WrapHandler(cfg.Proxy.Metrics()))
-	// The proxy answers every method itself (405 with Allow, CORS on all).
-	e.Any("/streams/*", echo.WrapHandler(cfg.Proxy))
-	return e
+	return &Server{echo: e, proxy: cfg.Proxy}
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/streams/") {
+		s.proxy.ServeHTTP(w, r)
+		return
+	}
+	s.echo.ServeHTTP(w, r)
 }
 
 // healthz says the process is up and serving; it never touches the origin,
