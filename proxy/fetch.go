@@ -14,14 +14,17 @@ import (
 	"github.com/edgehls/edge/storage"
 )
 
-// Cache-Status values (RFC 9211) for the ways an answer is produced.
-const (
-	statusHit       = "edge; hit"
-	statusMiss      = "edge; fwd=miss; stored"
-	statusCollapsed = "edge; fwd=miss; collapsed"
-	statusRefreshed = "edge; fwd=stale; stored"
-	statusStale     = "edge; fwd=stale; detail=stale-if-error"
-	statusTooLarge  = "edge; fwd=miss; detail=too-large"
+// cacheStatus is a Cache-Status header value (RFC 9211), shared and never
+// mutated, for the ways an answer is produced.
+type cacheStatus []string
+
+var (
+	statusHit       = cacheStatus{"edge; hit"}
+	statusMiss      = cacheStatus{"edge; fwd=miss; stored"}
+	statusCollapsed = cacheStatus{"edge; fwd=miss; collapsed"}
+	statusRefreshed = cacheStatus{"edge; fwd=stale; stored"}
+	statusStale     = cacheStatus{"edge; fwd=stale; detail=stale-if-error"}
+	statusTooLarge  = cacheStatus{"edge; fwd=miss; detail=too-large"}
 )
 
 // errTooLarge means the object exceeds the per-object cap and is streamed
@@ -30,12 +33,12 @@ var errTooLarge = errors.New("object larger than the per-object cache cap")
 
 type fillResult struct {
 	e      *entry
-	status string
+	status cacheStatus
 }
 
 // lookup returns a cached object, fetching it once for all concurrent
 // callers when it is missing or expired.
-func (p *Proxy) lookup(key string, manifest bool, now time.Time) (*entry, string, error) {
+func (p *Proxy) lookup(key string, manifest bool, now time.Time) (*entry, cacheStatus, error) {
 	if e := p.cache.get(key); e != nil && e.fresh(now) {
 		p.metrics.hits.Add(1)
 		if e.servingStale {
@@ -51,15 +54,15 @@ func (p *Proxy) lookup(key string, manifest bool, now time.Time) (*entry, string
 		return p.fill(key, manifest)
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	r := v.(fillResult)
-	if r.status == statusStale {
+	if isStale(r.status) {
 		p.metrics.stale.Add(1)
 	}
 	if shared && !leader {
 		p.metrics.coalesced.Add(1)
-		if r.status != statusStale {
+		if !isStale(r.status) {
 			return r.e, statusCollapsed, nil
 		}
 	}
@@ -161,3 +164,5 @@ func etagFor(origin string, body []byte) string {
 	sum := sha256.Sum256(body)
 	return `"` + hex.EncodeToString(sum[:12]) + `"`
 }
+
+func isStale(s cacheStatus) bool { return len(s) == 1 && s[0] == statusStale[0] }

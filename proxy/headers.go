@@ -10,14 +10,6 @@ import (
 // Header values are built once and shared: net/http only reads them, and
 // the hot path then allocates nothing of its own.
 
-var statusValues = map[string][]string{}
-
-func init() {
-	for _, s := range []string{statusHit, statusMiss, statusCollapsed, statusRefreshed, statusStale, statusTooLarge} {
-		statusValues[s] = []string{s}
-	}
-}
-
 // ageValues covers the first hour; older ages (long-cached segments) are
 // formatted per request.
 var ageValues = func() [][]string {

@@ -62,7 +62,7 @@ func (p *Proxy) cacheControl(pol policy) []string {
 	return immutableCC
 }
 
-func (p *Proxy) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, status string, pol policy, now time.Time) {
+func (p *Proxy) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, status cacheStatus, pol policy, now time.Time) {
 	h := w.Header()
 	h["Content-Type"] = pol.contentType
 	h["Cache-Control"] = p.cacheControl(pol)
@@ -72,7 +72,7 @@ func (p *Proxy) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, sta
 	}
 	h["Accept-Ranges"] = acceptRanges
 	h["Age"] = ageValue(now.Sub(e.fetched))
-	h["Cache-Status"] = statusValues[status]
+	h["Cache-Status"] = status
 	h["Date"] = p.dates.value(now)
 	if !needsServeContent(r) {
 		h["Content-Length"] = e.contentLength
@@ -108,7 +108,7 @@ func (p *Proxy) passThrough(w http.ResponseWriter, r *http.Request, key string, 
 	h["Cache-Control"] = p.cacheControl(pol)
 	h["Accept-Ranges"] = acceptRanges
 	h["Age"] = ageValues[0]
-	h["Cache-Status"] = statusValues[statusTooLarge]
+	h["Cache-Status"] = statusTooLarge
 	if obj.ETag != "" {
 		h.Set("Etag", obj.ETag)
 	}
