@@ -73,11 +73,17 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	return nil
 }
 
-// limitMemory keeps the heap near the cache bound so RSS stays within
-// cache + 64 MiB, unless the operator set GOMEMLIMIT.
+// limitMemory caps the heap near the cache bound so RSS stays within
+// cache + 64 MiB. Under that cap the GC can run less often: with a small live
+// heap, GOGC=100 collects dozens of times a second under load, and 400 gave
+// about 10% more playlist hits/s in interleaved wrk runs. Operators' own
+// GOMEMLIMIT / GOGC win.
 func limitMemory(cacheBytes int64) {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(cacheBytes + 48<<20)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
 	}
 }
 
