@@ -31,16 +31,20 @@ func parseKey(urlPath string) (key, ext string, err error) {
 	if !ok {
 		return "", "", errNotServed
 	}
-	segs := strings.Split(rest, "/")
-	if len(segs) < 2 || len(segs) > maxSegments {
-		return "", "", errNotServed
-	}
-	for _, s := range segs {
+	// Walk the segments without splitting: this runs on every request.
+	n, last := 0, ""
+	for seg, more := rest, true; more; n++ {
+		var s string
+		s, seg, more = strings.Cut(seg, "/")
 		if !plainName(s) {
 			return "", "", errBadPath
 		}
+		last = s
 	}
-	ext = path.Ext(segs[len(segs)-1])
+	if n < 2 || n > maxSegments {
+		return "", "", errNotServed
+	}
+	ext = path.Ext(last)
 	if _, ok := policies[ext]; !ok {
 		return "", "", errNotServed
 	}
