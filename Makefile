@@ -13,10 +13,9 @@ run:
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/edge ./cmd/edge
 
-## test: install what the tests need, then run every check and test
-test: test-deps check
+## test: install what the tests need, then run every check, the fuzzer and every test
+test: test-deps check fuzz
 	$(GO) test -race -count=1 ./...
-	$(MAKE) fuzz
 
 test-deps:
 	bash scripts/test-deps.sh
