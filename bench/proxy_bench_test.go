@@ -3,7 +3,6 @@
 package bench
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/edgehls/edge/proxy"
-	"github.com/edgehls/edge/storage"
+	"github.com/edgehls/edge/storage/storagetest"
 )
 
 // discardWriter is a minimal ResponseWriter so the benchmark measures the
@@ -28,16 +27,7 @@ func (d *discardWriter) ReadFrom(r io.Reader) (int64, error) { return io.Copy(io
 
 func newProxy(b *testing.B, objects map[string]string) *proxy.Proxy {
 	b.Helper()
-	fs, err := storage.NewFileStore(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	for k, v := range objects {
-		if err := fs.Put(context.Background(), k, strings.NewReader(v), int64(len(v))); err != nil {
-			b.Fatal(err)
-		}
-	}
-	return proxy.New(proxy.Config{Origin: fs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return proxy.New(proxy.Config{Origin: storagetest.NewFileStore(b, objects), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 func benchHit(b *testing.B, key string, size int, hdr map[string]string) {

@@ -77,26 +77,27 @@ http {
     proxy_cache_lock on;
     proxy_http_version 1.1;
     proxy_set_header Connection "";
-    add_header Access-Control-Allow-Origin * always;
-    add_header Access-Control-Expose-Headers "Content-Length, Content-Range, Age" always;
     location ~ \.m3u8\$ {
       proxy_pass http://127.0.0.1:$ORIGIN_PORT;
       proxy_cache_valid 200 10s;
       proxy_hide_header Cache-Control;
       add_header Cache-Control "public, max-age=10";
-      add_header Access-Control-Allow-Origin * always;
-      add_header Access-Control-Expose-Headers "Content-Length, Content-Range, Age" always;
+      include $work/nginx/cors.conf;
     }
     location ~ \.ts\$ {
       proxy_pass http://127.0.0.1:$ORIGIN_PORT;
       proxy_cache_valid 200 1y;
       proxy_hide_header Cache-Control;
       add_header Cache-Control "public, max-age=31536000, immutable";
-      add_header Access-Control-Allow-Origin * always;
-      add_header Access-Control-Expose-Headers "Content-Length, Content-Range, Age" always;
+      include $work/nginx/cors.conf;
     }
   }
 }
+CONF
+# add_header in a location replaces the server's, so each location includes these.
+cat > "$work/nginx/cors.conf" <<CONF
+add_header Access-Control-Allow-Origin * always;
+add_header Access-Control-Expose-Headers "Content-Length, Content-Range, Age" always;
 CONF
 "$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 pids+=($!)

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/storage"
+	"github.com/edgehls/edge/storage/storagetest"
 )
 
 // countingStore is a real store that counts origin reads and can be made
@@ -53,16 +53,7 @@ func (s *countingStore) setFail(err error) {
 // fileOrigin makes a counting local-folder origin holding the given objects.
 func fileOrigin(t *testing.T, objects map[string]string) *countingStore {
 	t.Helper()
-	fs, err := storage.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range objects {
-		if err := fs.Put(context.Background(), k, strings.NewReader(v), int64(len(v))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &countingStore{Store: fs}
+	return &countingStore{Store: storagetest.NewFileStore(t, objects)}
 }
 
 // clock is a settable time source for TTL and stale tests.

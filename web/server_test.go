@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,16 +9,12 @@ import (
 	"testing"
 
 	"github.com/edgehls/edge/proxy"
-	"github.com/edgehls/edge/storage"
+	"github.com/edgehls/edge/storage/storagetest"
 	"github.com/edgehls/edge/web"
 )
 
 func TestRoutes(t *testing.T) {
-	fs, err := storage.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs.Put(context.Background(), "streams/a/master.m3u8", strings.NewReader("#EXTM3U\n"), 8)
+	fs := storagetest.NewFileStore(t, map[string]string{"streams/a/master.m3u8": "#EXTM3U\n"})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewServer(web.New(web.Config{Proxy: proxy.New(proxy.Config{Origin: fs, Logger: log}), Logger: log}))
 	t.Cleanup(srv.Close)
