@@ -1,9 +1,7 @@
 package proxy
 
 import (
-	"net/http"
 	"strconv"
-	"sync/atomic"
 	"time"
 )
 
@@ -26,25 +24,4 @@ func ageValue(age time.Duration) []string {
 		return ageValues[s]
 	}
 	return []string{strconv.Itoa(s)}
-}
-
-// dateClock formats the Date header once per second instead of per request,
-// as nginx does.
-type dateClock struct {
-	cur atomic.Pointer[dateValue]
-}
-
-type dateValue struct {
-	unix  int64
-	value []string
-}
-
-func (d *dateClock) value(now time.Time) []string {
-	sec := now.Unix()
-	if v := d.cur.Load(); v != nil && v.unix == sec {
-		return v.value
-	}
-	v := &dateValue{unix: sec, value: []string{now.UTC().Format(http.TimeFormat)}}
-	d.cur.Store(v)
-	return v.value
 }

@@ -38,7 +38,6 @@ type Proxy struct {
 	log     *slog.Logger
 	// manifestCC is the playlists' Cache-Control, built once from the TTL.
 	manifestCC []string
-	dates      dateClock
 }
 
 // New builds a proxy in front of cfg.Origin.

@@ -329,7 +329,10 @@ func TestCacheIsBoundedByBytes(t *testing.T) {
 	const bound = 350_000
 	srv := startEdge(t, proxy.Config{Origin: origin, CacheBytes: bound})
 	for i := range 10 {
-		get(t, fmt.Sprintf("%s/streams/big/segment-%d.ts", srv.URL, i))
+		// Large bodies carry an explicit length, never chunked encoding.
+		if r := get(t, fmt.Sprintf("%s/streams/big/segment-%d.ts", srv.URL, i)); r.header.Get("Content-Length") != "100000" {
+			t.Fatalf("segment %d: Content-Length %q", i, r.header.Get("Content-Length"))
+		}
 		if b := metric(t, srv, "edge_cache_bytes"); b > bound {
 			t.Fatalf("cache holds %d bytes, bound %d", b, bound)
 		}
