@@ -1,0 +1,193 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Status is where a stream is in its life.
+type Status string
+
+const (
+	StatusUploading  Status = "uploading"
+	StatusQueued     Status = "queued"
+	StatusProcessing Status = "processing"
+	StatusReady      Status = "ready"
+	StatusFailed     Status = "failed"
+)
+
+// StreamIDLen is the length of stream ids: 62^12 ≈ 3·10^21, unguessable
+// enough that an id in a player URL reveals nothing else.
+const StreamIDLen = 12
+
+// MaxTitleLen bounds titles, in bytes.
+const MaxTitleLen = 200
+
+// Stream is one video and its HLS package.
+type Stream struct {
+	ID         string
+	Title      string
+	SourceKey  string
+	Status     Status
+	Progress   int
+	Error      string
+	Duration   time.Duration
+	Renditions []string
+	PosterKey  string
+	CreatedBy  int64 // 0 once the creator's account is gone
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// NewStream is what a caller supplies to create a stream.
+type NewStream struct {
+	Title     string
+	SourceKey string
+	Status    Status
+	CreatedBy int64
+}
+
+const streamColumns = `id, title, source_key, status, progress, error, duration_ms, renditions, poster_key,
+	coalesce(created_by, 0), created_at, updated_at`
+
+// CreateStream stores a new stream under a fresh random id.
+func (d *DB) CreateStream(ctx context.Context, in NewStream) (*Stream, error) {
+	title, err := cleanTitle(in.Title)
+	if err != nil {
+		return nil, err
+	}
+	if in.Status == "" {
+		in.Status = StatusUploading
+	}
+	now := d.now().UTC()
+	s := &Stream{ID: randomString(StreamIDLen), Title: title, SourceKey: in.SourceKey, Status: in.Status,
+		CreatedBy: in.CreatedBy, CreatedAt: now, UpdatedAt: now}
+	var createdBy any
+	if in.CreatedBy != 0 {
+		createdBy = in.CreatedBy
+	}
+	_, err = d.sql.ExecContext(ctx, `INSERT INTO streams (id, title, source_key, status, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, s.ID, s.Title, s.SourceKey, string(s.Status), createdBy, ms(now), ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("create stream: %w", err)
+	}
+	return s, nil
+}
+
+// Stream finds one stream by id.
+func (d *DB) Stream(ctx context.Context, id string) (*Stream, error) {
+	return scanStream(d.sql.QueryRowContext(ctx, `SELECT `+streamColumns+` FROM streams WHERE id = ?`, id))
+}
+
+// StreamFilter selects a page of streams.
+type StreamFilter struct {
+	Query  string // substring of the title, case-insensitive
+	Limit  int
+	Offset int
+}
+
+// ListStreams returns a page of streams, newest first, and how many match.
+func (d *DB) ListStreams(ctx context.Context, f StreamFilter) ([]Stream, int, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	like := "%" + escapeLike(strings.TrimSpace(f.Query)) + "%"
+	var total int
+	if err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM streams WHERE title LIKE ? ESCAPE '\'`, like).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count streams: %w", err)
+	}
+	rows, err := d.sql.QueryContext(ctx, `SELECT `+streamColumns+` FROM streams WHERE title LIKE ? ESCAPE '\'
+		ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, like, f.Limit, max(0, f.Offset))
+	if err != nil {
+		return nil, 0, fmt.Errorf("list streams: %w", err)
+	}
+	defer rows.Close()
+	var out []Stream
+	for rows.Next() {
+		s, err := scanStream(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, *s)
+	}
+	return out, total, rows.Err()
+}
+
+// RenameStream changes a stream's title.
+func (d *DB) RenameStream(ctx context.Context, id, title string) error {
+	title, err := cleanTitle(title)
+	if err != nil {
+		return err
+	}
+	return d.updateStream(ctx, id, `title = ?`, title)
+}
+
+// SetStreamState records progress or an outcome reported by a job.
+func (d *DB) SetStreamState(ctx context.Context, id string, status Status, progress int, errText string) error {
+	if progress < 0 || progress > 100 {
+		return fmt.Errorf("progress %d: want 0 to 100: %w", progress, ErrInvalid)
+	}
+	return d.updateStream(ctx, id, `status = ?, progress = ?, error = ?`, string(status), progress, errText)
+}
+
+// SetStreamOutput records what a finished job produced.
+func (d *DB) SetStreamOutput(ctx context.Context, id string, duration time.Duration, renditions []string, posterKey string) error {
+	return d.updateStream(ctx, id, `duration_ms = ?, renditions = ?, poster_key = ?`,
+		duration.Milliseconds(), strings.Join(renditions, ","), posterKey)
+}
+
+// DeleteStream removes a stream row and its jobs. Its objects in storage
+// are the caller's to remove.
+func (d *DB) DeleteStream(ctx context.Context, id string) error {
+	res, err := d.sql.ExecContext(ctx, `DELETE FROM streams WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete stream %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("stream %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+func (d *DB) updateStream(ctx context.Context, id, set string, args ...any) error {
+	args = append(args, ms(d.now()), id)
+	res, err := d.sql.ExecContext(ctx, `UPDATE streams SET `+set+`, updated_at = ? WHERE id = ?`, args...)
+	if err != nil {
+		return fmt.Errorf("update stream %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("stream %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+func scanStream(s scanner) (*Stream, error) {
+	var st Stream
+	var durMS, created, updated int64
+	var renditions string
+	err := s.Scan(&st.ID, &st.Title, &st.SourceKey, &st.Status, &st.Progress, &st.Error, &durMS, &renditions,
+		&st.PosterKey, &st.CreatedBy, &created, &updated)
+	if err != nil {
+		return nil, notFound(err, "stream")
+	}
+	st.Duration = time.Duration(durMS) * time.Millisecond
+	if renditions != "" {
+		st.Renditions = strings.Split(renditions, ",")
+	}
+	st.CreatedAt, st.UpdatedAt = fromMS(created), fromMS(updated)
+	return &st, nil
+}
+
+func cleanTitle(t string) (string, error) {
+	t = strings.TrimSpace(t)
+	if t == "" || len(t) > MaxTitleLen {
+		return "", fmt.Errorf("title: 1 to %d characters: %w", MaxTitleLen, ErrInvalid)
+	}
+	return t, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
