@@ -1,20 +1,24 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
+
+// ErrInvalidKey is returned for keys that could escape the store's root.
+var ErrInvalidKey = errors.New("invalid key")
 
 // checkKey refuses keys that could name something outside the store's root
 // or prefix. Callers (the proxy) validate URLs more strictly; this is the
 // last line of defence for every backend.
 func checkKey(key string) error {
 	if key == "" || strings.HasPrefix(key, "/") || strings.ContainsAny(key, "\\\x00") {
-		return fmt.Errorf("invalid key %q", key)
+		return fmt.Errorf("%w %q", ErrInvalidKey, key)
 	}
 	for _, seg := range strings.Split(key, "/") {
 		if seg == ".." || seg == "." {
-			return fmt.Errorf("invalid key %q", key)
+			return fmt.Errorf("%w %q", ErrInvalidKey, key)
 		}
 	}
 	return nil

@@ -9,13 +9,18 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/proxy"
 )
 
 // Config is what the server needs from main.
 type Config struct {
-	Proxy  *proxy.Proxy
-	Logger *slog.Logger
+	Proxy     *proxy.Proxy
+	DB        *db.DB
+	Jobs      *jobs.Manager
+	PublicURL string // where viewers reach edge, without a trailing slash
+	Logger    *slog.Logger
 }
 
 // Server routes viewers' /streams/ requests straight to the proxy and
@@ -23,17 +28,28 @@ type Config struct {
 // router or middleware (sessions, CSRF): it stays fast and cannot be
 // affected by portal state.
 type Server struct {
-	echo  *echo.Echo
-	proxy http.Handler
+	echo      *echo.Echo
+	proxy     http.Handler
+	db        *db.DB
+	jobs      *jobs.Manager
+	publicURL string
+	log       *slog.Logger
 }
 
 // New builds the server.
 func New(cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	s := &Server{echo: e, proxy: cfg.Proxy, db: cfg.DB, jobs: cfg.Jobs, publicURL: cfg.PublicURL, log: cfg.Logger}
+	e.HTTPErrorHandler = s.handleError
 	e.GET("/healthz", healthz)
 	e.GET("/metrics", echo.WrapHandler(cfg.Proxy.Metrics()))
-	return &Server{echo: e, proxy: cfg.Proxy}
+	api := e.Group("/api/v1", s.requireToken)
+	api.GET("/streams", s.apiListStreams)
+	api.POST("/streams", s.apiCreateStream)
+	api.GET("/streams/:id", s.apiGetStream)
+	api.DELETE("/streams/:id", s.apiDeleteStream)
+	return s
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -2,22 +2,13 @@ package web_test
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/edgehls/edge/proxy"
-	"github.com/edgehls/edge/storage/storagetest"
-	"github.com/edgehls/edge/web"
 )
 
 func TestRoutes(t *testing.T) {
-	fs := storagetest.NewFileStore(t, map[string]string{"streams/a/master.m3u8": "#EXTM3U\n"})
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(web.New(web.Config{Proxy: proxy.New(proxy.Config{Origin: fs, Logger: log}), Logger: log}))
-	t.Cleanup(srv.Close)
+	srv := newEnv(t, map[string]string{"streams/a/master.m3u8": "#EXTM3U\n"}).srv
 
 	for _, tc := range []struct {
 		method, path string

@@ -1,0 +1,99 @@
+// Package jobs turns sources into HLS streams: the transcoder backends
+// (ffmpeg, Ittybit), the queue and its worker arrive with the transcoding
+// issue. Today it owns the operations that change a stream together with its
+// objects in storage.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/storage"
+)
+
+// Manager creates and deletes streams and their objects.
+type Manager struct {
+	DB    *db.DB
+	Store storage.Store
+	Log   *slog.Logger
+}
+
+// Submission asks for a stream made from an existing source.
+type Submission struct {
+	Title  string
+	Source string // a key in storage, or an s3:// URL
+	UserID int64
+}
+
+// Submit validates the source and queues a stream for transcoding.
+func (m *Manager) Submit(ctx context.Context, s Submission) (*db.Stream, error) {
+	source := strings.TrimSpace(s.Source)
+	if err := m.checkSource(ctx, source); err != nil {
+		return nil, err
+	}
+	title := strings.TrimSpace(s.Title)
+	if title == "" {
+		title = strings.TrimSuffix(path.Base(source), path.Ext(source))
+	}
+	return m.DB.CreateStream(ctx, db.NewStream{Title: title, SourceKey: source, Status: db.StatusQueued, CreatedBy: s.UserID})
+}
+
+func (m *Manager) checkSource(ctx context.Context, source string) error {
+	if source == "" {
+		return fmt.Errorf("source: give a key in storage or an s3:// URL: %w", db.ErrInvalid)
+	}
+	if strings.HasPrefix(source, "s3://") {
+		u, err := url.Parse(source)
+		if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+			return fmt.Errorf("source %q: want s3://bucket/key: %w", source, db.ErrInvalid)
+		}
+		return nil
+	}
+	_, err := m.Store.Head(ctx, source)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return fmt.Errorf("source %q: no such object in storage: %w", source, db.ErrInvalid)
+	case errors.Is(err, storage.ErrInvalidKey):
+		return fmt.Errorf("source %q: not a storage key: %w", source, db.ErrInvalid)
+	case err != nil:
+		return fmt.Errorf("check source %q: %w", source, err)
+	}
+	return nil
+}
+
+// Delete removes a stream's objects (its HLS package and its upload), then
+// its row. If storage fails part-way the row stays, so the delete can be
+// retried and no object is left without a stream to find it by.
+func (m *Manager) Delete(ctx context.Context, id string) error {
+	if _, err := m.DB.Stream(ctx, id); err != nil {
+		return err
+	}
+	for _, prefix := range []string{"streams/" + id + "/", "uploads/" + id + "/"} {
+		if err := m.deletePrefix(ctx, prefix); err != nil {
+			return err
+		}
+	}
+	return m.DB.DeleteStream(ctx, id)
+}
+
+func (m *Manager) deletePrefix(ctx context.Context, prefix string) error {
+	objects, err := m.Store.List(ctx, prefix)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", prefix, err)
+	}
+	for _, o := range objects {
+		if err := m.Store.Delete(ctx, o.Key); err != nil {
+			return fmt.Errorf("delete %s: %w", o.Key, err)
+		}
+	}
+	if len(objects) > 0 {
+		m.Log.Info("deleted stream objects", "prefix", prefix, "count", len(objects))
+	}
+	return nil
+}

@@ -1,0 +1,54 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/jobs"
+	"github.com/edgehls/edge/storage"
+	"github.com/edgehls/edge/storage/storagetest"
+)
+
+// failingDeletes is a real store whose deletes fail, like a bucket policy
+// without s3:DeleteObject.
+type failingDeletes struct{ storage.Store }
+
+func (failingDeletes) Delete(context.Context, string) error { return errors.New("access denied") }
+
+func TestDeleteKeepsTheStreamWhenStorageFails(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "edge.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	fs := storagetest.NewFileStore(t, map[string]string{"uploads/x/a.mov": "x"})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	broken := &jobs.Manager{DB: d, Store: failingDeletes{fs}, Log: log}
+	st, err := broken.Submit(ctx, jobs.Submission{Source: "uploads/x/a.mov"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.Put(ctx, "streams/"+st.ID+"/master.m3u8", strings.NewReader("x"), 1)
+
+	if err := broken.Delete(ctx, st.ID); err == nil || !strings.Contains(err.Error(), "access denied") {
+		t.Fatalf("delete with failing storage: %v", err)
+	}
+	if _, err := d.Stream(ctx, st.ID); err != nil {
+		t.Fatalf("the stream row went although its objects stayed: %v", err)
+	}
+	// Once storage works, the same delete goes through.
+	fixed := &jobs.Manager{DB: d, Store: fs, Log: log}
+	if err := fixed.Delete(ctx, st.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Head(ctx, "streams/"+st.ID+"/master.m3u8"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("object left: %v", err)
+	}
+}

@@ -1,0 +1,126 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/jobs"
+)
+
+const maxAPIBody = 1 << 20
+
+type streamJSON struct {
+	ID         string    `json:"id"`
+	Title      string    `json:"title"`
+	Status     db.Status `json:"status"`
+	Progress   int       `json:"progress"`
+	Error      string    `json:"error"`
+	Duration   float64   `json:"duration"` // seconds
+	Renditions []string  `json:"renditions"`
+	MasterURL  string    `json:"master_url"`
+	EmbedURL   string    `json:"embed_url"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+func (s *Server) streamJSON(st *db.Stream) streamJSON {
+	r := st.Renditions
+	if r == nil {
+		r = []string{}
+	}
+	return streamJSON{
+		ID: st.ID, Title: st.Title, Status: st.Status, Progress: st.Progress, Error: st.Error,
+		Duration: st.Duration.Seconds(), Renditions: r, CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt,
+		MasterURL: s.masterURL(st.ID), EmbedURL: s.embedURL(st.ID),
+	}
+}
+
+func (s *Server) masterURL(id string) string { return s.publicURL + "/streams/" + id + "/master.m3u8" }
+func (s *Server) embedURL(id string) string  { return s.publicURL + "/embed/" + id }
+
+func (s *Server) apiListStreams(c echo.Context) error {
+	limit, err := queryInt(c, "limit", 50, 1, 200)
+	if err != nil {
+		return err
+	}
+	offset, err := queryInt(c, "offset", 0, 0, 1<<31)
+	if err != nil {
+		return err
+	}
+	list, total, err := s.db.ListStreams(c.Request().Context(), db.StreamFilter{Query: c.QueryParam("q"), Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	out := make([]streamJSON, 0, len(list))
+	for i := range list {
+		out = append(out, s.streamJSON(&list[i]))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"streams": out, "total": total, "limit": limit, "offset": offset})
+}
+
+func (s *Server) apiGetStream(c echo.Context) error {
+	st, err := s.db.Stream(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.streamJSON(st))
+}
+
+type createStreamRequest struct {
+	Title  string `json:"title"`
+	Source string `json:"source"`
+}
+
+func (s *Server) apiCreateStream(c echo.Context) error {
+	var req createStreamRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Source) == "" {
+		return &httpError{http.StatusUnprocessableEntity, "invalid",
+			"source is required: a key in storage or an s3:// URL (browser uploads arrive with the upload feature)"}
+	}
+	st, err := s.jobs.Submit(c.Request().Context(), jobs.Submission{Title: req.Title, Source: req.Source, UserID: currentUser(c).ID})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", s.publicURL+"/api/v1/streams/"+st.ID)
+	return c.JSON(http.StatusCreated, s.streamJSON(st))
+}
+
+func (s *Server) apiDeleteStream(c echo.Context) error {
+	if err := s.jobs.Delete(c.Request().Context(), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func decodeJSON(c echo.Context, v any) error {
+	req := c.Request()
+	if ct := req.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return &httpError{http.StatusUnsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json"}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), req.Body, maxAPIBody))
+	if err := dec.Decode(v); err != nil {
+		return badRequest("body is not a JSON object of the expected shape: " + err.Error())
+	}
+	return nil
+}
+
+func queryInt(c echo.Context, name string, def, lo, hi int) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, badRequest(name + " must be a whole number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi))
+	}
+	return n, nil
+}

@@ -1,0 +1,141 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/storage"
+)
+
+type stream struct {
+	ID, Title, Status, Error string
+	Progress                 int
+	MasterURL                string `json:"master_url"`
+	EmbedURL                 string `json:"embed_url"`
+	CreatedAt                string `json:"created_at"`
+	Renditions               []string
+}
+
+var sources = map[string]string{"uploads/in/lecture.mov": "not really a movie"}
+
+func TestAPIRefusesWithoutValidToken(t *testing.T) {
+	e := newEnv(t, sources)
+	revoked, tok, _ := e.db.CreateAPIToken(context.Background(), e.user.ID, "old")
+	e.db.RevokeAPIToken(context.Background(), e.user.ID, tok.ID)
+	routes := [][2]string{
+		{"GET", "/api/v1/streams"}, {"POST", "/api/v1/streams"}, {"GET", "/api/v1/streams/abc"},
+		{"DELETE", "/api/v1/streams/abc"}, {"GET", "/api/v1/nothing-here"},
+	}
+	for _, r := range routes {
+		for name, token := range map[string]string{"no token": "", "garbage": "edge_nope", "revoked": revoked} {
+			resp := e.api(t, r[0], r[1], token, "")
+			var body errorBody
+			decode(t, resp.body, &body)
+			if resp.code != 401 || body.Error.Code != "unauthorized" || !strings.HasPrefix(resp.header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("%s %s with %s: %d %s", r[0], r[1], name, resp.code, resp.body)
+			}
+		}
+	}
+}
+
+func TestAPIStreamLifecycle(t *testing.T) {
+	e := newEnv(t, sources)
+	resp := e.api(t, "POST", "/api/v1/streams", e.token, `{"title":"Lecture","source":"uploads/in/lecture.mov"}`)
+	if resp.code != 201 {
+		t.Fatalf("create: %d %s", resp.code, resp.body)
+	}
+	var created stream
+	decode(t, resp.body, &created)
+	if created.Title != "Lecture" || created.Status != "queued" || len(created.ID) != db.StreamIDLen ||
+		created.MasterURL != "https://edge.example/streams/"+created.ID+"/master.m3u8" ||
+		created.EmbedURL != "https://edge.example/embed/"+created.ID || created.CreatedAt == "" ||
+		resp.header.Get("Location") != "https://edge.example/api/v1/streams/"+created.ID {
+		t.Fatalf("created: %+v %v", created, resp.header)
+	}
+	// A title defaults to the source's name.
+	resp = e.api(t, "POST", "/api/v1/streams", e.token, `{"source":"s3://other-bucket/raw/keynote.mp4"}`)
+	var fromS3 stream
+	decode(t, resp.body, &fromS3)
+	if resp.code != 201 || fromS3.Title != "keynote" {
+		t.Fatalf("s3 source: %d %s", resp.code, resp.body)
+	}
+
+	resp = e.api(t, "GET", "/api/v1/streams/"+created.ID, e.token, "")
+	var got stream
+	decode(t, resp.body, &got)
+	if resp.code != 200 || got.ID != created.ID || got.Renditions == nil || resp.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("get: %d %s", resp.code, resp.body)
+	}
+
+	resp = e.api(t, "GET", "/api/v1/streams?q=lect&limit=10", e.token, "")
+	var list struct {
+		Streams []stream
+		Total   int
+	}
+	decode(t, resp.body, &list)
+	if resp.code != 200 || list.Total != 1 || len(list.Streams) != 1 || list.Streams[0].ID != created.ID {
+		t.Fatalf("list: %d %s", resp.code, resp.body)
+	}
+
+	// Delete removes the stream's objects from storage too.
+	ctx := context.Background()
+	for _, k := range []string{"streams/" + created.ID + "/master.m3u8", "streams/" + created.ID + "/720p/segment-0.ts", "uploads/" + created.ID + "/a.mov"} {
+		e.store.Put(ctx, k, strings.NewReader("x"), 1)
+	}
+	e.store.Put(ctx, "streams/"+fromS3.ID+"/master.m3u8", strings.NewReader("x"), 1)
+	if resp := e.api(t, "DELETE", "/api/v1/streams/"+created.ID, e.token, ""); resp.code != 204 {
+		t.Fatalf("delete: %d %s", resp.code, resp.body)
+	}
+	left, _ := e.store.List(ctx, "streams/"+created.ID+"/")
+	uploads, _ := e.store.List(ctx, "uploads/"+created.ID+"/")
+	if len(left)+len(uploads) != 0 {
+		t.Fatalf("objects left after delete: %v %v", left, uploads)
+	}
+	if _, err := e.store.Head(ctx, "streams/"+fromS3.ID+"/master.m3u8"); err != nil {
+		t.Fatalf("another stream's object went too: %v", err)
+	}
+	if _, err := e.store.Head(ctx, "uploads/in/lecture.mov"); errors.Is(err, storage.ErrNotFound) {
+		t.Fatal("the shared source was deleted")
+	}
+	if resp := e.api(t, "GET", "/api/v1/streams/"+created.ID, e.token, ""); resp.code != 404 {
+		t.Fatalf("after delete: %d", resp.code)
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	e := newEnv(t, sources)
+	for _, tc := range []struct {
+		method, path, body string
+		code               int
+		kind, msgHas       string
+	}{
+		{"GET", "/api/v1/streams/nope", "", 404, "not_found", "stream"},
+		{"DELETE", "/api/v1/streams/nope", "", 404, "not_found", "stream"},
+		{"POST", "/api/v1/streams", `{"title":`, 400, "bad_request", "JSON"},
+		{"POST", "/api/v1/streams", `[1,2]`, 400, "bad_request", "JSON"},
+		{"POST", "/api/v1/streams", `{"title":"x"}`, 422, "invalid", "source is required"},
+		{"POST", "/api/v1/streams", `{"source":"uploads/none.mov"}`, 422, "invalid", "no such object"},
+		{"POST", "/api/v1/streams", `{"source":"../etc/passwd"}`, 422, "invalid", "not a storage key"},
+		{"POST", "/api/v1/streams", `{"source":"s3://bucket-only"}`, 422, "invalid", "s3://bucket/key"},
+		{"POST", "/api/v1/streams", `{"title":"` + strings.Repeat("t", 201) + `","source":"uploads/in/lecture.mov"}`, 422, "invalid", "title"},
+		{"GET", "/api/v1/streams?limit=0", "", 400, "bad_request", "limit"},
+		{"GET", "/api/v1/streams?offset=-1", "", 400, "bad_request", "offset"},
+	} {
+		resp := e.api(t, tc.method, tc.path, e.token, tc.body)
+		var body errorBody
+		decode(t, resp.body, &body)
+		if resp.code != tc.code || body.Error.Code != tc.kind || !strings.Contains(body.Error.Message, tc.msgHas) {
+			t.Errorf("%s %s %s: %d %s", tc.method, tc.path, tc.body, resp.code, resp.body)
+		}
+	}
+	req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/streams", strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	req.Header.Set("Content-Type", "text/plain")
+	if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != 415 {
+		t.Fatalf("text/plain body: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,76 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/edgehls/edge/db"
+)
+
+// httpError is an error the handler chose a status for.
+type httpError struct {
+	code int
+	kind string
+	msg  string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func badRequest(msg string) error   { return &httpError{http.StatusBadRequest, "bad_request", msg} }
+func unauthorized(msg string) error { return &httpError{http.StatusUnauthorized, "unauthorized", msg} }
+func forbidden(msg string) error    { return &httpError{http.StatusForbidden, "forbidden", msg} }
+
+// classify is the one place errors become HTTP statuses. Internal errors
+// are never shown to users.
+func classify(err error) (code int, kind, msg string) {
+	var he *httpError
+	var ee *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		return he.code, he.kind, he.msg
+	case errors.As(err, &ee):
+		return ee.Code, strings.ToLower(strings.ReplaceAll(http.StatusText(ee.Code), " ", "_")), http.StatusText(ee.Code)
+	case errors.Is(err, db.ErrNotFound):
+		return http.StatusNotFound, "not_found", trimSentinel(err, db.ErrNotFound)
+	case errors.Is(err, db.ErrConflict):
+		return http.StatusConflict, "conflict", trimSentinel(err, db.ErrConflict)
+	case errors.Is(err, db.ErrInvalid):
+		return http.StatusUnprocessableEntity, "invalid", trimSentinel(err, db.ErrInvalid)
+	default:
+		return http.StatusInternalServerError, "internal", "internal error"
+	}
+}
+
+// trimSentinel drops the sentinel's own words from the end of a message:
+// "title: 1 to 200 characters: invalid" reads "title: 1 to 200 characters".
+func trimSentinel(err, sentinel error) string {
+	return strings.TrimSuffix(err.Error(), ": "+sentinel.Error())
+}
+
+type apiErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code, kind, msg := classify(err)
+	req := c.Request()
+	if code >= 500 {
+		s.log.Error("request failed", "method", req.Method, "path", req.URL.Path, "err", err)
+	}
+	if strings.HasPrefix(req.URL.Path, "/api/") {
+		var body apiErrorBody
+		body.Error.Code, body.Error.Message = kind, msg
+		c.JSON(code, body)
+		return
+	}
+	c.String(code, msg)
+}
