@@ -113,7 +113,7 @@ func TestAPIErrors(t *testing.T) {
 		code               int
 		kind, msgHas       string
 	}{
-		{"GET", "/api/v1/streams/nope", "", 404, "not_found", "stream"},
+		{"GET", "/api/v1/streams/nope", "", 404, "not_found", "stream: not found"},
 		{"DELETE", "/api/v1/streams/nope", "", 404, "not_found", "stream"},
 		{"POST", "/api/v1/streams", `{"title":`, 400, "bad_request", "JSON"},
 		{"POST", "/api/v1/streams", `[1,2]`, 400, "bad_request", "JSON"},

@@ -34,9 +34,9 @@ func classify(err error) (code int, kind, msg string) {
 	case errors.As(err, &ee):
 		return ee.Code, strings.ToLower(strings.ReplaceAll(http.StatusText(ee.Code), " ", "_")), http.StatusText(ee.Code)
 	case errors.Is(err, db.ErrNotFound):
-		return http.StatusNotFound, "not_found", trimSentinel(err, db.ErrNotFound)
+		return http.StatusNotFound, "not_found", err.Error()
 	case errors.Is(err, db.ErrConflict):
-		return http.StatusConflict, "conflict", trimSentinel(err, db.ErrConflict)
+		return http.StatusConflict, "conflict", err.Error()
 	case errors.Is(err, db.ErrInvalid):
 		return http.StatusUnprocessableEntity, "invalid", trimSentinel(err, db.ErrInvalid)
 	default:

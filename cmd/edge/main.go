@@ -21,8 +21,10 @@ var version = ""
 const usage = `usage: edge [command] [flags]
 
 commands:
-  serve     run the portal, player and proxy (default)
-  version   print the version
+  serve         run the portal, player and proxy (default)
+  user add      add a portal account: --email E [--role admin|editor] [--password-stdin]
+  token create  print a new API token: --email E [--name N]
+  version       print the version
 
 Run "edge serve -h" for the flags; each has an EDGE_* variable.
 `
@@ -30,7 +32,7 @@ Run "edge serve -h" for the flags; each has an EDGE_* variable.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return
 		}
@@ -39,7 +41,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -51,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return serve(ctx, cfg, newLogger(cfg, stderr), nil)
+	case "user", "token":
+		return runAccountCommand(ctx, cmd, args, getenv, stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "edge", buildVersion())
 		return nil
@@ -71,4 +75,20 @@ func buildVersion() string {
 		return info.Main.Version
 	}
 	return "dev"
+}
+
+func runAccountCommand(ctx context.Context, cmd string, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	switch cmd + " " + sub {
+	case "user add":
+		return userAdd(ctx, args, getenv, stdin, stdout, stderr)
+	case "token create":
+		return tokenCreate(ctx, args, getenv, stdout, stderr)
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", strings.TrimSpace(cmd+" "+sub))
+	}
 }

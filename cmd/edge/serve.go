@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/storage"
 	"github.com/edgehls/edge/web"
@@ -34,6 +35,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 			return fmt.Errorf("EDGE_ORIGIN: %w", err)
 		}
 	}
+	d, err := openDB(ctx, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
 	limitMemory(cfg.CacheBytes)
 	p := proxy.New(proxy.Config{
 		Origin: origin, CacheBytes: cfg.CacheBytes, MaxObjectBytes: cfg.CacheObjectMax,
@@ -41,7 +47,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		CORSOrigins: cfg.CORSOrigins, Logger: log,
 	})
 	srv := &http.Server{
-		Handler:           web.New(web.Config{Proxy: p, Logger: log}),
+		Handler: web.New(web.Config{
+			Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Log: log}, PublicURL: cfg.PublicURL, Logger: log,
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -132,10 +132,10 @@ func TestGracefulShutdown(t *testing.T) {
 
 func TestRunCommands(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"version"}, env(nil), &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "edge ") {
+	if err := run(context.Background(), []string{"version"}, env(nil), nil, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "edge ") {
 		t.Fatalf("version: %q %v", out.String(), err)
 	}
-	if err := run(context.Background(), []string{"frobnicate"}, env(nil), &out, &errOut); err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+	if err := run(context.Background(), []string{"frobnicate"}, env(nil), nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
 		t.Fatalf("unknown command: %v", err)
 	}
 }

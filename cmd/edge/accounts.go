@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/edgehls/edge/db"
+)
+
+// openDB opens the database below the data dir given by --data-dir or
+// EDGE_DATA_DIR, as `edge serve` would.
+func openDB(ctx context.Context, dataDir string) (*db.DB, error) {
+	d, err := db.Open(ctx, filepath.Join(dataDir, "edge.db"))
+	if err != nil {
+		return nil, fmt.Errorf("EDGE_DATA_DIR: %w", err)
+	}
+	return d, nil
+}
+
+func dataDirFlag(fs *flag.FlagSet, getenv func(string) string) *string {
+	def := getenv("EDGE_DATA_DIR")
+	if def == "" {
+		def = "./data"
+	}
+	return fs.String("data-dir", def, "folder holding edge.db [EDGE_DATA_DIR]")
+}
+
+// userAdd: edge user add --email E [--role admin|editor] [--password-stdin]
+func userAdd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("edge user add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "the account's email (required)")
+	role := fs.String("role", "", "admin or editor (default: admin for the first account, else editor)")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input instead of generating one")
+	dataDir := dataDirFlag(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("user add: --email is required")
+	}
+	d, err := openDB(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if *role == "" {
+		*role = string(db.RoleEditor)
+		if n, err := d.CountUsers(ctx); err == nil && n == 0 {
+			*role = string(db.RoleAdmin)
+		}
+	}
+	password, generated := generatePassword(), true
+	if *fromStdin {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return errors.New("user add: no password on standard input")
+		}
+		password, generated = strings.TrimRight(line, "\r\n"), false
+	}
+	u, err := d.CreateUser(ctx, *email, password, db.Role(*role))
+	if err != nil {
+		return fmt.Errorf("user add: %s", strings.TrimSuffix(err.Error(), ": "+db.ErrInvalid.Error()))
+	}
+	fmt.Fprintf(stdout, "created %s %s\n", u.Role, u.Email)
+	if generated {
+		fmt.Fprintf(stdout, "password: %s\n(shown once: store it now)\n", password)
+	}
+	return nil
+}
+
+// tokenCreate: edge token create --email E [--name N]; only the token goes
+// to stdout, so scripts can capture it.
+func tokenCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("edge token create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "the account the token acts as (required)")
+	name := fs.String("name", "cli", "a name to recognise the token by")
+	dataDir := dataDirFlag(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("token create: --email is required")
+	}
+	d, err := openDB(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	u, err := d.UserByEmail(ctx, *email)
+	if errors.Is(err, db.ErrNotFound) {
+		return fmt.Errorf("token create: no account %s (add one with `edge user add`)", *email)
+	} else if err != nil {
+		return err
+	}
+	secret, _, err := d.CreateAPIToken(ctx, u.ID, *name)
+	if err != nil {
+		return fmt.Errorf("token create: %w", err)
+	}
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+// generatePassword returns 26 base32 characters (130 random bits).
+func generatePassword() string { return rand.Text() }

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, env(vars), strings.NewReader(stdin), &out, &errOut)
+	return out.String(), err
+}
+
+func TestUserAddAndTokenCreate(t *testing.T) {
+	vars := map[string]string{"EDGE_DATA_DIR": t.TempDir()}
+	out, err := runCmd(t, vars, "", "user", "add", "--email", "ana@example.com")
+	if err != nil || !regexp.MustCompile(`^created admin ana@example.com\npassword: [A-Z2-7]{26}\n`).MatchString(out) {
+		t.Fatalf("first user: %q %v", out, err)
+	}
+	out, err = runCmd(t, vars, "correct horse battery\n", "user", "add", "--email", "bo@example.com", "--password-stdin")
+	if err != nil || out != "created editor bo@example.com\n" {
+		t.Fatalf("second user: %q %v", out, err)
+	}
+	for _, tc := range []struct {
+		args  []string
+		stdin string
+		want  string
+	}{
+		{[]string{"user", "add", "--email", "ANA@example.com"}, "", "already exists"},
+		{[]string{"user", "add", "--email", "x@example.com", "--password-stdin"}, "short\n", "at least 10 characters"},
+		{[]string{"user", "add", "--email", "x@example.com", "--password-stdin"}, "", "no password on standard input"},
+		{[]string{"user", "add", "--email", "x@example.com", "--role", "root"}, "", "want admin or editor"},
+		{[]string{"user", "add"}, "", "--email is required"},
+		{[]string{"token", "create", "--email", "nobody@example.com"}, "", "no account nobody@example.com"},
+		{[]string{"user", "remove"}, "", `unknown command "user remove"`},
+	} {
+		if _, err := runCmd(t, vars, tc.stdin, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+
+	token, err := runCmd(t, vars, "", "token", "create", "--email", "bo@example.com", "--name", "ci")
+	token = strings.TrimSpace(token)
+	if err != nil || !regexp.MustCompile(`^edge_[0-9A-Za-z]{40}$`).MatchString(token) {
+		t.Fatalf("token: %q %v", token, err)
+	}
+
+	// A script with that token lists and creates streams on a running edge.
+	media := filepath.Join(vars["EDGE_DATA_DIR"], "media", "uploads")
+	os.MkdirAll(media, 0o755)
+	os.WriteFile(filepath.Join(media, "talk.mp4"), []byte("x"), 0o644)
+	base, _ := startServe(t, vars)
+	for _, req := range []struct {
+		method, body string
+		code         int
+		has          string
+	}{
+		{"POST", `{"source":"uploads/talk.mp4"}`, 201, `"title":"talk"`},
+		{"GET", "", 200, `"total":1`},
+	} {
+		r, _ := http.NewRequest(req.method, base+"/api/v1/streams", strings.NewReader(req.body))
+		r.Header.Set("Authorization", "Bearer "+token)
+		r.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != req.code || !strings.Contains(string(b), req.has) {
+			t.Fatalf("%s /api/v1/streams: %d %s", req.method, resp.StatusCode, b)
+		}
+	}
+}
