@@ -3,7 +3,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-deps check fuzz bench
+.PHONY: run build test test-deps check generate fuzz bench
 
 ## run: start edge on its embedded defaults (./data, local media folder)
 run:
@@ -20,10 +20,17 @@ test: test-deps check fuzz
 test-deps:
 	bash scripts/test-deps.sh
 
-## check: formatting and vet
+## check: formatting, vet, and generated templ files equal to their sources
 check:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool templ generate >/dev/null 2>&1
+	@out="$$(git status --porcelain -- '*_templ.go')"; if [ -n "$$out" ]; then \
+	  echo "generated templ files differ from their sources: run 'go tool templ generate' and commit"; echo "$$out"; exit 1; fi
+
+## generate: regenerate templ components
+generate:
+	$(GO) tool templ generate
 
 ## fuzz: a short run of the path-parsing fuzzer (longer: FUZZTIME=5m)
 FUZZTIME ?= 15s

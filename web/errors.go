@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/templates"
 )
 
 // httpError is an error the handler chose a status for.
@@ -72,5 +73,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.JSON(code, body)
 		return
 	}
-	c.String(code, msg)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	if err := render(c, code, templates.ErrorPage(cssURL, code, msg)); err != nil {
+		s.log.Error("render error page", "err", err)
+	}
 }

@@ -6,8 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -28,7 +31,7 @@ type env struct {
 	user  *db.User
 }
 
-func newEnv(t *testing.T, objects map[string]string) *env {
+func newEnv(t *testing.T, objects map[string]string, opts ...func(*web.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "edge.db"))
@@ -38,10 +41,14 @@ func newEnv(t *testing.T, objects map[string]string) *env {
 	t.Cleanup(func() { d.Close() })
 	store := storagetest.NewFileStore(t, objects)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := web.New(web.Config{
+	cfg := web.Config{
 		Proxy: proxy.New(proxy.Config{Origin: store, Logger: log}), DB: d,
 		Jobs: &jobs.Manager{DB: d, Store: store, Log: log}, PublicURL: "https://edge.example", Logger: log,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := web.New(cfg)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	u, err := d.CreateUser(ctx, "ed@example.com", "correct horse", db.RoleEditor)
@@ -92,4 +99,81 @@ func decode(t *testing.T, body string, v any) {
 
 type errorBody struct {
 	Error struct{ Code, Message string } `json:"error"`
+}
+
+// browser is an HTTP client with a cookie jar that shows redirects instead
+// of following them, like a person watching the address bar.
+type browser struct {
+	t      *testing.T
+	client *http.Client
+	base   string
+}
+
+func (e *env) browser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: e.srv.URL, client: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+type page struct {
+	code   int
+	header http.Header
+	body   string
+}
+
+func (b *browser) get(path string) page {
+	b.t.Helper()
+	return b.do("GET", path, nil, nil)
+}
+
+func (b *browser) post(path string, form url.Values, hdr map[string]string) page {
+	b.t.Helper()
+	return b.do("POST", path, form, hdr)
+}
+
+func (b *browser) do(method, path string, form url.Values, hdr map[string]string) page {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, b.base+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return page{resp.StatusCode, resp.Header, string(out)}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf reads the hidden CSRF field of a page's form.
+func (p page) csrf(t *testing.T) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no csrf field in:\n%s", p.body)
+	}
+	return m[1]
+}
+
+// signIn signs the browser in and returns the session's CSRF token.
+func (b *browser) signIn(email, password string) string {
+	b.t.Helper()
+	form := b.get("/signin")
+	r := b.post("/signin", url.Values{"csrf": {form.csrf(b.t)}, "email": {email}, "password": {password}}, nil)
+	if r.code != http.StatusSeeOther {
+		b.t.Fatalf("sign in: %d %s", r.code, r.body)
+	}
+	return b.get("/").csrf(b.t)
 }

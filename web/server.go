@@ -5,7 +5,9 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,7 +22,10 @@ type Config struct {
 	DB        *db.DB
 	Jobs      *jobs.Manager
 	PublicURL string // where viewers reach edge, without a trailing slash
-	Logger    *slog.Logger
+	// SetupToken opens /setup?token=… while no account exists; main logs
+	// the link at start-up. Empty: no setup link.
+	SetupToken string
+	Logger     *slog.Logger
 }
 
 // Server routes viewers' /streams/ requests straight to the proxy and
@@ -34,14 +39,28 @@ type Server struct {
 	jobs      *jobs.Manager
 	publicURL string
 	log       *slog.Logger
+
+	publicOrigin   string // scheme://host of publicURL, for Origin checks
+	secureCookies  bool
+	setupToken     string
+	signInFailures *failureLimiter
 }
 
 // New builds the server.
 func New(cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{echo: e, proxy: cfg.Proxy, db: cfg.DB, jobs: cfg.Jobs, publicURL: cfg.PublicURL, log: cfg.Logger}
+	s := &Server{echo: e, proxy: cfg.Proxy, db: cfg.DB, jobs: cfg.Jobs, publicURL: cfg.PublicURL, log: cfg.Logger,
+		setupToken: cfg.SetupToken, signInFailures: newFailureLimiter(5, 15*time.Minute)}
+	if u, err := url.Parse(cfg.PublicURL); err == nil {
+		s.publicOrigin = u.Scheme + "://" + u.Host
+		s.secureCookies = u.Scheme == "https"
+	}
+	// Client IPs (for sign-in limits and logs) come from the connection;
+	// forwarded headers are trivially forged unless a proxy is trusted.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.handleError
+	s.portalRoutes()
 	e.GET("/healthz", healthz)
 	e.GET("/metrics", echo.WrapHandler(cfg.Proxy.Metrics()))
 	api := e.Group("/api/v1", s.requireToken)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/storage"
@@ -40,6 +42,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return err
 	}
 	defer d.Close()
+	setupToken, err := firstRunSetup(ctx, d, cfg.PublicURL, log)
+	if err != nil {
+		return err
+	}
 	limitMemory(cfg.CacheBytes)
 	p := proxy.New(proxy.Config{
 		Origin: origin, CacheBytes: cfg.CacheBytes, MaxObjectBytes: cfg.CacheObjectMax,
@@ -48,7 +54,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	})
 	srv := &http.Server{
 		Handler: web.New(web.Config{
-			Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Log: log}, PublicURL: cfg.PublicURL, Logger: log,
+			Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Log: log}, PublicURL: cfg.PublicURL, SetupToken: setupToken, Logger: log,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -79,6 +85,19 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// firstRunSetup makes a one-time setup link while no account exists, so a
+// newcomer can sign in; it stops working once the first admin exists.
+func firstRunSetup(ctx context.Context, d *db.DB, publicURL string, log *slog.Logger) (string, error) {
+	n, err := d.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	token := rand.Text()
+	log.Warn("no accounts yet: open the one-time setup link to create the first admin (or run `edge user add`)",
+		"setup_url", publicURL+"/setup?token="+token)
+	return token, nil
 }
 
 // limitMemory caps the heap near the cache bound so RSS stays within

@@ -1,0 +1,85 @@
+// Package templates renders the portal's pages (templ). It knows nothing of
+// the database: web fills these plain view structs.
+package templates
+
+// Page is what every signed-in page's frame needs.
+type Page struct {
+	Title     string
+	Nav       string // "videos", "tokens", "users": the current section
+	UserEmail string
+	IsAdmin   bool
+	CSRF      string
+	Flash     string
+	CSSURL    string
+}
+
+// SignIn is the sign-in form.
+type SignIn struct {
+	CSSURL string
+	CSRF   string
+	Email  string
+	Next   string
+	Error  string
+}
+
+// Setup is the first-admin form reached from the start-up log's link.
+type Setup struct {
+	CSSURL string
+	CSRF   string
+	Token  string
+	Email  string
+	Error  string
+}
+
+// VideoRow is one line of the video list.
+type VideoRow struct {
+	ID        string
+	Title     string
+	Status    string
+	Progress  int
+	Duration  string
+	Created   string
+	PosterURL string // empty: no poster yet
+	URL       string
+}
+
+// VideoList is the portal's home page.
+type VideoList struct {
+	Page
+	Rows    []VideoRow
+	Query   string
+	Total   int
+	From    int
+	To      int
+	PrevURL string
+	NextURL string
+	APIHint string // a curl command creating a video, shown when there are none
+}
+
+// JobRow is one transcoding attempt in a video's history.
+type JobRow struct {
+	Backend string
+	Status  string
+	Error   string
+	Created string
+}
+
+// VideoDetail is one video's page.
+type VideoDetail struct {
+	Page
+	ID         string
+	Title      string
+	Status     string
+	Progress   int
+	Error      string
+	Duration   string
+	Created    string
+	Source     string
+	MasterURL  string
+	PlayerURL  string
+	WatchURL   string
+	EmbedCode  string
+	Renditions []string
+	Jobs       []JobRow
+	FormError  string
+}

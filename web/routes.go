@@ -1,0 +1,39 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/edgehls/edge/static"
+)
+
+// portalRoutes registers the signed-in portal and its sign-in pages.
+func (s *Server) portalRoutes() {
+	e := s.echo
+	public := []echo.MiddlewareFunc{securityHeaders, s.loadSession}
+	signedIn := slices.Concat(public, []echo.MiddlewareFunc{s.requireSession, s.checkCSRF})
+
+	e.GET("/signin", s.signInPage, public...)
+	e.POST("/signin", s.signIn, slices.Concat(public, []echo.MiddlewareFunc{s.checkLoginCSRF})...)
+	e.GET("/setup", s.setupPage, public...)
+	e.POST("/setup", s.setup, slices.Concat(public, []echo.MiddlewareFunc{s.checkLoginCSRF})...)
+	e.POST("/signout", s.signOut, signedIn...)
+
+	e.GET("/", s.videoList, signedIn...)
+	e.GET("/videos/:id", s.videoPage, signedIn...)
+	e.POST("/videos/:id/rename", s.renameVideo, signedIn...)
+	e.GET("/videos/:id/delete", s.confirmDelete, signedIn...)
+	e.POST("/videos/:id/delete", s.deleteVideo, signedIn...)
+
+	e.GET(static.Prefix+"*", echo.WrapHandler(http.StripPrefix(static.Prefix, immutable(http.FileServerFS(static.FS)))))
+}
+
+// immutable marks content-hashed assets as cacheable for a year.
+func immutable(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,114 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/templates"
+)
+
+func (s *Server) signInPage(c echo.Context) error {
+	if currentSession(c) != nil {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	return render(c, http.StatusOK, templates.SignInPage(templates.SignIn{
+		CSSURL: cssURL, CSRF: s.loginCSRFToken(c), Next: safeNext(c.QueryParam("next")),
+	}))
+}
+
+func (s *Server) signIn(c echo.Context) error {
+	email := strings.ToLower(strings.TrimSpace(c.FormValue("email")))
+	form := templates.SignIn{CSSURL: cssURL, CSRF: s.loginCSRFToken(c), Email: email, Next: safeNext(c.FormValue("next"))}
+	ip := c.RealIP()
+	for _, key := range []string{"email:" + email, "ip:" + ip} {
+		if blocked, wait := s.signInFailures.blocked(key); blocked {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			form.Error = "Too many failed sign-ins. Wait " + wait.Round(1e9).String() + " and try again."
+			return render(c, http.StatusTooManyRequests, templates.SignInPage(form))
+		}
+	}
+	u, err := s.db.Authenticate(c.Request().Context(), email, c.FormValue("password"))
+	if errors.Is(err, db.ErrNotFound) {
+		s.signInFailures.fail("email:" + email)
+		s.signInFailures.fail("ip:" + ip)
+		s.log.Info("sign-in failed", "email", email, "ip", ip)
+		form.Error = "That email and password do not match an account."
+		return render(c, http.StatusUnauthorized, templates.SignInPage(form))
+	} else if err != nil {
+		return err
+	}
+	s.signInFailures.reset("email:" + email)
+	if err := s.startSession(c, u.ID); err != nil {
+		return err
+	}
+	s.log.Info("signed in", "email", u.Email, "ip", ip)
+	return c.Redirect(http.StatusSeeOther, form.Next)
+}
+
+func (s *Server) signOut(c echo.Context) error {
+	if err := s.endSession(c); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/signin")
+}
+
+// safeNext keeps post-sign-in redirects on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return "/"
+	}
+	return next
+}
+
+// setupOpen reports whether the one-time setup link still works: it does
+// until the first account exists.
+func (s *Server) setupOpen(ctx context.Context, token string) (bool, error) {
+	if s.setupToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(s.setupToken)) != 1 {
+		return false, nil
+	}
+	n, err := s.db.CountUsers(ctx)
+	return n == 0, err
+}
+
+func (s *Server) setupPage(c echo.Context) error {
+	ok, err := s.setupOpen(c.Request().Context(), c.QueryParam("token"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &httpError{http.StatusNotFound, "not_found", "This setup link has been used or is wrong. Sign in instead."}
+	}
+	return render(c, http.StatusOK, templates.SetupPage(templates.Setup{CSSURL: cssURL, CSRF: s.loginCSRFToken(c), Token: c.QueryParam("token")}))
+}
+
+func (s *Server) setup(c echo.Context) error {
+	ctx := c.Request().Context()
+	ok, err := s.setupOpen(ctx, c.FormValue("token"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &httpError{http.StatusNotFound, "not_found", "This setup link has been used or is wrong. Sign in instead."}
+	}
+	u, err := s.db.CreateUser(ctx, c.FormValue("email"), c.FormValue("password"), db.RoleAdmin)
+	if errors.Is(err, db.ErrInvalid) {
+		return render(c, http.StatusUnprocessableEntity, templates.SetupPage(templates.Setup{
+			CSSURL: cssURL, CSRF: s.loginCSRFToken(c), Token: c.FormValue("token"), Email: c.FormValue("email"),
+			Error: trimSentinel(err, db.ErrInvalid),
+		}))
+	} else if err != nil {
+		return err
+	}
+	s.log.Info("first admin created through the setup link", "email", u.Email)
+	if err := s.startSession(c, u.ID); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
+}

@@ -1,0 +1,136 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/templates"
+)
+
+const videosPerPage = 25
+
+func (s *Server) videoList(c echo.Context) error {
+	q := c.QueryParam("q")
+	pageNo, _ := strconv.Atoi(c.QueryParam("page"))
+	pageNo = max(pageNo, 1)
+	list, total, err := s.db.ListStreams(c.Request().Context(), db.StreamFilter{Query: q, Limit: videosPerPage, Offset: (pageNo - 1) * videosPerPage})
+	if err != nil {
+		return err
+	}
+	v := templates.VideoList{Page: s.page(c, "Videos", "videos"), Query: q, Total: total,
+		APIHint: fmt.Sprintf(`curl -H "Authorization: Bearer $EDGE_TOKEN" -H "Content-Type: application/json" \`+"\n"+
+			`  -d '{"title":"My talk","source":"uploads/talk.mp4"}' %s/api/v1/streams`, s.publicURL)}
+	for _, st := range list {
+		v.Rows = append(v.Rows, templates.VideoRow{
+			ID: st.ID, Title: st.Title, Status: string(st.Status), Progress: st.Progress,
+			Duration: formatDuration(st.Duration), Created: formatTime(st.CreatedAt), URL: "/videos/" + st.ID,
+			PosterURL: s.posterURL(&st),
+		})
+	}
+	if len(list) > 0 {
+		v.From, v.To = (pageNo-1)*videosPerPage+1, (pageNo-1)*videosPerPage+len(list)
+	}
+	if pageNo > 1 {
+		v.PrevURL = listURL(q, pageNo-1)
+	}
+	if v.To < total {
+		v.NextURL = listURL(q, pageNo+1)
+	}
+	return render(c, http.StatusOK, templates.VideoListPage(v))
+}
+
+func listURL(q string, page int) string {
+	v := url.Values{}
+	if q != "" {
+		v.Set("q", q)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return "/"
+	}
+	return "/?" + v.Encode()
+}
+
+// posterURL serves a poster through the proxy: it lives in the stream's
+// prefix like its segments.
+func (s *Server) posterURL(st *db.Stream) string {
+	if st.PosterKey == "" {
+		return ""
+	}
+	return "/" + st.PosterKey
+}
+
+func (s *Server) videoPage(c echo.Context) error {
+	st, err := s.db.Stream(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.VideoPage(s.videoDetail(c, st, "")))
+}
+
+func (s *Server) videoDetail(c echo.Context, st *db.Stream, formError string) templates.VideoDetail {
+	v := templates.VideoDetail{
+		Page: s.page(c, st.Title, "videos"), ID: st.ID, Title: st.Title, Status: string(st.Status), Progress: st.Progress,
+		Error: st.Error, Duration: formatDuration(st.Duration), Created: formatTime(st.CreatedAt), Source: st.SourceKey,
+		MasterURL: s.masterURL(st.ID), PlayerURL: s.embedURL(st.ID), WatchURL: s.publicURL + "/watch/" + st.ID,
+		Renditions: st.Renditions, FormError: formError,
+	}
+	v.EmbedCode = fmt.Sprintf(`<iframe src="%s" width="640" height="360" style="aspect-ratio:16/9;width:100%%;height:auto;border:0" `+
+		`allow="autoplay; fullscreen; picture-in-picture" allowfullscreen title="%s"></iframe>`,
+		html.EscapeString(v.PlayerURL), html.EscapeString(st.Title))
+	jobs, err := s.db.ListJobs(c.Request().Context(), st.ID)
+	if err != nil {
+		s.log.Warn("list jobs", "stream", st.ID, "err", err)
+	}
+	for _, j := range jobs {
+		v.Jobs = append(v.Jobs, templates.JobRow{Backend: j.Backend, Status: j.Status, Error: j.Error, Created: formatTime(j.CreatedAt)})
+	}
+	return v
+}
+
+func (s *Server) renameVideo(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	renameErr := s.db.RenameStream(ctx, id, c.FormValue("title"))
+	if errors.Is(renameErr, db.ErrInvalid) {
+		st, err := s.db.Stream(ctx, id)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusUnprocessableEntity, templates.VideoPage(s.videoDetail(c, st, trimSentinel(renameErr, db.ErrInvalid))))
+	} else if renameErr != nil {
+		return renameErr
+	}
+	s.flash(c, "Renamed.")
+	return c.Redirect(http.StatusSeeOther, "/videos/"+id)
+}
+
+func (s *Server) confirmDelete(c echo.Context) error {
+	st, err := s.db.Stream(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.DeletePage(s.page(c, "Delete "+st.Title, "videos"), st.ID, st.Title))
+}
+
+func (s *Server) deleteVideo(c echo.Context) error {
+	st, err := s.db.Stream(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.jobs.Delete(c.Request().Context(), st.ID); err != nil {
+		return err
+	}
+	s.log.Info("video deleted", "stream", st.ID, "by", currentUser(c).Email)
+	s.flash(c, "Deleted “"+st.Title+"”.")
+	return c.Redirect(http.StatusSeeOther, "/")
+}
