@@ -83,3 +83,39 @@ type VideoDetail struct {
 	Jobs       []JobRow
 	FormError  string
 }
+
+// TokenRow is one API token, without its secret.
+type TokenRow struct {
+	ID       int64
+	Name     string
+	Prefix   string
+	Created  string
+	LastUsed string
+}
+
+// Tokens is the API tokens page. NewSecret is shown once, right after
+// creation.
+type Tokens struct {
+	Page
+	Rows      []TokenRow
+	NewSecret string
+	FormError string
+}
+
+// UserRow is one account on the users page.
+type UserRow struct {
+	ID      int64
+	Email   string
+	Role    string
+	Created string
+	IsSelf  bool
+}
+
+// Users is the admins' page for managing accounts.
+type Users struct {
+	Page
+	Rows        []UserRow
+	FormError   string
+	NewEmail    string
+	NewPassword string // shown once when edge generated it
+}

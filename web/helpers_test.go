@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -177,3 +178,5 @@ func (b *browser) signIn(email, password string) string {
 	}
 	return b.get("/").csrf(b.t)
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

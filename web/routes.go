@@ -27,6 +27,15 @@ func (s *Server) portalRoutes() {
 	e.GET("/videos/:id/delete", s.confirmDelete, signedIn...)
 	e.POST("/videos/:id/delete", s.deleteVideo, signedIn...)
 
+	e.GET("/tokens", s.tokensPage, signedIn...)
+	e.POST("/tokens", s.createToken, signedIn...)
+	e.POST("/tokens/:id/revoke", s.revokeToken, signedIn...)
+
+	admin := slices.Concat(signedIn, []echo.MiddlewareFunc{s.requireAdmin})
+	e.GET("/users", s.usersPage, admin...)
+	e.POST("/users", s.addUser, admin...)
+	e.POST("/users/:id/remove", s.removeUser, admin...)
+
 	e.GET(static.Prefix+"*", echo.WrapHandler(http.StripPrefix(static.Prefix, immutable(http.FileServerFS(static.FS)))))
 }
 

@@ -1,0 +1,130 @@
+package web
+
+import (
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/templates"
+)
+
+// oneTime carries a secret to the next page load in a short-lived HttpOnly
+// cookie, so it never appears in a URL, a log or the browser history.
+const oneTimeCookie = "edge_once"
+
+func (s *Server) showOnce(c echo.Context, secret string) {
+	c.SetCookie(&http.Cookie{Name: oneTimeCookie, Value: url.QueryEscape(secret), Path: "/", HttpOnly: true,
+		Secure: s.secureCookies, SameSite: http.SameSiteStrictMode, MaxAge: 60})
+}
+
+func (s *Server) takeOnce(c echo.Context) string {
+	ck, err := c.Cookie(oneTimeCookie)
+	if err != nil {
+		return ""
+	}
+	c.SetCookie(&http.Cookie{Name: oneTimeCookie, Path: "/", MaxAge: -1})
+	v, _ := url.QueryUnescape(ck.Value)
+	return v
+}
+
+func (s *Server) tokensPage(c echo.Context) error {
+	return s.renderTokens(c, http.StatusOK, s.takeOnce(c), "")
+}
+
+func (s *Server) renderTokens(c echo.Context, code int, secret, formError string) error {
+	u := currentUser(c)
+	list, err := s.db.ListAPITokens(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	v := templates.Tokens{Page: s.page(c, "API tokens", "tokens"), NewSecret: secret, FormError: formError}
+	for _, t := range list {
+		used := "never"
+		if !t.LastUsedAt.IsZero() {
+			used = formatTime(t.LastUsedAt)
+		}
+		v.Rows = append(v.Rows, templates.TokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix, Created: formatTime(t.CreatedAt), LastUsed: used})
+	}
+	return render(c, code, templates.TokensPage(v))
+}
+
+func (s *Server) createToken(c echo.Context) error {
+	secret, _, err := s.db.CreateAPIToken(c.Request().Context(), currentUser(c).ID, c.FormValue("name"))
+	if errors.Is(err, db.ErrInvalid) {
+		return s.renderTokens(c, http.StatusUnprocessableEntity, "", trimSentinel(err, db.ErrInvalid))
+	} else if err != nil {
+		return err
+	}
+	s.showOnce(c, secret)
+	return c.Redirect(http.StatusSeeOther, "/tokens")
+}
+
+func (s *Server) revokeToken(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return badRequest("bad token id")
+	}
+	if err := s.db.RevokeAPIToken(c.Request().Context(), currentUser(c).ID, id); err != nil {
+		return err
+	}
+	s.flash(c, "Token revoked: scripts using it now get 401.")
+	return c.Redirect(http.StatusSeeOther, "/tokens")
+}
+
+func (s *Server) usersPage(c echo.Context) error {
+	v := templates.Users{}
+	if once := s.takeOnce(c); once != "" {
+		v.NewEmail, v.NewPassword, _ = strings.Cut(once, "\n")
+	}
+	return s.renderUsers(c, http.StatusOK, v)
+}
+
+func (s *Server) renderUsers(c echo.Context, code int, v templates.Users) error {
+	list, err := s.db.ListUsers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	v.Page = s.page(c, "Users", "users")
+	me := currentUser(c)
+	for _, u := range list {
+		v.Rows = append(v.Rows, templates.UserRow{ID: u.ID, Email: u.Email, Role: string(u.Role), Created: formatTime(u.CreatedAt), IsSelf: u.ID == me.ID})
+	}
+	return render(c, code, templates.UsersPage(v))
+}
+
+func (s *Server) addUser(c echo.Context) error {
+	password := rand.Text()
+	u, err := s.db.CreateUser(c.Request().Context(), c.FormValue("email"), password, db.Role(c.FormValue("role")))
+	switch {
+	case errors.Is(err, db.ErrInvalid):
+		return s.renderUsers(c, http.StatusUnprocessableEntity, templates.Users{FormError: trimSentinel(err, db.ErrInvalid)})
+	case errors.Is(err, db.ErrConflict):
+		return s.renderUsers(c, http.StatusConflict, templates.Users{FormError: err.Error()})
+	case err != nil:
+		return err
+	}
+	s.log.Info("user added", "email", u.Email, "role", u.Role, "by", currentUser(c).Email)
+	s.showOnce(c, u.Email+"\n"+password)
+	return c.Redirect(http.StatusSeeOther, "/users")
+}
+
+func (s *Server) removeUser(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return badRequest("bad user id")
+	}
+	if id == currentUser(c).ID {
+		return &httpError{http.StatusUnprocessableEntity, "invalid", "you cannot remove your own account"}
+	}
+	if err := s.db.DeleteUser(c.Request().Context(), id); err != nil {
+		return err
+	}
+	s.flash(c, "User removed; their sessions and tokens no longer work.")
+	return c.Redirect(http.StatusSeeOther, "/users")
+}
