@@ -11,6 +11,7 @@ type Page struct {
 	CSRF      string
 	Flash     string
 	CSSURL    string
+	ScriptURL string
 }
 
 // SignIn is the sign-in form.

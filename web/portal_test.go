@@ -249,3 +249,27 @@ func TestSetupLink(t *testing.T) {
 		t.Fatalf("setup link works twice: %d", r.code)
 	}
 }
+
+func TestVideoStatusForLiveRows(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	st, _ := e.db.CreateStream(ctx, db.NewStream{Title: "x", Status: db.StatusProcessing})
+	e.db.SetStreamState(ctx, st.ID, db.StatusProcessing, 57, "")
+	anon := e.browser(t)
+	if r := anon.get("/videos/status?ids=" + st.ID); r.code != 303 {
+		t.Fatalf("anonymous status: %d", r.code)
+	}
+	b := e.browser(t)
+	b.signIn("ed@example.com", "correct horse")
+	list := b.get("/")
+	if !strings.Contains(list.body, `data-live="`+st.ID+`" data-status="processing"`) || !strings.Contains(list.body, "/js/live.js") {
+		t.Fatal("list rows are not marked for live updates")
+	}
+	r := b.get("/videos/status?ids=" + st.ID + ",unknown")
+	if r.code != 200 || r.body != `{"`+st.ID+`":{"status":"processing","progress":57}}`+"\n" {
+		t.Fatalf("status: %d %q", r.code, r.body)
+	}
+	if r := b.get("/videos/status?ids=" + strings.Repeat("a,", 100) + "a"); r.code != 400 {
+		t.Fatalf("101 ids: %d", r.code)
+	}
+}

@@ -14,7 +14,10 @@ import (
 	"github.com/edgehls/edge/templates"
 )
 
-var cssURL = static.Prefix + "css/edge.css"
+var (
+	cssURL    = static.Prefix + "css/edge.css"
+	scriptURL = static.Prefix + "js/live.js"
+)
 
 // render writes a page through a buffer, so a template error is a clean
 // 500 rather than half a page.
@@ -28,7 +31,7 @@ func render(c echo.Context, code int, page templ.Component) error {
 
 // page fills the frame every signed-in page shares.
 func (s *Server) page(c echo.Context, title, nav string) templates.Page {
-	p := templates.Page{Title: title, Nav: nav, CSSURL: cssURL}
+	p := templates.Page{Title: title, Nav: nav, CSSURL: cssURL, ScriptURL: scriptURL}
 	if sess := currentSession(c); sess != nil {
 		p.UserEmail, p.IsAdmin, p.CSRF = sess.User.Email, sess.User.IsAdmin(), sess.CSRFToken
 	}

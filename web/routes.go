@@ -22,6 +22,7 @@ func (s *Server) portalRoutes() {
 	e.POST("/signout", s.signOut, signedIn...)
 
 	e.GET("/", s.videoList, signedIn...)
+	e.GET("/videos/status", s.videoStatus, signedIn...)
 	e.GET("/videos/:id", s.videoPage, signedIn...)
 	e.POST("/videos/:id/rename", s.renameVideo, signedIn...)
 	e.GET("/videos/:id/delete", s.confirmDelete, signedIn...)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -133,4 +134,30 @@ func (s *Server) deleteVideo(c echo.Context) error {
 	s.log.Info("video deleted", "stream", st.ID, "by", currentUser(c).Email)
 	s.flash(c, "Deleted “"+st.Title+"”.")
 	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+type liveStatus struct {
+	Status   db.Status `json:"status"`
+	Progress int       `json:"progress"`
+	Error    string    `json:"error,omitempty"`
+}
+
+// videoStatus answers static/js/live.js: the state of up to 100 videos.
+// Unknown ids are left out.
+func (s *Server) videoStatus(c echo.Context) error {
+	ids := strings.Split(c.QueryParam("ids"), ",")
+	if len(ids) > 100 {
+		return badRequest("at most 100 ids")
+	}
+	out := make(map[string]liveStatus, len(ids))
+	for _, id := range ids {
+		st, err := s.db.Stream(c.Request().Context(), id)
+		if errors.Is(err, db.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		out[id] = liveStatus{st.Status, st.Progress, st.Error}
+	}
+	return c.JSON(http.StatusOK, out)
 }
