@@ -224,17 +224,17 @@ func TestSetupLink(t *testing.T) {
 	// newEnv made an editor; setup only works on an empty database.
 	e.db.DeleteUser(context.Background(), e.user.ID)
 	b := e.browser(t)
-	if r := b.get("/setup?token=wrong"); r.code != 404 {
+	if r := b.get("/setup/wrong"); r.code != 404 {
 		t.Fatalf("wrong token: %d", r.code)
 	}
-	form := b.get("/setup?token=setup-secret-123")
+	form := b.get("/setup/setup-secret-123")
 	if form.code != 200 {
 		t.Fatalf("setup page: %d", form.code)
 	}
-	if r := b.post("/setup", url.Values{"csrf": {form.csrf(t)}, "token": {"setup-secret-123"}, "email": {"boss@example.com"}, "password": {"short"}}, nil); r.code != 422 || !strings.Contains(r.body, "at least 10") {
+	if r := b.post("/setup/setup-secret-123", url.Values{"csrf": {form.csrf(t)}, "email": {"boss@example.com"}, "password": {"short"}}, nil); r.code != 422 || !strings.Contains(r.body, "at least 10") {
 		t.Fatalf("short password: %d", r.code)
 	}
-	r := b.post("/setup", url.Values{"csrf": {form.csrf(t)}, "token": {"setup-secret-123"}, "email": {"boss@example.com"}, "password": {"correct horse"}}, nil)
+	r := b.post("/setup/setup-secret-123", url.Values{"csrf": {form.csrf(t)}, "email": {"boss@example.com"}, "password": {"correct horse"}}, nil)
 	if r.code != 303 {
 		t.Fatalf("setup: %d %s", r.code, r.body)
 	}
@@ -245,7 +245,7 @@ func TestSetupLink(t *testing.T) {
 	if err != nil || !u.IsAdmin() {
 		t.Fatalf("first user: %+v %v", u, err)
 	}
-	if r := e.browser(t).get("/setup?token=setup-secret-123"); r.code != 404 {
+	if r := e.browser(t).get("/setup/setup-secret-123"); r.code != 404 {
 		t.Fatalf("setup link works twice: %d", r.code)
 	}
 }

@@ -17,8 +17,8 @@ func (s *Server) portalRoutes() {
 
 	e.GET("/signin", s.signInPage, public...)
 	e.POST("/signin", s.signIn, slices.Concat(public, []echo.MiddlewareFunc{s.checkLoginCSRF})...)
-	e.GET("/setup", s.setupPage, public...)
-	e.POST("/setup", s.setup, slices.Concat(public, []echo.MiddlewareFunc{s.checkLoginCSRF})...)
+	e.GET("/setup/:token", s.setupPage, public...)
+	e.POST("/setup/:token", s.setup, slices.Concat(public, []echo.MiddlewareFunc{s.checkLoginCSRF})...)
 	e.POST("/signout", s.signOut, signedIn...)
 
 	e.GET("/", s.videoList, signedIn...)

@@ -78,19 +78,19 @@ func (s *Server) setupOpen(ctx context.Context, token string) (bool, error) {
 }
 
 func (s *Server) setupPage(c echo.Context) error {
-	ok, err := s.setupOpen(c.Request().Context(), c.QueryParam("token"))
+	ok, err := s.setupOpen(c.Request().Context(), c.Param("token"))
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return &httpError{http.StatusNotFound, "not_found", "This setup link has been used or is wrong. Sign in instead."}
 	}
-	return render(c, http.StatusOK, templates.SetupPage(templates.Setup{CSSURL: cssURL, CSRF: s.loginCSRFToken(c), Token: c.QueryParam("token")}))
+	return render(c, http.StatusOK, templates.SetupPage(templates.Setup{CSSURL: cssURL, CSRF: s.loginCSRFToken(c), Token: c.Param("token")}))
 }
 
 func (s *Server) setup(c echo.Context) error {
 	ctx := c.Request().Context()
-	ok, err := s.setupOpen(ctx, c.FormValue("token"))
+	ok, err := s.setupOpen(ctx, c.Param("token"))
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (s *Server) setup(c echo.Context) error {
 	u, err := s.db.CreateUser(ctx, c.FormValue("email"), c.FormValue("password"), db.RoleAdmin)
 	if errors.Is(err, db.ErrInvalid) {
 		return render(c, http.StatusUnprocessableEntity, templates.SetupPage(templates.Setup{
-			CSSURL: cssURL, CSRF: s.loginCSRFToken(c), Token: c.FormValue("token"), Email: c.FormValue("email"),
+			CSSURL: cssURL, CSRF: s.loginCSRFToken(c), Token: c.Param("token"), Email: c.FormValue("email"),
 			Error: trimSentinel(err, db.ErrInvalid),
 		}))
 	} else if err != nil {

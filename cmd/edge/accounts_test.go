@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -78,5 +79,26 @@ func TestUserAddAndTokenCreate(t *testing.T) {
 		if resp.StatusCode != req.code || !strings.Contains(string(b), req.has) {
 			t.Fatalf("%s /api/v1/streams: %d %s", req.method, resp.StatusCode, b)
 		}
+	}
+}
+
+// TestFirstRunLogsASetupLink: with no account the log carries a plain,
+// copyable link; once an account exists there is none.
+func TestFirstRunLogsASetupLink(t *testing.T) {
+	d, err := openDB(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	token, err := firstRunSetup(context.Background(), d, "http://localhost:8080", log)
+	if err != nil || token == "" || !strings.Contains(logs.String(), " setup_url=http://localhost:8080/setup/"+token+"\n") {
+		t.Fatalf("first run: %q %v\n%s", token, err, logs.String())
+	}
+	d.CreateUser(context.Background(), "ana@example.com", "correct horse", "admin")
+	logs.Reset()
+	if token, err := firstRunSetup(context.Background(), d, "http://localhost:8080", log); token != "" || err != nil || logs.Len() != 0 {
+		t.Fatalf("with an account: %q %v %q", token, err, logs.String())
 	}
 }

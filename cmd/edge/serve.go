@@ -96,7 +96,7 @@ func firstRunSetup(ctx context.Context, d *db.DB, publicURL string, log *slog.Lo
 	}
 	token := rand.Text()
 	log.Warn("no accounts yet: open the one-time setup link to create the first admin (or run `edge user add`)",
-		"setup_url", publicURL+"/setup?token="+token)
+		"setup_url", publicURL+"/setup/"+token)
 	return token, nil
 }
 
