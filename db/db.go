@@ -104,6 +104,10 @@ func (d *DB) apply(ctx context.Context, name string) error {
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
+// nowMS is the time as stored: UTC, to the millisecond, so what Create
+// returns equals what a later read returns.
+func (d *DB) nowMS() time.Time { return d.now().UTC().Truncate(time.Millisecond) }
+
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
 // conflict turns SQLite's unique-constraint failure into ErrConflict.

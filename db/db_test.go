@@ -241,3 +241,12 @@ func TestConcurrentWriters(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestCreatedEqualsRead(t *testing.T) {
+	d, ctx := open(t), context.Background()
+	s := must[*db.Stream](t)(d.CreateStream(ctx, db.NewStream{Title: "x"}))
+	got := must[*db.Stream](t)(d.Stream(ctx, s.ID))
+	if !got.CreatedAt.Equal(s.CreatedAt) || !got.UpdatedAt.Equal(s.UpdatedAt) {
+		t.Fatalf("created %v, read back %v", s.CreatedAt, got.CreatedAt)
+	}
+}

@@ -20,7 +20,7 @@ type Job struct {
 
 // CreateJob records a new job for a stream.
 func (d *DB) CreateJob(ctx context.Context, streamID, backend string) (*Job, error) {
-	now := d.now().UTC()
+	now := d.nowMS()
 	j := &Job{StreamID: streamID, Backend: backend, Status: "queued", CreatedAt: now, UpdatedAt: now}
 	res, err := d.sql.ExecContext(ctx, `INSERT INTO jobs (stream_id, backend, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
 		streamID, backend, j.Status, ms(now), ms(now))

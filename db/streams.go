@@ -61,7 +61,7 @@ func (d *DB) CreateStream(ctx context.Context, in NewStream) (*Stream, error) {
 	if in.Status == "" {
 		in.Status = StatusUploading
 	}
-	now := d.now().UTC()
+	now := d.nowMS()
 	s := &Stream{ID: randomString(StreamIDLen), Title: title, SourceKey: in.SourceKey, Status: in.Status,
 		CreatedBy: in.CreatedBy, CreatedAt: now, UpdatedAt: now}
 	var createdBy any

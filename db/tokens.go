@@ -28,7 +28,7 @@ func (d *DB) CreateAPIToken(ctx context.Context, userID int64, name string) (str
 		return "", nil, fmt.Errorf("token name: 1 to 100 characters: %w", ErrInvalid)
 	}
 	secret := TokenPrefix + randomString(40)
-	t := &APIToken{UserID: userID, Name: name, Prefix: secret[:len(TokenPrefix)+6], CreatedAt: d.now().UTC()}
+	t := &APIToken{UserID: userID, Name: name, Prefix: secret[:len(TokenPrefix)+6], CreatedAt: d.nowMS()}
 	res, err := d.sql.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)`,
 		userID, t.Name, digest(secret), t.Prefix, ms(t.CreatedAt))
 	if err != nil {

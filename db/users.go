@@ -55,7 +55,7 @@ func (d *DB) CreateUser(ctx context.Context, email, password string, role Role) 
 	} else if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}
-	u := &User{Email: email, Role: role, CreatedAt: d.now().UTC()}
+	u := &User{Email: email, Role: role, CreatedAt: d.nowMS()}
 	res, err := d.sql.ExecContext(ctx, `INSERT INTO users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)`,
 		u.Email, string(hash), string(role), ms(u.CreatedAt))
 	if err != nil {
