@@ -273,3 +273,47 @@ func TestVideoStatusForLiveRows(t *testing.T) {
 		t.Fatalf("101 ids: %d", r.code)
 	}
 }
+
+// publicRoutes are the only routes a stranger may use.
+var publicRoutes = map[string]bool{
+	"GET /healthz": true, "GET /metrics": true, "GET /signin": true, "POST /signin": true,
+	"GET /setup/:token": true, "POST /setup/:token": true,
+}
+
+// TestEveryRouteRefusesStrangers walks the router itself, so a route added
+// later without protection fails here.
+func TestEveryRouteRefusesStrangers(t *testing.T) {
+	e := newEnv(t, nil)
+	st, _ := e.db.CreateStream(context.Background(), db.NewStream{Title: "x"})
+	checked := 0
+	stranger := e.browser(t) // sees redirects rather than following them
+	for _, r := range e.server.Routes() {
+		key := r[0] + " " + r[1]
+		if publicRoutes[key] || strings.HasPrefix(r[1], "/static/") || strings.HasSuffix(r[1], "/*") || r[1] == "/api/v1" {
+			continue
+		}
+		path := strings.NewReplacer(":id", st.ID, ":token", "x").Replace(r[1])
+		resp := stranger.do(r[0], path, nil, nil)
+		switch {
+		case strings.HasPrefix(path, "/api/"):
+			if resp.code != 401 {
+				t.Errorf("%s: %d without a token", key, resp.code)
+			}
+		case r[0] == "GET":
+			if resp.code != 303 && resp.code != 401 {
+				t.Errorf("%s: %d without a session", key, resp.code)
+			}
+		default:
+			if resp.code != 401 && resp.code != 403 {
+				t.Errorf("%s: %d without a session", key, resp.code)
+			}
+		}
+		checked++
+	}
+	if checked < 15 {
+		t.Fatalf("only %d routes checked: is the router walk broken?", checked)
+	}
+	if _, err := e.db.Stream(context.Background(), st.ID); err != nil {
+		t.Fatal("a stranger changed data")
+	}
+}
