@@ -250,3 +250,22 @@ func TestCreatedEqualsRead(t *testing.T) {
 		t.Fatalf("created %v, read back %v", s.CreatedAt, got.CreatedAt)
 	}
 }
+
+func TestEmbedDomains(t *testing.T) {
+	d, ctx := open(t), context.Background()
+	s := must[*db.Stream](t)(d.CreateStream(ctx, db.NewStream{Title: "x"}))
+	noErr(t, d.SetEmbedDomains(ctx, s.ID, []string{" Example.com ", "", "*.school.edu", "https://cms.example.org:8443/", "http://localhost:*"}))
+	got := must[*db.Stream](t)(d.Stream(ctx, s.ID))
+	if fmt.Sprint(got.EmbedDomains) != "[example.com *.school.edu https://cms.example.org:8443 http://localhost:*]" {
+		t.Fatalf("domains: %v", got.EmbedDomains)
+	}
+	for _, bad := range []string{"javascript:alert(1)", "example.com; script-src *", "'self'", "*", "ftp://x.com", "exa mple.com", "https://x.com/path"} {
+		if err := d.SetEmbedDomains(ctx, s.ID, []string{bad}); !errors.Is(err, db.ErrInvalid) {
+			t.Errorf("%q accepted: %v", bad, err)
+		}
+	}
+	noErr(t, d.SetEmbedDomains(ctx, s.ID, nil))
+	if got := must[*db.Stream](t)(d.Stream(ctx, s.ID)); len(got.EmbedDomains) != 0 {
+		t.Fatalf("cleared: %v", got.EmbedDomains)
+	}
+}

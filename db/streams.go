@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -36,7 +37,10 @@ type Stream struct {
 	Duration   time.Duration
 	Renditions []string
 	PosterKey  string
-	CreatedBy  int64 // 0 once the creator's account is gone
+	// EmbedDomains are the sites allowed to frame the player (CSP
+	// frame-ancestors sources); empty means anywhere.
+	EmbedDomains []string
+	CreatedBy    int64 // 0 once the creator's account is gone
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
@@ -50,7 +54,7 @@ type NewStream struct {
 }
 
 const streamColumns = `id, title, source_key, status, progress, error, duration_ms, renditions, poster_key,
-	coalesce(created_by, 0), created_at, updated_at`
+	embed_domains, coalesce(created_by, 0), created_at, updated_at`
 
 // CreateStream stores a new stream under a fresh random id.
 func (d *DB) CreateStream(ctx context.Context, in NewStream) (*Stream, error) {
@@ -138,6 +142,27 @@ func (d *DB) SetStreamOutput(ctx context.Context, id string, duration time.Durat
 		duration.Milliseconds(), strings.Join(renditions, ","), posterKey)
 }
 
+// embedSource is one CSP host-source: an optional http(s) scheme, a host
+// (optionally "*." for subdomains) and an optional port or ":*".
+var embedSource = regexp.MustCompile(`^(https?://)?(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:(\d{1,5}|\*))?$`)
+
+// SetEmbedDomains limits which sites may frame the stream's player; an
+// empty list allows any site.
+func (d *DB) SetEmbedDomains(ctx context.Context, id string, domains []string) error {
+	var clean []string
+	for _, dom := range domains {
+		dom = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(dom)), "/")
+		if dom == "" {
+			continue
+		}
+		if !embedSource.MatchString(dom) || len(clean) >= 50 {
+			return fmt.Errorf("embed domain %q: want a site such as example.com, *.example.com or https://example.com:8443: %w", dom, ErrInvalid)
+		}
+		clean = append(clean, dom)
+	}
+	return d.updateStream(ctx, id, `embed_domains = ?`, strings.Join(clean, " "))
+}
+
 // DeleteStream removes a stream row and its jobs. Its objects in storage
 // are the caller's to remove.
 func (d *DB) DeleteStream(ctx context.Context, id string) error {
@@ -166,9 +191,9 @@ func (d *DB) updateStream(ctx context.Context, id, set string, args ...any) erro
 func scanStream(s scanner) (*Stream, error) {
 	var st Stream
 	var durMS, created, updated int64
-	var renditions string
+	var renditions, domains string
 	err := s.Scan(&st.ID, &st.Title, &st.SourceKey, &st.Status, &st.Progress, &st.Error, &durMS, &renditions,
-		&st.PosterKey, &st.CreatedBy, &created, &updated)
+		&st.PosterKey, &domains, &st.CreatedBy, &created, &updated)
 	if err != nil {
 		return nil, notFound(err, "stream")
 	}
@@ -176,6 +201,7 @@ func scanStream(s scanner) (*Stream, error) {
 	if renditions != "" {
 		st.Renditions = strings.Split(renditions, ",")
 	}
+	st.EmbedDomains = strings.Fields(domains)
 	st.CreatedAt, st.UpdatedAt = fromMS(created), fromMS(updated)
 	return &st, nil
 }

@@ -9,7 +9,7 @@ import (
 	"io/fs"
 )
 
-//go:embed css js
+//go:embed css js vendor
 var files embed.FS
 
 // FS is the embedded files.

@@ -83,6 +83,9 @@ type VideoDetail struct {
 	Renditions []string
 	Jobs       []JobRow
 	FormError  string
+	// EmbedDomains lists the sites allowed to frame the player, one a line.
+	EmbedDomains string
+	EmbedError   string
 }
 
 // TokenRow is one API token, without its secret.

@@ -278,6 +278,7 @@ func TestVideoStatusForLiveRows(t *testing.T) {
 var publicRoutes = map[string]bool{
 	"GET /healthz": true, "GET /metrics": true, "GET /signin": true, "POST /signin": true,
 	"GET /setup/:token": true, "POST /setup/:token": true,
+	"GET /embed/:id": true, "GET /watch/:id": true, "GET /oembed": true,
 }
 
 // TestEveryRouteRefusesStrangers walks the router itself, so a route added

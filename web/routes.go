@@ -25,6 +25,7 @@ func (s *Server) portalRoutes() {
 	e.GET("/videos/status", s.videoStatus, signedIn...)
 	e.GET("/videos/:id", s.videoPage, signedIn...)
 	e.POST("/videos/:id/rename", s.renameVideo, signedIn...)
+	e.POST("/videos/:id/embed-domains", s.setEmbedDomains, signedIn...)
 	e.GET("/videos/:id/delete", s.confirmDelete, signedIn...)
 	e.POST("/videos/:id/delete", s.deleteVideo, signedIn...)
 
@@ -36,6 +37,11 @@ func (s *Server) portalRoutes() {
 	e.GET("/users", s.usersPage, admin...)
 	e.POST("/users", s.addUser, admin...)
 	e.POST("/users/:id/remove", s.removeUser, admin...)
+
+	// Viewers' pages: public, framable where each stream allows.
+	e.GET("/embed/:id", s.embedPage)
+	e.GET("/watch/:id", s.watchPage)
+	e.GET("/oembed", s.oembed)
 
 	e.GET(static.Prefix+"*", echo.WrapHandler(http.StripPrefix(static.Prefix, immutable(http.FileServerFS(static.FS)))))
 }

@@ -83,7 +83,7 @@ func (s *Server) videoDetail(c echo.Context, st *db.Stream, formError string) te
 		Page: s.page(c, st.Title, "videos"), ID: st.ID, Title: st.Title, Status: string(st.Status), Progress: st.Progress,
 		Error: st.Error, Duration: formatDuration(st.Duration), Created: formatTime(st.CreatedAt), Source: st.SourceKey,
 		MasterURL: s.masterURL(st.ID), PlayerURL: s.embedURL(st.ID), WatchURL: s.publicURL + "/watch/" + st.ID,
-		Renditions: st.Renditions, FormError: formError,
+		Renditions: st.Renditions, FormError: formError, EmbedDomains: strings.Join(st.EmbedDomains, "\n"),
 	}
 	v.EmbedCode = fmt.Sprintf(`<iframe src="%s" width="640" height="360" style="aspect-ratio:16/9;width:100%%;height:auto;border:0" `+
 		`allow="autoplay; fullscreen; picture-in-picture" allowfullscreen title="%s"></iframe>`,
@@ -160,4 +160,23 @@ func (s *Server) videoStatus(c echo.Context) error {
 		out[id] = liveStatus{st.Status, st.Progress, st.Error}
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) setEmbedDomains(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	setErr := s.db.SetEmbedDomains(ctx, id, strings.Fields(c.FormValue("domains")))
+	if errors.Is(setErr, db.ErrInvalid) {
+		st, err := s.db.Stream(ctx, id)
+		if err != nil {
+			return err
+		}
+		v := s.videoDetail(c, st, "")
+		v.EmbedDomains, v.EmbedError = c.FormValue("domains"), trimSentinel(setErr, db.ErrInvalid)
+		return render(c, http.StatusUnprocessableEntity, templates.VideoPage(v))
+	} else if setErr != nil {
+		return setErr
+	}
+	s.flash(c, "Embedding rules saved.")
+	return c.Redirect(http.StatusSeeOther, "/videos/"+id)
 }

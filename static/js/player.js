@@ -1,0 +1,105 @@
+// edge's embeddable player: hls.js where Media Source Extensions exist,
+// native HLS (Safari, iOS) otherwise. Settings come from data-* attributes
+// on #edge-player, so the page needs no inline script. It tells the
+// embedding page what happens through postMessage ({source: "edge", type}).
+(function () {
+  "use strict";
+  var root = document.getElementById("edge-player");
+  var video = document.getElementById("video");
+  var overlay = document.getElementById("overlay");
+  var menu = root.querySelector("select.quality");
+  var d = root.dataset;
+  var start = parseFloat(d.start) || 0;
+  var autoplay = d.autoplay === "true";
+
+  function post(type, detail) {
+    if (window.parent === window) return;
+    var msg = { source: "edge", type: type, stream: d.stream };
+    for (var k in detail || {}) msg[k] = detail[k];
+    window.parent.postMessage(msg, "*");
+  }
+  function show(text) { overlay.textContent = text; overlay.hidden = false; }
+  function hide() { overlay.hidden = true; }
+  function fail(text) { show(text); post("error", { message: text }); }
+  function play() {
+    var p = video.play();
+    if (p && p.catch) p.catch(function () { /* autoplay refused: the controls stay */ });
+  }
+
+  video.controls = d.controls !== "false";
+  video.muted = d.muted === "true";
+  video.loop = d.loop === "true";
+  video.addEventListener("playing", function () { hide(); post("playing"); });
+  video.addEventListener("ended", function () { post("ended"); });
+
+  var player = { video: video, hls: null, errors: [] };
+  window.edgePlayer = player; // for embedders' scripts and the tests
+
+  function buildMenu(hls) {
+    if (!menu || hls.levels.length < 2) return;
+    var auto = document.createElement("option");
+    auto.value = "-1";
+    auto.textContent = "Auto";
+    menu.append(auto);
+    hls.levels
+      .map(function (l, i) { return { i: i, h: l.height, b: l.bitrate }; })
+      .sort(function (a, b) { return b.h - a.h || b.b - a.b; })
+      .forEach(function (l) {
+        var o = document.createElement("option");
+        o.value = String(l.i);
+        o.textContent = l.h ? l.h + "p" : Math.round(l.b / 1000) + " kb/s";
+        menu.append(o);
+      });
+    menu.value = "-1";
+    menu.hidden = false;
+    menu.addEventListener("change", function () { hls.currentLevel = parseInt(menu.value, 10); });
+  }
+
+  function withHls() {
+    var hls = new Hls({ startPosition: start > 0 ? start : -1 });
+    player.hls = hls;
+    var networkRetries = 0, mediaRecoveries = 0;
+    hls.on(Hls.Events.MANIFEST_PARSED, function () {
+      buildMenu(hls);
+      post("ready", { levels: hls.levels.length });
+      if (autoplay) play();
+    });
+    hls.on(Hls.Events.FRAG_LOADED, function () {
+      if (networkRetries > 0) { networkRetries = 0; hide(); }
+    });
+    hls.on(Hls.Events.ERROR, function (_, e) {
+      player.errors.push(e.type + ":" + e.details + (e.fatal ? ":fatal" : ""));
+      if (!e.fatal) return;
+      if (e.type === Hls.ErrorTypes.NETWORK_ERROR && networkRetries < 6) {
+        networkRetries++;
+        show("Network problem: retrying…");
+        setTimeout(function () { hls.startLoad(); }, 1000 * networkRetries);
+        return;
+      }
+      if (e.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries < 2) {
+        mediaRecoveries++;
+        if (mediaRecoveries === 2) hls.swapAudioCodec();
+        hls.recoverMediaError();
+        return;
+      }
+      hls.destroy();
+      fail(e.type === Hls.ErrorTypes.NETWORK_ERROR ? "The video could not be loaded. Check your connection and reload." : "This video cannot be played here.");
+    });
+    hls.loadSource(d.src);
+    hls.attachMedia(video);
+  }
+
+  function native() {
+    video.src = d.src;
+    video.addEventListener("loadedmetadata", function () {
+      if (start > 0) video.currentTime = start;
+      post("ready", { levels: 0 });
+      if (autoplay) play();
+    });
+    video.addEventListener("error", function () { fail("The video could not be loaded. Check your connection and reload."); });
+  }
+
+  if (window.Hls && Hls.isSupported()) withHls();
+  else if (video.canPlayType("application/vnd.apple.mpegurl")) native();
+  else fail("This browser cannot play HLS video.");
+})();

@@ -1,0 +1,31 @@
+package templates
+
+// Player is the embeddable player page.
+type Player struct {
+	StreamID  string
+	Title     string
+	State     string // ready, processing, queued, uploading, failed, missing
+	Message   string // shown over the frame when State is not ready
+	SrcURL    string // master playlist, same origin as the page
+	PosterURL string
+	Autoplay  bool
+	Muted     bool
+	Loop      bool
+	Controls  bool
+	Start     string // seconds, "" for the beginning
+	CSSURL    string
+	HlsURL    string
+	ScriptURL string
+}
+
+// Watch is the shareable full page around the player.
+type Watch struct {
+	Title     string
+	WatchURL  string
+	EmbedURL  string
+	OEmbedURL string
+	PosterURL string // absolute, for link previews
+	CSSURL    string
+	Width     int
+	Height    int
+}

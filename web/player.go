@@ -1,0 +1,177 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/static"
+	"github.com/edgehls/edge/templates"
+)
+
+var (
+	playerCSSURL    = static.Prefix + "css/player.css"
+	playerScriptURL = static.Prefix + "js/player.js"
+	hlsURL          = static.Prefix + "vendor/hls.js/hls.min.js"
+)
+
+const defaultWidth, defaultHeight = 640, 360
+
+// embedPage is the player viewers get in an iframe: no portal, no sign-in.
+func (s *Server) embedPage(c echo.Context) error {
+	st, err := s.db.Stream(c.Request().Context(), c.Param("id"))
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	v, code := s.playerView(c, st)
+	setPlayerHeaders(c, st)
+	return render(c, code, templates.EmbedPage(v))
+}
+
+func (s *Server) playerView(c echo.Context, st *db.Stream) (templates.Player, int) {
+	v := templates.Player{CSSURL: playerCSSURL, HlsURL: hlsURL, ScriptURL: playerScriptURL, Controls: true}
+	if st == nil {
+		v.State, v.Title, v.Message = "missing", "Video not found", "This video does not exist or was deleted."
+		return v, http.StatusNotFound
+	}
+	v.StreamID, v.Title, v.State = st.ID, st.Title, string(st.Status)
+	switch st.Status {
+	case db.StatusReady:
+		v.SrcURL = "/streams/" + st.ID + "/master.m3u8" // same origin as the page, whatever host it was reached by
+		v.PosterURL = s.posterURL(st)
+	case db.StatusFailed:
+		v.Message = "This video could not be processed."
+	default:
+		v.Message = fmt.Sprintf("This video is still being processed (%d%%). Try again in a moment.", st.Progress)
+	}
+	q := c.QueryParams()
+	v.Autoplay, v.Muted, v.Loop = flag(q, "autoplay", false), flag(q, "muted", false), flag(q, "loop", false)
+	v.Controls = flag(q, "controls", true)
+	if start, err := strconv.ParseFloat(q.Get("start"), 64); err == nil && start > 0 && start < 1e7 {
+		v.Start = strconv.FormatFloat(start, 'f', -1, 64)
+	}
+	return v, http.StatusOK
+}
+
+// flag reads ?name=1|true|0|false; anything else keeps the default.
+func flag(q url.Values, name string, def bool) bool {
+	switch strings.ToLower(q.Get(name)) {
+	case "1", "true", "yes":
+		return true
+	case "0", "false", "no":
+		return false
+	}
+	return def
+}
+
+// setPlayerHeaders lets the page be framed only where its stream allows.
+func setPlayerHeaders(c echo.Context, st *db.Stream) {
+	ancestors := "*"
+	if st != nil && len(st.EmbedDomains) > 0 {
+		ancestors = "'self' " + strings.Join(st.EmbedDomains, " ")
+	}
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors "+ancestors)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("Cache-Control", "public, max-age=30")
+}
+
+// watchPage is the shareable page: the player plus link-preview tags.
+func (s *Server) watchPage(c echo.Context) error {
+	st, err := s.db.Stream(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	watchURL := s.publicURL + "/watch/" + st.ID
+	v := templates.Watch{
+		Title: st.Title, WatchURL: watchURL, EmbedURL: s.embedURL(st.ID), CSSURL: playerCSSURL,
+		OEmbedURL: s.publicURL + "/oembed?format=json&url=" + url.QueryEscape(watchURL),
+		Width:     defaultWidth, Height: defaultHeight,
+	}
+	if p := s.posterURL(st); p != "" {
+		v.PosterURL = s.publicURL + p
+	}
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "public, max-age=30")
+	return render(c, http.StatusOK, templates.WatchPage(v))
+}
+
+type oembedJSON struct {
+	Version         string `json:"version"`
+	Type            string `json:"type"`
+	ProviderName    string `json:"provider_name"`
+	ProviderURL     string `json:"provider_url"`
+	Title           string `json:"title"`
+	HTML            string `json:"html"`
+	Width           int    `json:"width"`
+	Height          int    `json:"height"`
+	ThumbnailURL    string `json:"thumbnail_url,omitempty"`
+	ThumbnailWidth  int    `json:"thumbnail_width,omitempty"`
+	ThumbnailHeight int    `json:"thumbnail_height,omitempty"`
+}
+
+// oembed answers /oembed?url=…&format=json for a /watch/ or /embed/ URL.
+func (s *Server) oembed(c echo.Context) error {
+	c.Response().Header().Set("Access-Control-Allow-Origin", "*")
+	if f := c.QueryParam("format"); f != "" && f != "json" {
+		return &httpError{http.StatusNotImplemented, "not_implemented", "only format=json is supported"}
+	}
+	id, ok := s.oembedStreamID(c, c.QueryParam("url"))
+	if !ok {
+		return &httpError{http.StatusNotFound, "not_found", "url must be a /watch/<id> or /embed/<id> link of this site"}
+	}
+	st, err := s.db.Stream(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	w, h := fitSize(c.QueryParam("maxwidth"), c.QueryParam("maxheight"))
+	out := oembedJSON{
+		Version: "1.0", Type: "video", ProviderName: "edge", ProviderURL: s.publicURL, Title: st.Title, Width: w, Height: h,
+		HTML: fmt.Sprintf(`<iframe src="%s" width="%d" height="%d" frameborder="0" allow="autoplay; fullscreen; picture-in-picture" allowfullscreen title="%s"></iframe>`,
+			html.EscapeString(s.embedURL(st.ID)), w, h, html.EscapeString(st.Title)),
+	}
+	if p := s.posterURL(st); p != "" {
+		out.ThumbnailURL, out.ThumbnailWidth, out.ThumbnailHeight = s.publicURL+p, defaultWidth, defaultHeight
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) oembedStreamID(c echo.Context, raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", false
+	}
+	pub, _ := url.Parse(s.publicURL)
+	if u.Host != c.Request().Host && (pub == nil || u.Host != pub.Host) {
+		return "", false
+	}
+	dir, id := path.Split(u.Path)
+	if (dir != "/watch/" && dir != "/embed/") || id == "" {
+		return "", false
+	}
+	return id, true
+}
+
+// fitSize keeps 16:9 within the consumer's maxwidth and maxheight.
+func fitSize(maxW, maxH string) (int, int) {
+	w, h := defaultWidth, defaultHeight
+	if mw, err := strconv.Atoi(maxW); err == nil && mw > 0 && mw < w {
+		w, h = mw, mw*9/16
+	}
+	if mh, err := strconv.Atoi(maxH); err == nil && mh > 0 && mh < h {
+		w, h = mh*16/9, mh
+	}
+	return w, h
+}
