@@ -1,0 +1,167 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/internal/browsertest"
+	"github.com/edgehls/edge/internal/hlstest"
+	"github.com/edgehls/edge/storage"
+)
+
+// playableStream makes a ready stream whose files are a real ffmpeg ladder.
+func playableStream(t *testing.T, e *env, title string) *db.Stream {
+	t.Helper()
+	st := readyStream(t, e, title)
+	e.db.SetStreamOutput(context.Background(), st.ID, 8*time.Second, hlstest.Renditions, "")
+	hlstest.MakeLadder(t, filepath.Join(e.store.(*storage.FileStore).Dir(), "streams", st.ID), 8)
+	return st
+}
+
+func poll(t *testing.T, b context.Context, what, expr string, timeout time.Duration) {
+	t.Helper()
+	if err := chromedp.Do(b, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(timeout))); err != nil {
+		t.Fatalf("%s (%s): %v", what, expr, err)
+	}
+}
+
+func eval[T any](t *testing.T, b context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(b, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// otherOrigin serves one HTML page from a second loopback server: a site
+// that is not edge.
+func otherOrigin(t *testing.T, page string) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, page)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestEmbedPlaysInChromium(t *testing.T) {
+	e := newEnv(t, nil)
+	st := playableStream(t, e, "Ladder")
+	b := browsertest.New(t)
+	if err := chromedp.Do(b, chromedp.Navigate(e.srv.URL+"/embed/"+st.ID+"?autoplay=1&muted=1")); err != nil {
+		t.Fatal(err)
+	}
+	// autoplay+muted: it plays with no click at all.
+	poll(t, b, "playback passes 3 s", `window.edgePlayer && edgePlayer.video.currentTime > 3`, 60*time.Second)
+	if n := eval[int](t, b, `edgePlayer.hls.levels.length`); n < 2 {
+		t.Fatalf("hls.js levels: %d", n)
+	}
+	if errs := eval[[]string](t, b, `edgePlayer.errors`); len(errs) != 0 {
+		t.Fatalf("hls.js errors: %v", errs)
+	}
+	if !eval[bool](t, b, `edgePlayer.video.muted`) {
+		t.Fatal("muted=1 not applied")
+	}
+	if menu := eval[string](t, b, `Array.from(document.querySelectorAll('select.quality option')).map(o => o.textContent).join(',')`); menu != "Auto,720p,360p" {
+		t.Fatalf("quality menu: %q", menu)
+	}
+	browsertest.Screenshot(t, b, "player-playing")
+}
+
+func TestEmbedPlaysFromAnotherOrigin(t *testing.T) {
+	e := newEnv(t, nil)
+	st := playableStream(t, e, "Ladder")
+	embed := e.srv.URL + "/embed/" + st.ID + "?autoplay=1&muted=1"
+	// A site on another port embeds the iframe snippet, and another uses
+	// hls.js directly against edge's master URL (that one needs CORS).
+	site := otherOrigin(t, `<!DOCTYPE html><html><body>
+<iframe src="`+embed+`" width="640" height="360" allow="autoplay"></iframe>
+<video id="direct" muted playsinline></video>
+<script>
+window.msgs = [];
+addEventListener("message", e => { if (e.data && e.data.source === "edge") msgs.push(e.data.type); });
+</script>
+<script src="`+e.srv.URL+hlsURLFrom(t, e, st.ID)+`"></script>
+<script>
+const v = document.getElementById("direct"), h = new Hls();
+h.loadSource("`+e.srv.URL+`/streams/`+st.ID+`/master.m3u8"); h.attachMedia(v);
+h.on(Hls.Events.MANIFEST_PARSED, () => v.play());
+window.directErrors = []; h.on(Hls.Events.ERROR, (_, d) => directErrors.push(d.details));
+</script></body></html>`)
+	b := browsertest.New(t)
+	if err := chromedp.Do(b, chromedp.Navigate(site.URL)); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, b, "the iframe plays on another site", `msgs.includes("playing")`, 60*time.Second)
+	poll(t, b, "hls.js on another site plays edge's master URL", `document.getElementById("direct").currentTime > 2`, 60*time.Second)
+	if errs := eval[[]string](t, b, `directErrors`); len(errs) != 0 {
+		t.Fatalf("cross-origin hls.js errors: %v", errs)
+	}
+}
+
+func TestEmbedAllowListRefusesOtherSites(t *testing.T) {
+	e := newEnv(t, nil)
+	allowed := playableStream(t, e, "Allowed here")
+	refused := readyStream(t, e, "Not for you")
+	page := func(id string) string {
+		return `<!DOCTYPE html><html><body><iframe src="` + e.srv.URL + `/embed/` + id + `"></iframe><script>
+window.msgs = []; addEventListener("message", e => { if (e.data && e.data.source === "edge") msgs.push(e.data.type); });
+</script></body></html>`
+	}
+	siteA := otherOrigin(t, page(allowed.ID))
+	siteB := otherOrigin(t, page(refused.ID))
+	e.db.SetEmbedDomains(context.Background(), allowed.ID, []string{siteA.URL})
+	e.db.SetEmbedDomains(context.Background(), refused.ID, []string{"https://somewhere-else.example"})
+
+	b := browsertest.New(t)
+	chromedp.Do(b, chromedp.Navigate(siteA.URL))
+	poll(t, b, "an allowed site can frame the player", `msgs.includes("ready")`, 30*time.Second)
+	chromedp.Do(b, chromedp.Navigate(siteB.URL))
+	time.Sleep(3 * time.Second) // the player would have said "ready" by now
+	if msgs := eval[[]string](t, b, `msgs`); len(msgs) != 0 {
+		t.Fatalf("a site outside the allow-list framed the player: %v", msgs)
+	}
+}
+
+func TestEmbedFailedOverlayInChromium(t *testing.T) {
+	e := newEnv(t, nil)
+	st, _ := e.db.CreateStream(context.Background(), db.NewStream{Title: "broken"})
+	e.db.SetStreamState(context.Background(), st.ID, db.StatusFailed, 0, "bad input")
+	b := browsertest.New(t)
+	chromedp.Do(b, chromedp.Navigate(e.srv.URL+"/embed/"+st.ID))
+	text, err := chromedp.Run(b, chromedp.Text(chromedp.CSS("#overlay")))
+	if err != nil || !strings.Contains(text, "could not be processed") {
+		t.Fatalf("overlay: %q %v", text, err)
+	}
+}
+
+// hlsURLFrom reads the vendored hls.js URL off an embed page.
+func hlsURLFrom(t *testing.T, e *env, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`src="(/static/[^"]+/hls\.min\.js)"`).FindStringSubmatch(e.browser(t).get("/embed/" + id).body)
+	if m == nil {
+		t.Fatal("no hls.js script on the embed page")
+	}
+	return m[1]
+}
+
+// TestEmbedNetworkErrorOverlay: when the playlist cannot be fetched the
+// viewer is told, and hls.js keeps retrying instead of giving up at once.
+func TestEmbedNetworkErrorOverlay(t *testing.T) {
+	e := newEnv(t, nil)
+	st := readyStream(t, e, "files missing") // ready in the database, nothing in storage
+	b := browsertest.New(t)
+	chromedp.Do(b, chromedp.Navigate(e.srv.URL+"/embed/"+st.ID))
+	poll(t, b, "network overlay", `!document.getElementById("overlay").hidden && document.getElementById("overlay").textContent.includes("retrying")`, 20*time.Second)
+}
