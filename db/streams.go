@@ -41,8 +41,8 @@ type Stream struct {
 	// frame-ancestors sources); empty means anywhere.
 	EmbedDomains []string
 	CreatedBy    int64 // 0 once the creator's account is gone
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // NewStream is what a caller supplies to create a stream.
