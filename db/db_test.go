@@ -269,3 +269,60 @@ func TestEmbedDomains(t *testing.T) {
 		t.Fatalf("cleared: %v", got.EmbedDomains)
 	}
 }
+
+func TestQueue(t *testing.T) {
+	d, ctx := open(t), context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	d.SetClock(func() time.Time { now = now.Add(time.Second); return now })
+	first := must[*db.Stream](t)(d.CreateStream(ctx, db.NewStream{Title: "first", Status: db.StatusQueued}))
+	second := must[*db.Stream](t)(d.CreateStream(ctx, db.NewStream{Title: "second", Status: db.StatusQueued}))
+	must[*db.Stream](t)(d.CreateStream(ctx, db.NewStream{Title: "uploading"}))
+
+	got := must[*db.Stream](t)(d.ClaimNextStream(ctx))
+	if got.ID != first.ID || got.Status != db.StatusProcessing {
+		t.Fatalf("first claim: %+v", got)
+	}
+	if got := must[*db.Stream](t)(d.ClaimNextStream(ctx)); got.ID != second.ID {
+		t.Fatalf("second claim: %+v", got)
+	}
+	if _, err := d.ClaimNextStream(ctx); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("empty queue: %v", err)
+	}
+	// A stop leaves both processing: start-up puts them back.
+	if n := must[int](t)(d.RequeueInterrupted(ctx)); n != 2 {
+		t.Fatalf("requeued %d", n)
+	}
+	if s := must[*db.Stream](t)(d.Stream(ctx, first.ID)); s.Status != db.StatusQueued {
+		t.Fatalf("after requeue: %s", s.Status)
+	}
+}
+
+func TestConcurrentClaimsNeverShareAStream(t *testing.T) {
+	d, ctx := open(t), context.Background()
+	for i := range 20 {
+		d.CreateStream(ctx, db.NewStream{Title: fmt.Sprint(i), Status: db.StatusQueued})
+	}
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				s, err := d.ClaimNextStream(ctx)
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				if seen[s.ID] {
+					t.Errorf("%s claimed twice", s.ID)
+				}
+				seen[s.ID] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != 20 {
+		t.Fatalf("claimed %d of 20", len(seen))
+	}
+}

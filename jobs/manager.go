@@ -19,9 +19,10 @@ import (
 
 // Manager creates and deletes streams and their objects.
 type Manager struct {
-	DB    *db.DB
-	Store storage.Store
-	Log   *slog.Logger
+	DB     *db.DB
+	Store  storage.Store
+	Log    *slog.Logger
+	Worker *Worker // optional: woken on submit, told to cancel on delete
 }
 
 // Submission asks for a stream made from an existing source.
@@ -41,7 +42,11 @@ func (m *Manager) Submit(ctx context.Context, s Submission) (*db.Stream, error) 
 	if title == "" {
 		title = strings.TrimSuffix(path.Base(source), path.Ext(source))
 	}
-	return m.DB.CreateStream(ctx, db.NewStream{Title: title, SourceKey: source, Status: db.StatusQueued, CreatedBy: s.UserID})
+	st, err := m.DB.CreateStream(ctx, db.NewStream{Title: title, SourceKey: source, Status: db.StatusQueued, CreatedBy: s.UserID})
+	if err == nil && m.Worker != nil {
+		m.Worker.Wake()
+	}
+	return st, err
 }
 
 func (m *Manager) checkSource(ctx context.Context, source string) error {
@@ -73,6 +78,9 @@ func (m *Manager) checkSource(ctx context.Context, source string) error {
 func (m *Manager) Delete(ctx context.Context, id string) error {
 	if _, err := m.DB.Stream(ctx, id); err != nil {
 		return err
+	}
+	if m.Worker != nil && m.Worker.Cancel(id) {
+		m.Log.Info("cancelled the running transcode of a deleted stream", "stream", id)
 	}
 	for _, prefix := range []string{"streams/" + id + "/", "uploads/" + id + "/"} {
 		if err := m.deletePrefix(ctx, prefix); err != nil {

@@ -28,6 +28,7 @@ type Config struct {
 	OriginTimeout   time.Duration
 	CORSOrigins     []string
 	ShutdownTimeout time.Duration
+	Jobs            int
 	LogLevel        string
 	LogFormat       string
 }
@@ -89,6 +90,13 @@ var settings = []setting{
 	}},
 	{"cors-origins", "EDGE_CORS_ORIGINS", "*", "comma-separated origins allowed to fetch streams, or *", func(c *Config, v string) (err error) {
 		c.CORSOrigins, err = parseOrigins(v)
+		return err
+	}},
+	{"jobs", "EDGE_JOBS", "1", "transcodes run at once by the built-in ffmpeg runner", func(c *Config, v string) (err error) {
+		c.Jobs, err = strconv.Atoi(v)
+		if err == nil && (c.Jobs < 1 || c.Jobs > 64) {
+			err = errors.New("want a whole number from 1 to 64")
+		}
 		return err
 	}},
 	{"shutdown-timeout", "EDGE_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests may take to finish on shutdown", func(c *Config, v string) (err error) {

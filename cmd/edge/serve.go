@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -47,6 +49,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return err
 	}
 	limitMemory(cfg.CacheBytes)
+	worker, stopWorker := startWorker(ctx, cfg, d, store, log)
+	defer stopWorker()
 	p := proxy.New(proxy.Config{
 		Origin: origin, CacheBytes: cfg.CacheBytes, MaxObjectBytes: cfg.CacheObjectMax,
 		ManifestTTL: cfg.ManifestTTL, StaleIfError: cfg.StaleIfError, OriginTimeout: cfg.OriginTimeout,
@@ -54,7 +58,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	})
 	srv := &http.Server{
 		Handler: web.New(web.Config{
-			Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Log: log}, PublicURL: cfg.PublicURL, SetupToken: setupToken, Logger: log,
+			Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Log: log, Worker: worker}, PublicURL: cfg.PublicURL,
+			SetupToken: setupToken, Logger: log,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -85,6 +90,27 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// startWorker runs the built-in ffmpeg transcoder; stop waits for it, and a
+// job cut short by the stop is queued again for the next start.
+func startWorker(ctx context.Context, cfg Config, d *db.DB, store storage.Store, log *slog.Logger) (*jobs.Worker, func()) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		log.Warn("ffmpeg not found in PATH: queued videos will fail until it is installed (apt-get install ffmpeg)")
+	}
+	tmp := filepath.Join(cfg.DataDir, "tmp")
+	os.RemoveAll(tmp) // leftovers of jobs cut short
+	os.MkdirAll(tmp, 0o755)
+	w := &jobs.Worker{DB: d, Log: log, Concurrency: cfg.Jobs, Transcoder: &jobs.FFmpeg{Store: store, TempDir: tmp, Log: log}}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := w.Run(wctx); err != nil {
+			log.Error("transcode worker stopped", "err", err)
+		}
+	}()
+	return w, func() { cancel(); <-done }
 }
 
 // firstRunSetup makes a one-time setup link while no account exists, so a

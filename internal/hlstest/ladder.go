@@ -19,9 +19,7 @@ var Renditions = []string{"720p", "360p"}
 func MakeLadder(t testing.TB, dir string, seconds int) {
 	t.Helper()
 	src := filepath.Join(t.TempDir(), "src.mp4")
-	run(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
-		"-f", "lavfi", "-i", "sine=frequency=440", "-t", strconv.Itoa(seconds),
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", src)
+	MakeSource(t, src, seconds, "1280x720", true)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -47,4 +45,19 @@ func run(t testing.TB, name string, args ...string) {
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", name, err, out)
 	}
+}
+
+// MakeSource writes an H.264 (and AAC, with audio) MP4 test pattern of the
+// given size, such as "1280x720".
+func MakeSource(t testing.TB, path string, seconds int, size string, audio bool) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-v", "error", "-f", "lavfi", "-i", "testsrc2=size=" + size + ":rate=30"}
+	if audio {
+		args = append(args, "-f", "lavfi", "-i", "sine=frequency=440", "-c:a", "aac")
+	}
+	args = append(args, "-t", strconv.Itoa(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-y", path)
+	run(t, "ffmpeg", args...)
 }

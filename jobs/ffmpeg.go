@@ -1,0 +1,226 @@
+package jobs
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/edgehls/edge/storage"
+)
+
+// Result is what a finished transcode produced.
+type Result struct {
+	Duration   time.Duration
+	Renditions []string
+	PosterKey  string
+}
+
+// Transcoder turns a source into an HLS package under streams/<id>/.
+type Transcoder interface {
+	Name() string
+	Transcode(ctx context.Context, streamID, source string, progress func(percent int)) (Result, error)
+}
+
+// FFmpeg transcodes with the local ffmpeg and writes the package to storage
+// in the guide's layout: master.m3u8, <h>p/stream.m3u8, <h>p/segment-N.ts.
+type FFmpeg struct {
+	Store   storage.Store
+	TempDir string // where sources and outputs are staged; "" for the system's
+	Log     *slog.Logger
+}
+
+func (f *FFmpeg) Name() string { return "ffmpeg" }
+
+func (f *FFmpeg) Transcode(ctx context.Context, streamID, source string, progress func(int)) (Result, error) {
+	work, err := os.MkdirTemp(f.TempDir, "edge-job-")
+	if err != nil {
+		return Result{}, fmt.Errorf("make work folder: %w", err)
+	}
+	defer os.RemoveAll(work)
+	src, out := filepath.Join(work, "source"), filepath.Join(work, "out")
+	if err := f.download(ctx, source, src); err != nil {
+		return Result{}, err
+	}
+	p, err := probeSource(ctx, src)
+	if err != nil {
+		return Result{}, err
+	}
+	rungs := ladderFor(p.Height)
+	if err := runLadder(ctx, src, out, rungs, p, progress); err != nil {
+		return Result{}, err
+	}
+	if err := makePoster(ctx, src, filepath.Join(out, "poster.jpg"), p.Duration); err != nil {
+		return Result{}, err
+	}
+	prefix := "streams/" + streamID + "/"
+	if err := f.upload(ctx, out, prefix); err != nil {
+		return Result{}, err
+	}
+	res := Result{Duration: p.Duration, PosterKey: prefix + "poster.jpg"}
+	for _, r := range rungs {
+		res.Renditions = append(res.Renditions, r.Name())
+	}
+	return res, nil
+}
+
+// download copies the source from storage to a local file ffmpeg can seek.
+func (f *FFmpeg) download(ctx context.Context, source, dst string) error {
+	if strings.HasPrefix(source, "s3://") {
+		return userError("the ffmpeg transcoder reads sources from edge's own storage: give a storage key such as uploads/talk.mp4, not an s3:// URL")
+	}
+	obj, err := f.Store.Get(ctx, source, nil)
+	if errors.Is(err, storage.ErrNotFound) {
+		return userError(fmt.Sprintf("the source %s is no longer in storage", source))
+	} else if err != nil {
+		return fmt.Errorf("open source %s: %w", source, err)
+	}
+	defer obj.Body.Close()
+	file, err := os.Create(dst)
+	if err != nil {
+		return fmt.Errorf("stage source: %w", err)
+	}
+	_, err = io.Copy(file, obj.Body)
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("download source %s: %w", source, err)
+	}
+	return nil
+}
+
+func ladderArgs(src, out string, rungs []rung, audio bool) []string {
+	var split, maps, streamMap []string
+	for i, r := range rungs {
+		split = append(split, fmt.Sprintf("[s%d]", i))
+		maps = append(maps, "-map", fmt.Sprintf("[v%d]", i))
+		entry := fmt.Sprintf("v:%d", i)
+		if audio {
+			maps = append(maps, "-map", "0:a:0")
+			entry += fmt.Sprintf(",a:%d", i)
+		}
+		streamMap = append(streamMap, entry+",name:"+r.Name())
+	}
+	filter := fmt.Sprintf("[0:v]split=%d%s", len(rungs), strings.Join(split, ""))
+	for i, r := range rungs {
+		filter += fmt.Sprintf(";[s%d]scale=-2:%d[v%d]", i, r.Height, i)
+	}
+	args := []string{"-hide_banner", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-stats_period", "0.25", "-y", "-i", src,
+		"-filter_complex", filter}
+	args = append(args, maps...)
+	args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-pix_fmt", "yuv420p",
+		// A keyframe every 2 s whatever the frame rate, so every segment starts cleanly.
+		"-force_key_frames", "expr:gte(t,n_forced*2)", "-sc_threshold", "0")
+	for i, r := range rungs {
+		args = append(args, fmt.Sprintf("-b:v:%d", i), r.VideoBitrate)
+	}
+	if audio {
+		args = append(args, "-c:a", "aac", "-b:a", "128k", "-ac", "2")
+	}
+	return append(args, "-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
+		"-master_pl_name", "master.m3u8", "-hls_segment_filename", filepath.Join(out, "%v", "segment-%d.ts"),
+		"-var_stream_map", strings.Join(streamMap, " "), filepath.Join(out, "%v", "stream.m3u8"))
+}
+
+// runLadder runs ffmpeg, reporting progress from its -progress output.
+func runLadder(ctx context.Context, src, out string, rungs []rung, p probe, progress func(int)) error {
+	cmd := exec.CommandContext(ctx, "ffmpeg", ladderArgs(src, out, rungs, p.HasAudio)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start ffmpeg: %w", err)
+	}
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		v, ok := strings.CutPrefix(lines.Text(), "out_time_us=")
+		if us, err := strconv.ParseInt(v, 10, 64); ok && err == nil && us > 0 {
+			progress(min(99, int(time.Duration(us)*time.Microsecond*100/p.Duration)))
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return userError("ffmpeg failed: " + lastLine(stderr.String()))
+	}
+	return nil
+}
+
+func makePoster(ctx context.Context, src, dst string, d time.Duration) error {
+	at := min(time.Second, d/2)
+	out, err := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+		"-ss", strconv.FormatFloat(at.Seconds(), 'f', 3, 64), "-i", src,
+		"-frames:v", "1", "-vf", "scale=-2:'min(720,ih)'", "-q:v", "3", dst).CombinedOutput()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return userError("making the poster failed: " + lastLine(string(out)))
+	}
+	return nil
+}
+
+// upload writes the package to storage, master.m3u8 last, so a player never
+// finds a master playlist whose renditions are not there yet.
+func (f *FFmpeg) upload(ctx context.Context, dir, prefix string) error {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() != "master.m3u8" {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("list output: %w", err)
+	}
+	for _, p := range append(files, filepath.Join(dir, "master.m3u8")) {
+		rel, _ := filepath.Rel(dir, p)
+		if err := putFile(ctx, f.Store, p, prefix+filepath.ToSlash(rel)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func putFile(ctx context.Context, s storage.Store, path, key string) error {
+	file, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return err
+	}
+	if err := s.Put(ctx, key, file, st.Size()); err != nil {
+		return fmt.Errorf("upload %s: %w", key, err)
+	}
+	return nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// userErr is a failure whose message the content team should read as is.
+type userErr struct{ msg string }
+
+func (e userErr) Error() string { return e.msg }
+
+func userError(msg string) error { return userErr{msg} }
