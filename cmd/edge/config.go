@@ -29,6 +29,10 @@ type Config struct {
 	CORSOrigins     []string
 	ShutdownTimeout time.Duration
 	Jobs            int
+	Transcoder      string
+	IttybitKey      string
+	IttybitURL      string
+	IttybitConnID   string
 	LogLevel        string
 	LogFormat       string
 }
@@ -99,6 +103,22 @@ var settings = []setting{
 		}
 		return err
 	}},
+	{"transcoder", "EDGE_TRANSCODER", "", "ffmpeg or ittybit (default: ittybit when ITTYBIT_API_KEY is set, else ffmpeg)", func(c *Config, v string) error {
+		c.Transcoder = v
+		return oneOf(v, "ffmpeg", "ittybit")
+	}},
+	{"ittybit-api-key", "ITTYBIT_API_KEY", "", "Ittybit API key (never logged)", func(c *Config, v string) error {
+		c.IttybitKey = v
+		return nil
+	}},
+	{"ittybit-api-url", "ITTYBIT_API_URL", "https://api.ittybit.com", "Ittybit API base URL", func(c *Config, v string) error {
+		c.IttybitURL = strings.TrimSuffix(v, "/")
+		return checkURL(v, "http", "https")
+	}},
+	{"ittybit-connection-id", "ITTYBIT_CONNECTION_ID", "", "Ittybit connection to the S3 bucket (conn_…)", func(c *Config, v string) error {
+		c.IttybitConnID = v
+		return nil
+	}},
 	{"shutdown-timeout", "EDGE_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests may take to finish on shutdown", func(c *Config, v string) (err error) {
 		c.ShutdownTimeout, err = parseDuration(v, time.Second)
 		return err
@@ -166,6 +186,12 @@ func (c *Config) fillDerived() {
 		c.PublicURL = "http://localhost:" + port
 	}
 	c.CacheObjectMax = min(c.CacheObjectMax, c.CacheBytes)
+	if c.Transcoder == "" {
+		c.Transcoder = "ffmpeg"
+		if c.IttybitKey != "" {
+			c.Transcoder = "ittybit"
+		}
+	}
 }
 
 // parseBytes reads sizes such as 1048576, 512KiB, 256MiB, 2GiB or 100MB.

@@ -49,7 +49,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return err
 	}
 	limitMemory(cfg.CacheBytes)
-	worker, stopWorker := startWorker(ctx, cfg, d, store, log)
+	transcoder, err := newTranscoder(cfg, store, log)
+	if err != nil {
+		return err
+	}
+	worker, stopWorker := startWorker(ctx, cfg, d, transcoder, log)
 	defer stopWorker()
 	p := proxy.New(proxy.Config{
 		Origin: origin, CacheBytes: cfg.CacheBytes, MaxObjectBytes: cfg.CacheObjectMax,
@@ -92,16 +96,36 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	return nil
 }
 
-// startWorker runs the built-in ffmpeg transcoder; stop waits for it, and a
-// job cut short by the stop is queued again for the next start.
-func startWorker(ctx context.Context, cfg Config, d *db.DB, store storage.Store, log *slog.Logger) (*jobs.Worker, func()) {
+// newTranscoder picks the backend. Ittybit reads and writes the bucket
+// itself, so it needs S3 storage and a connection to it.
+func newTranscoder(cfg Config, store storage.Store, log *slog.Logger) (jobs.Transcoder, error) {
+	if cfg.Transcoder == "ittybit" {
+		s3, ok := store.(*storage.S3Store)
+		switch {
+		case !ok:
+			return nil, errors.New("EDGE_TRANSCODER=ittybit needs s3:// storage (EDGE_STORAGE): Ittybit cannot reach a local folder")
+		case cfg.IttybitKey == "":
+			return nil, errors.New("EDGE_TRANSCODER=ittybit needs ITTYBIT_API_KEY")
+		case cfg.IttybitConnID == "":
+			return nil, errors.New("EDGE_TRANSCODER=ittybit needs ITTYBIT_CONNECTION_ID (the Ittybit connection to your bucket)")
+		}
+		return &jobs.Ittybit{APIKey: cfg.IttybitKey, BaseURL: cfg.IttybitURL, ConnectionID: cfg.IttybitConnID, Store: s3, Log: log}, nil
+	}
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		log.Warn("ffmpeg not found in PATH: queued videos will fail until it is installed (apt-get install ffmpeg)")
 	}
 	tmp := filepath.Join(cfg.DataDir, "tmp")
 	os.RemoveAll(tmp) // leftovers of jobs cut short
-	os.MkdirAll(tmp, 0o755)
-	w := &jobs.Worker{DB: d, Log: log, Concurrency: cfg.Jobs, Transcoder: &jobs.FFmpeg{Store: store, TempDir: tmp, Log: log}}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("EDGE_DATA_DIR: %w", err)
+	}
+	return &jobs.FFmpeg{Store: store, TempDir: tmp, Log: log}, nil
+}
+
+// startWorker runs the transcode queue; stop waits for it, and a job cut
+// short by the stop is queued again for the next start.
+func startWorker(ctx context.Context, cfg Config, d *db.DB, t jobs.Transcoder, log *slog.Logger) (*jobs.Worker, func()) {
+	w := &jobs.Worker{DB: d, Log: log, Concurrency: cfg.Jobs, Transcoder: t}
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgehls/edge/jobs/ittybittest"
+	"github.com/edgehls/edge/storage"
+	"github.com/edgehls/edge/storage/storagetest"
+)
+
+func TestIttybitConfiguration(t *testing.T) {
+	c, err := parseConfig(nil, env(map[string]string{"ITTYBIT_API_KEY": "k"}), io.Discard)
+	if err != nil || c.Transcoder != "ittybit" {
+		t.Fatalf("a key selects ittybit: %q %v", c.Transcoder, err)
+	}
+	if c, _ := parseConfig(nil, env(nil), io.Discard); c.Transcoder != "ffmpeg" {
+		t.Fatalf("default transcoder %q", c.Transcoder)
+	}
+	if _, err := parseConfig(nil, env(map[string]string{"EDGE_TRANSCODER": "handbrake"}), io.Discard); err == nil ||
+		!strings.Contains(err.Error(), `invalid EDGE_TRANSCODER "handbrake": want one of ffmpeg, ittybit`) {
+		t.Fatalf("bad transcoder: %v", err)
+	}
+	for vars, want := range map[string]string{
+		"ITTYBIT_API_KEY=k ITTYBIT_CONNECTION_ID=conn_1": "needs s3:// storage",
+		"EDGE_TRANSCODER=ittybit EDGE_STORAGE=s3://b/p":  "needs ITTYBIT_API_KEY",
+		"ITTYBIT_API_KEY=k EDGE_STORAGE=s3://b/p":        "needs ITTYBIT_CONNECTION_ID",
+	} {
+		m := map[string]string{"EDGE_DATA_DIR": t.TempDir()}
+		for _, kv := range strings.Fields(vars) {
+			k, v, _ := strings.Cut(kv, "=")
+			m[k] = v
+		}
+		cfg, err := parseConfig(nil, env(m), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = serve(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", vars, err, want)
+		}
+	}
+}
+
+// TestIttybitThroughServe: with S3 storage and an Ittybit key, a submitted
+// stream becomes the guide's job request and ends ready.
+func TestIttybitThroughServe(t *testing.T) {
+	s3srv := storagetest.StartS3(t)
+	bucket, err := storage.NewS3Store(context.Background(), storage.S3Options{Bucket: s3srv.Bucket, PathStyle: true,
+		Endpoint: s3srv.Endpoint, Region: s3srv.Region, AccessKey: s3srv.AccessKey, SecretKey: s3srv.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket.Put(context.Background(), "edge/uploads/talk.mov", strings.NewReader("x"), 1)
+	fake := ittybittest.Start(t, bucket)
+	t.Setenv("AWS_ACCESS_KEY_ID", s3srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s3srv.SecretKey)
+	t.Setenv("AWS_REGION", s3srv.Region)
+	t.Setenv("AWS_ENDPOINT_URL_S3", s3srv.Endpoint)
+	vars := map[string]string{"EDGE_DATA_DIR": t.TempDir(), "EDGE_STORAGE": "s3://media/edge", "EDGE_S3_PATH_STYLE": "true",
+		"ITTYBIT_API_KEY": fake.Key, "ITTYBIT_API_URL": fake.URL, "ITTYBIT_CONNECTION_ID": fake.ConnectionID}
+	runCmd(t, vars, "", "user", "add", "--email", "ana@example.com")
+	token, _ := runCmd(t, vars, "", "token", "create", "--email", "ana@example.com")
+	base, _ := startServe(t, vars)
+	call := func(method, path, body string) map[string]any {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		json.NewDecoder(resp.Body).Decode(&v)
+		return v
+	}
+	id := call("POST", "/api/v1/streams", `{"source":"uploads/talk.mov"}`)["id"].(string)
+	var st map[string]any
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if st = call("GET", "/api/v1/streams/"+id, ""); st["status"] == "ready" || st["status"] == "failed" {
+			break
+		}
+	}
+	if st["status"] != "ready" {
+		t.Fatalf("stream: %v", st)
+	}
+	b := fake.Calls()[0].Body
+	if b["input"] != "s3://media/edge/uploads/talk.mov" || b["output"] != "s3://media/edge/streams/"+id+"/" || b["kind"] != "adaptive_video" {
+		t.Fatalf("job request: %v", b)
+	}
+	resp, err := http.Get(base + "/streams/" + id + "/master.m3u8")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("master through the proxy: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}

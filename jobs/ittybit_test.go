@@ -1,0 +1,137 @@
+package jobs_test
+
+import (
+	"cmp"
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/jobs"
+	"github.com/edgehls/edge/jobs/ittybittest"
+	"github.com/edgehls/edge/storage"
+	"github.com/edgehls/edge/storage/storagetest"
+)
+
+// ittybitRig is edge with S3 storage under the prefix "edge/" and the
+// Ittybit backend pointed at the fake.
+type ittybitRig struct {
+	*rig
+	fake *ittybittest.Fake
+}
+
+func newIttybitRig(t *testing.T, legacy bool) *ittybitRig {
+	t.Helper()
+	srv := storagetest.StartS3(t)
+	open := func(prefix string) *storage.S3Store {
+		s, err := storage.NewS3Store(context.Background(), storage.S3Options{Bucket: srv.Bucket, Prefix: prefix, PathStyle: true,
+			Endpoint: srv.Endpoint, Region: srv.Region, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	store := open("edge")
+	fake := ittybittest.Start(t, open(""))
+	fake.Legacy = legacy
+	r := newRig(t, store)
+	r.worker.Transcoder = &jobs.Ittybit{APIKey: fake.Key, BaseURL: fake.URL, ConnectionID: fake.ConnectionID, Store: store,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Poll: 50 * time.Millisecond}
+	store.Put(context.Background(), "uploads/x/lecture.mov", strings.NewReader("the service only checks it exists"), -1)
+	return &ittybitRig{r, fake}
+}
+
+func (r *ittybitRig) submit(t *testing.T) *db.Stream {
+	t.Helper()
+	start(t, r.worker)
+	st, err := r.manager.Submit(context.Background(), jobs.Submission{Source: "uploads/x/lecture.mov"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestIttybitSendsTheGuidesJobAndFinishes(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		t.Run(map[bool]string{false: "current shapes", true: "older shapes"}[legacy], func(t *testing.T) {
+			r := newIttybitRig(t, legacy)
+			st := waitStatus(t, r.db, r.submit(t).ID, db.StatusReady, time.Minute)
+			if !slices.Equal(st.Renditions, []string{"720p", "360p"}) || st.Duration < 3*time.Second || st.Duration > 5*time.Second {
+				t.Fatalf("ready stream: %+v", st)
+			}
+			create := r.fake.Calls()[0]
+			b := create.Body
+			if create.Method != "POST" || create.Path != "/jobs" || create.IdempotencyKey != "edge-stream-"+st.ID ||
+				b["input"] != "s3://media/edge/uploads/x/lecture.mov" || b["kind"] != "adaptive_video" ||
+				b["connection_id"] != "conn_test123" || b["output"] != "s3://media/edge/streams/"+st.ID+"/" {
+				t.Fatalf("create request: %+v", create)
+			}
+			if opts := b["options"].(map[string]any); opts["format"] != "hls" || opts["quality"] != "high" {
+				t.Fatalf("options: %v", opts)
+			}
+			if _, err := r.store.Head(context.Background(), "streams/"+st.ID+"/720p/segment-0.ts"); err != nil {
+				t.Fatalf("output not in the bucket: %v", err)
+			}
+		})
+	}
+}
+
+func TestIttybitRetriesThrottlingAndServerErrors(t *testing.T) {
+	r := newIttybitRig(t, false)
+	r.fake.Answer(
+		ittybittest.Canned{Method: "POST", Status: 429, Body: `{"message":"slow down"}`, RetryAfter: "1"},
+		ittybittest.Canned{Method: "POST", Status: 503, Body: `upstream unavailable`},
+		ittybittest.Canned{Method: "GET", Status: 500, Body: `{"error":{"message":"oops"}}`},
+	)
+	st := waitStatus(t, r.db, r.submit(t).ID, db.StatusReady, time.Minute)
+	var keys []string
+	for _, c := range r.fake.Calls() {
+		if c.Method == "POST" {
+			keys = append(keys, c.IdempotencyKey)
+		}
+	}
+	if len(keys) != 3 || keys[0] != keys[1] || keys[1] != keys[2] {
+		t.Fatalf("retried creates should share one Idempotency-Key: %v", keys)
+	}
+	if st.Progress != 100 {
+		t.Fatalf("progress %d", st.Progress)
+	}
+}
+
+func TestIttybitErrorsReachTheUser(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		canned []ittybittest.Canned
+		legacy bool
+		source string
+		want   string
+	}{
+		{name: "400 with kind and message", canned: []ittybittest.Canned{{Method: "POST", Status: 400, Body: `{"kind":"validation_error","message":"input file is not a supported format"}`}},
+			want: "Ittybit refused the job: input file is not a supported format"},
+		{name: "nested error shape", canned: []ittybittest.Canned{{Method: "POST", Status: 422, Body: `{"error":{"message":"connection has no write access"}}`}},
+			want: "connection has no write access"},
+		{name: "bad key", canned: []ittybittest.Canned{{Method: "POST", Status: 401, Body: `{"message":"invalid API key"}`}},
+			want: "Ittybit refused edge's API key"},
+		{name: "job failed", source: "uploads/x/missing.mov", want: "Ittybit could not process the video: input file not found"},
+		{name: "job failed, older shape", legacy: true, source: "uploads/x/missing.mov", want: "input file not found"},
+		{name: "5xx until the end", canned: slices.Repeat([]ittybittest.Canned{{Method: "POST", Status: 502, Body: "bad gateway"}}, 3), want: "after 3 attempts"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newIttybitRig(t, tc.legacy)
+			r.worker.Transcoder.(*jobs.Ittybit).MaxAttempts = 3
+			r.fake.Answer(tc.canned...)
+			start(t, r.worker)
+			source := cmp.Or(tc.source, "uploads/x/lecture.mov")
+			st, _ := r.db.CreateStream(context.Background(), db.NewStream{Title: "x", SourceKey: source, Status: db.StatusQueued})
+			r.worker.Wake()
+			got := waitStatus(t, r.db, st.ID, db.StatusFailed, time.Minute)
+			if !strings.Contains(got.Error, tc.want) {
+				t.Fatalf("error shown: %q, want %q", got.Error, tc.want)
+			}
+		})
+	}
+}

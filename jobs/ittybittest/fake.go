@@ -1,0 +1,245 @@
+// Package ittybittest is a fake Ittybit API for tests, following its public
+// documentation: Bearer auth, POST /jobs with the adaptive_video body,
+// Idempotency-Key, GET /jobs/{id}, and on demand 429/5xx/4xx answers and
+// the older response shapes. Jobs write a real ffmpeg HLS ladder into the S3
+// output, as the service does.
+package ittybittest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edgehls/edge/internal/hlstest"
+	"github.com/edgehls/edge/storage"
+)
+
+// Fake is a running fake API.
+type Fake struct {
+	URL          string
+	Key          string
+	ConnectionID string
+	// Legacy answers in the older shapes: {"data": …}, "pending" and
+	// "completed", ISO timestamps, string errors.
+	Legacy bool
+
+	bucket string
+	store  *storage.S3Store // the whole bucket, no prefix
+	ladder string           // a real HLS ladder, made once
+
+	mu       sync.Mutex
+	jobs     map[string]*job
+	byKey    map[string]string
+	canned   []Canned
+	Requests []Request
+}
+
+// Request is one call the fake received.
+type Request struct {
+	Method, Path, IdempotencyKey string
+	Body                         map[string]any
+}
+
+// Canned is an answer given instead of the real one, once, to the next
+// request with that method.
+type Canned struct {
+	Method     string
+	Status     int
+	Body       string
+	RetryAfter string
+}
+
+type job struct {
+	id, status, errText string
+	progress            int
+	created             time.Time
+}
+
+// Start runs the fake until the test ends. store must see the bucket
+// without a prefix.
+func Start(t testing.TB, store *storage.S3Store) *Fake {
+	t.Helper()
+	f := &Fake{Key: "itty_test_key", ConnectionID: "conn_test123", bucket: store.Bucket(), store: store,
+		jobs: map[string]*job{}, byKey: map[string]string{}, ladder: t.TempDir()}
+	hlstest.MakeLadder(t, f.ladder, 4)
+	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(srv.Close)
+	f.URL = srv.URL
+	return f
+}
+
+// Answer queues canned answers.
+func (f *Fake) Answer(c ...Canned) {
+	f.mu.Lock()
+	f.canned = append(f.canned, c...)
+	f.mu.Unlock()
+}
+
+// Calls returns the requests received so far.
+func (f *Fake) Calls() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Request(nil), f.Requests...)
+}
+
+func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
+	req := Request{Method: r.Method, Path: r.URL.Path, IdempotencyKey: r.Header.Get("Idempotency-Key")}
+	json.NewDecoder(r.Body).Decode(&req.Body)
+	f.mu.Lock()
+	f.Requests = append(f.Requests, req)
+	c, canned := f.takeCanned(r.Method)
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.Header.Get("Authorization") != "Bearer "+f.Key:
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"kind":"unauthorized","message":"invalid API key"}`)
+	case canned:
+		if c.RetryAfter != "" {
+			w.Header().Set("Retry-After", c.RetryAfter)
+		}
+		w.WriteHeader(c.Status)
+		fmt.Fprint(w, c.Body)
+	case r.Method == http.MethodPost && r.URL.Path == "/jobs":
+		f.create(w, req)
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/jobs/"):
+		f.get(w, strings.TrimPrefix(r.URL.Path, "/jobs/"))
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"message":"not found"}`)
+	}
+}
+
+func (f *Fake) takeCanned(method string) (Canned, bool) {
+	for i, c := range f.canned {
+		if c.Method == method {
+			f.canned = append(f.canned[:i], f.canned[i+1:]...)
+			return c, true
+		}
+	}
+	return Canned{}, false
+}
+
+func (f *Fake) create(w http.ResponseWriter, req Request) {
+	if msg := f.invalid(req.Body); msg != "" {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"kind":"validation_error","message":%q}`, msg)
+		return
+	}
+	f.mu.Lock()
+	id, seen := f.byKey[req.IdempotencyKey]
+	if !seen {
+		id = "job_" + strconv.Itoa(len(f.jobs)+1)
+		f.jobs[id] = &job{id: id, status: "queued", created: time.Now()}
+		if req.IdempotencyKey != "" {
+			f.byKey[req.IdempotencyKey] = id
+		}
+		go f.run(f.jobs[id], req.Body["input"].(string), req.Body["output"].(string))
+	}
+	body := f.render(f.jobs[id])
+	f.mu.Unlock()
+	w.WriteHeader(http.StatusCreated)
+	w.Write(body)
+}
+
+// invalid checks the body against the guide's request.
+func (f *Fake) invalid(b map[string]any) string {
+	opts, _ := b["options"].(map[string]any)
+	input, _ := b["input"].(string)
+	output, _ := b["output"].(string)
+	switch {
+	case b["kind"] != "adaptive_video":
+		return "kind must be adaptive_video"
+	case b["connection_id"] != f.ConnectionID:
+		return "unknown connection_id"
+	case !strings.HasPrefix(input, "s3://"+f.bucket+"/"):
+		return "input must be an s3:// URL in the connection's bucket"
+	case !strings.HasPrefix(output, "s3://"+f.bucket+"/") || !strings.HasSuffix(output, "/"):
+		return "output must be an s3:// folder in the connection's bucket"
+	case opts["format"] != "hls":
+		return "options.format must be hls"
+	}
+	return ""
+}
+
+func (f *Fake) get(w http.ResponseWriter, id string) {
+	f.mu.Lock()
+	j, ok := f.jobs[id]
+	var body []byte
+	if ok {
+		body = f.render(j)
+	}
+	f.mu.Unlock()
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"error":{"message":"job not found"}}`)
+		return
+	}
+	w.Write(body)
+}
+
+// run plays the service: queued, processing, then the ladder written to
+// the output, or failed when the input is missing.
+func (f *Fake) run(j *job, input, output string) {
+	f.set(j, "processing", 40, "")
+	ctx := context.Background()
+	prefix := "s3://" + f.bucket + "/"
+	if _, err := f.store.Head(ctx, strings.TrimPrefix(input, prefix)); err != nil {
+		f.set(j, "failed", 0, "input file not found: "+input)
+		return
+	}
+	out := strings.TrimPrefix(output, prefix)
+	var files []string
+	filepath.WalkDir(f.ladder, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() != "master.m3u8" {
+			files = append(files, p)
+		}
+		return err
+	})
+	for _, p := range append(files, filepath.Join(f.ladder, "master.m3u8")) {
+		rel, _ := filepath.Rel(f.ladder, p)
+		file, err := os.Open(p)
+		if err == nil {
+			err = f.store.Put(ctx, out+filepath.ToSlash(rel), file, -1)
+			file.Close()
+		}
+		if err != nil {
+			f.set(j, "failed", 0, "write output: "+err.Error())
+			return
+		}
+	}
+	f.set(j, "succeeded", 100, "")
+}
+
+func (f *Fake) set(j *job, status string, progress int, errText string) {
+	f.mu.Lock()
+	j.status, j.progress, j.errText = status, progress, errText
+	f.mu.Unlock()
+}
+
+// render answers in the current shape, or the older one in Legacy mode.
+func (f *Fake) render(j *job) []byte {
+	if !f.Legacy {
+		var errField any
+		if j.errText != "" {
+			errField = map[string]string{"message": j.errText}
+		}
+		b, _ := json.Marshal(map[string]any{"id": j.id, "object": "job", "kind": "adaptive_video", "status": j.status,
+			"progress": j.progress, "error": errField, "created": j.created.UnixMilli(), "updated": time.Now().UnixMilli(),
+			"tasks": []map[string]any{{"kind": "adaptive_video", "status": j.status}}})
+		return b
+	}
+	status := map[string]string{"queued": "pending", "processing": "processing", "succeeded": "completed", "failed": "error"}[j.status]
+	b, _ := json.Marshal(map[string]any{"data": map[string]any{"id": j.id, "status": status, "error": j.errText,
+		"created_at": j.created.UTC().Format(time.RFC3339), "tasks": []any{}}})
+	return b
+}
