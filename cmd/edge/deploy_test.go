@@ -16,8 +16,8 @@ import (
 )
 
 type flyConfig struct {
-	App           string            `toml:"app"`
-	PrimaryRegion string            `toml:"primary_region"`
+	App           string `toml:"app"`
+	PrimaryRegion string `toml:"primary_region"`
 	Build         struct{ Dockerfile string }
 	Env           map[string]string `toml:"env"`
 	HTTPService   struct {
