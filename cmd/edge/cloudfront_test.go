@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/edgehls/edge/cdn/cdntest"
 )
 
 func TestCloudfrontCommand(t *testing.T) {
@@ -33,5 +35,63 @@ func TestCloudfrontCommand(t *testing.T) {
 		if _, err := runCmd(t, map[string]string{}, "", tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// TestCloudfrontApply runs --apply against a fake AWS endpoint: the first
+// run creates everything in order, a second run finds it all and creates
+// nothing, and a failing step is named.
+func TestCloudfrontApply(t *testing.T) {
+	fake := cdntest.Start(t)
+	vars := map[string]string{}
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1",
+		"AWS_ENDPOINT_URL_CLOUDFRONT": fake.URL, "AWS_ENDPOINT_URL_S3": fake.URL, "AWS_EC2_METADATA_DISABLED": "true"} {
+		t.Setenv(k, v)
+	}
+	vars["EDGE_S3_PATH_STYLE"] = "true"
+	args := []string{"cloudfront", "--bucket", "lectures", "--account", "123456789012", "--region", "us-east-1", "--apply"}
+	out, err := runCmd(t, vars, "", args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "EDGE_ORIGIN=https://d1.cloudfront.net") {
+		t.Fatalf("output: %q", out)
+	}
+	for _, call := range []string{"POST /2020-05-31/origin-access-control", "POST /2020-05-31/cache-policy",
+		"POST /2020-05-31/response-headers-policy", "POST /2020-05-31/distribution", "PUT /lectures"} {
+		if fake.Count(call) != 1 {
+			t.Errorf("%s made %d times", call, fake.Count(call))
+		}
+	}
+	fake.Lock()
+	dist := fake.Bodies["POST /2020-05-31/distribution"]
+	fake.Unlock()
+	for _, id := range []string{"<OriginAccessControlId>ORI-1<", "<CachePolicyId>CAC-1<", "<ResponseHeadersPolicyId>RES-1<", "<PathPattern>*.m3u8<"} {
+		if !strings.Contains(dist, id) || strings.Contains(dist, "${") {
+			t.Errorf("distribution request lacks %s or kept a placeholder", id)
+		}
+	}
+	if p := fake.Policies["lectures"]; !strings.Contains(p, "arn:aws:cloudfront::123456789012:distribution/DIS-1") || strings.Contains(p, "${") {
+		t.Fatalf("bucket policy: %s", p)
+	}
+	if _, err := runCmd(t, vars, "", args...); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"origin-access-control", "cache-policy", "response-headers-policy", "distribution"} {
+		if n := fake.Count("POST /2020-05-31/" + kind); n != 1 {
+			t.Errorf("re-run created another %s (%d in all)", kind, n)
+		}
+	}
+
+	failing := cdntest.Start(t)
+	failing.FailOn = "POST /2020-05-31/response-headers-policy"
+	t.Setenv("AWS_ENDPOINT_URL_CLOUDFRONT", failing.URL)
+	t.Setenv("AWS_ENDPOINT_URL_S3", failing.URL)
+	if _, err := runCmd(t, vars, "", args...); err == nil || !strings.Contains(err.Error(), "step 3 CORS response headers policy") ||
+		!strings.Contains(err.Error(), "AccessDenied") {
+		t.Fatalf("failing step: %v", err)
+	}
+	if failing.Count("POST /2020-05-31/distribution") != 0 {
+		t.Fatal("went on after a failed step")
 	}
 }

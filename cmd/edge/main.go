@@ -24,7 +24,7 @@ commands:
   serve         run the portal, player and proxy (default)
   user add      add a portal account: --email E [--role admin|editor] [--password-stdin]
   token create  print a new API token: --email E [--name N]
-  cloudfront    print the CloudFront setup for a bucket: --bucket B --region R --account A [--prefix P]
+  cloudfront    print (or --apply) the CloudFront setup for a bucket: --bucket B --region R --account A [--prefix P]
   version       print the version
 
 Run "edge serve -h" for the flags; each has an EDGE_* variable.
@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "user", "token":
 		return runAccountCommand(ctx, cmd, args, getenv, stdin, stdout, stderr)
 	case "cloudfront":
-		return cloudfrontCmd(args, getenv, stdout, stderr)
+		return cloudfrontCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "edge", buildVersion())
 		return nil
