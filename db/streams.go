@@ -217,3 +217,17 @@ func cleanTitle(t string) (string, error) {
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
+
+// QueueUploaded records the uploaded source and queues the stream, only if
+// it is still waiting for its upload: a repeated finish changes nothing.
+func (d *DB) QueueUploaded(ctx context.Context, id, sourceKey string) error {
+	res, err := d.sql.ExecContext(ctx, `UPDATE streams SET source_key = ?, status = 'queued', progress = 0, error = '', updated_at = ?
+		WHERE id = ? AND status = 'uploading'`, sourceKey, ms(d.now()), id)
+	if err != nil {
+		return fmt.Errorf("queue uploaded stream %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("stream %s is not waiting for an upload: %w", id, ErrConflict)
+	}
+	return nil
+}

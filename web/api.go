@@ -83,8 +83,7 @@ func (s *Server) apiCreateStream(c echo.Context) error {
 		return err
 	}
 	if strings.TrimSpace(req.Source) == "" {
-		return &httpError{http.StatusUnprocessableEntity, "invalid",
-			"source is required: a key in storage or an s3:// URL (browser uploads arrive with the upload feature)"}
+		return s.apiCreateForUpload(c, req.Title)
 	}
 	st, err := s.jobs.Submit(c.Request().Context(), jobs.Submission{Title: req.Title, Source: req.Source, UserID: currentUser(c).ID})
 	if err != nil {
@@ -123,4 +122,25 @@ func queryInt(c echo.Context, name string, def, lo, hi int) (int, error) {
 		return 0, badRequest(name + " must be a whole number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi))
 	}
 	return n, nil
+}
+
+// apiCreateForUpload answers a stream without a source with the tus
+// creation URL its file is to be uploaded to.
+func (s *Server) apiCreateForUpload(c echo.Context, title string) error {
+	if s.uploads == nil {
+		return &httpError{http.StatusUnprocessableEntity, "invalid", "source is required: uploads are disabled on this server"}
+	}
+	if strings.TrimSpace(title) == "" {
+		title = "Untitled upload"
+	}
+	st, err := s.jobs.CreateForUpload(c.Request().Context(), title, currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	body := struct {
+		streamJSON
+		UploadURL string `json:"upload_url"`
+	}{s.streamJSON(st), s.publicURL + uploadsPath + "?stream=" + st.ID}
+	c.Response().Header().Set("Location", s.publicURL+"/api/v1/streams/"+st.ID)
+	return c.JSON(http.StatusCreated, body)
 }

@@ -117,7 +117,6 @@ func TestAPIErrors(t *testing.T) {
 		{"DELETE", "/api/v1/streams/nope", "", 404, "not_found", "stream"},
 		{"POST", "/api/v1/streams", `{"title":`, 400, "bad_request", "JSON"},
 		{"POST", "/api/v1/streams", `[1,2]`, 400, "bad_request", "JSON"},
-		{"POST", "/api/v1/streams", `{"title":"x"}`, 422, "invalid", "source is required"},
 		{"POST", "/api/v1/streams", `{"source":"uploads/none.mov"}`, 422, "invalid", "no such object"},
 		{"POST", "/api/v1/streams", `{"source":"../etc/passwd"}`, 422, "invalid", "not a storage key"},
 		{"POST", "/api/v1/streams", `{"source":"s3://bucket-only"}`, 422, "invalid", "s3://bucket/key"},

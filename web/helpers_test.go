@@ -46,11 +46,15 @@ func newEnv(t *testing.T, objects map[string]string, opts ...func(*web.Config)) 
 	cfg := web.Config{
 		Proxy: proxy.New(proxy.Config{Origin: store, Logger: log}), DB: d,
 		Jobs: &jobs.Manager{DB: d, Store: store, Log: log}, PublicURL: "https://edge.example", Logger: log,
+		UploadStaging: t.TempDir(), MaxUploadBytes: 64 << 20,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := web.New(cfg)
+	s, err := web.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	u, err := d.CreateUser(ctx, "ed@example.com", "correct horse", db.RoleEditor)

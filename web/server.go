@@ -25,7 +25,11 @@ type Config struct {
 	// SetupToken opens /setup?token=… while no account exists; main logs
 	// the link at start-up. Empty: no setup link.
 	SetupToken string
-	Logger     *slog.Logger
+	// UploadStaging is where resumable uploads are assembled before they go
+	// to storage; empty disables uploads.
+	UploadStaging  string
+	MaxUploadBytes int64
+	Logger         *slog.Logger
 }
 
 // Server routes viewers' /streams/ requests straight to the proxy and
@@ -35,6 +39,7 @@ type Config struct {
 type Server struct {
 	echo      *echo.Echo
 	proxy     http.Handler
+	uploads   http.Handler
 	db        *db.DB
 	jobs      *jobs.Manager
 	publicURL string
@@ -47,7 +52,7 @@ type Server struct {
 }
 
 // New builds the server.
-func New(cfg Config) *Server {
+func New(cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, proxy: cfg.Proxy, db: cfg.DB, jobs: cfg.Jobs, publicURL: cfg.PublicURL, log: cfg.Logger,
@@ -68,12 +73,23 @@ func New(cfg Config) *Server {
 	api.POST("/streams", s.apiCreateStream)
 	api.GET("/streams/:id", s.apiGetStream)
 	api.DELETE("/streams/:id", s.apiDeleteStream)
-	return s
+	if cfg.UploadStaging != "" {
+		up, err := s.newUploads(cfg.UploadStaging, cfg.MaxUploadBytes)
+		if err != nil {
+			return nil, err
+		}
+		s.uploads = up
+	}
+	return s, nil
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/streams/") {
 		s.proxy.ServeHTTP(w, r)
+		return
+	}
+	if s.uploads != nil && strings.HasPrefix(r.URL.Path, uploadsPath) {
+		s.uploads.ServeHTTP(w, r)
 		return
 	}
 	s.echo.ServeHTTP(w, r)

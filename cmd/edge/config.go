@@ -29,6 +29,7 @@ type Config struct {
 	CORSOrigins     []string
 	ShutdownTimeout time.Duration
 	Jobs            int
+	MaxUploadBytes  int64
 	Transcoder      string
 	IttybitKey      string
 	IttybitURL      string
@@ -101,6 +102,10 @@ var settings = []setting{
 		if err == nil && (c.Jobs < 1 || c.Jobs > 64) {
 			err = errors.New("want a whole number from 1 to 64")
 		}
+		return err
+	}},
+	{"upload-max-bytes", "EDGE_UPLOAD_MAX_BYTES", "20GiB", "largest file a browser or script may upload", func(c *Config, v string) (err error) {
+		c.MaxUploadBytes, err = parseBytes(v)
 		return err
 	}},
 	{"transcoder", "EDGE_TRANSCODER", "", "ffmpeg or ittybit (default: ittybit when ITTYBIT_API_KEY is set, else ffmpeg)", func(c *Config, v string) error {

@@ -60,11 +60,16 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		ManifestTTL: cfg.ManifestTTL, StaleIfError: cfg.StaleIfError, OriginTimeout: cfg.OriginTimeout,
 		CORSOrigins: cfg.CORSOrigins, Logger: log,
 	})
+	handler, err := web.New(web.Config{
+		Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Log: log, Worker: worker}, PublicURL: cfg.PublicURL,
+		SetupToken: setupToken, Logger: log,
+		UploadStaging: filepath.Join(cfg.DataDir, "uploads-staging"), MaxUploadBytes: cfg.MaxUploadBytes,
+	})
+	if err != nil {
+		return fmt.Errorf("EDGE_DATA_DIR: %w", err)
+	}
 	srv := &http.Server{
-		Handler: web.New(web.Config{
-			Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Log: log, Worker: worker}, PublicURL: cfg.PublicURL,
-			SetupToken: setupToken, Logger: log,
-		}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

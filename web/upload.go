@@ -1,0 +1,99 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/tus/tusd/v2/pkg/filestore"
+	tushandler "github.com/tus/tusd/v2/pkg/handler"
+	"github.com/tus/tusd/v2/pkg/memorylocker"
+
+	"github.com/edgehls/edge/db"
+)
+
+const uploadsPath = "/uploads/"
+
+// newUploads is the tus 1.0.0 endpoint for resumable uploads. Uploads are
+// staged in a folder, then handed to jobs.Manager, which stores them at
+// uploads/<stream>/<name> and queues the stream.
+func (s *Server) newUploads(dir string, maxBytes int64) (http.Handler, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("upload staging folder: %w", err)
+	}
+	composer := tushandler.NewStoreComposer()
+	filestore.New(dir).UseIn(composer)
+	memorylocker.New().UseIn(composer)
+	h, err := tushandler.NewHandler(tushandler.Config{
+		BasePath:                  uploadsPath,
+		StoreComposer:             composer,
+		MaxSize:                   maxBytes,
+		DisableDownload:           true,
+		PreUploadCreateCallback:   s.beforeUpload,
+		PreFinishResponseCallback: s.afterUpload,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tus handler: %w", err)
+	}
+	// tusd routes relative to its base path, which it expects stripped.
+	return http.StripPrefix(strings.TrimSuffix(uploadsPath, "/"), h), nil
+}
+
+// beforeUpload admits a creation for a stream that waits for its upload,
+// by its owner's token or session, and names the upload after the stream.
+func (s *Server) beforeUpload(hook tushandler.HookEvent) (tushandler.HTTPResponse, tushandler.FileInfoChanges, error) {
+	none := tushandler.FileInfoChanges{}
+	req := hook.HTTPRequest
+	if _, err := s.userFromHeaders(hook.Context, req.Header); err != nil {
+		return tushandler.HTTPResponse{}, none, tushandler.NewError("ERR_UNAUTHORIZED", err.Error(), http.StatusUnauthorized)
+	}
+	u, _ := url.Parse(req.URI)
+	id := u.Query().Get("stream")
+	st, err := s.db.Stream(hook.Context, id)
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		return tushandler.HTTPResponse{}, none, tushandler.NewError("ERR_STREAM_NOT_FOUND", "no stream "+id+": create one with POST /api/v1/streams", http.StatusNotFound)
+	case err != nil:
+		return tushandler.HTTPResponse{}, none, err
+	case st.Status != db.StatusUploading:
+		return tushandler.HTTPResponse{}, none, tushandler.NewError("ERR_STREAM_NOT_WAITING", "stream "+id+" already has its source", http.StatusConflict)
+	}
+	meta := tushandler.MetaData{"stream": id, "filename": hook.Upload.MetaData["filename"], "filetype": hook.Upload.MetaData["filetype"]}
+	return tushandler.HTTPResponse{}, tushandler.FileInfoChanges{ID: id + "-" + strings.ToLower(rand.Text()[:10]), MetaData: meta}, nil
+}
+
+// afterUpload hands the finished file over before the client hears 204.
+func (s *Server) afterUpload(hook tushandler.HookEvent) (tushandler.HTTPResponse, error) {
+	info := hook.Upload
+	staged := info.Storage["Path"]
+	if err := s.jobs.AcceptUpload(hook.Context, info.MetaData["stream"], info.MetaData["filename"], staged); err != nil {
+		s.log.Error("accept upload", "stream", info.MetaData["stream"], "err", err)
+		return tushandler.HTTPResponse{}, tushandler.NewError("ERR_STORE_FAILED", "the upload arrived but could not be stored; retry", http.StatusInternalServerError)
+	}
+	os.Remove(staged)
+	os.Remove(staged + ".info")
+	return tushandler.HTTPResponse{}, nil
+}
+
+// userFromHeaders authenticates a request by Bearer token or session cookie.
+func (s *Server) userFromHeaders(c context.Context, h http.Header) (*db.User, error) {
+	if secret, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok {
+		u, err := s.db.UserByAPIToken(c, strings.TrimSpace(secret))
+		if err != nil {
+			return nil, errors.New("the token is not valid")
+		}
+		return u, nil
+	}
+	r := &http.Request{Header: h}
+	if ck, err := r.Cookie(sessionCookie); err == nil {
+		if sess, err := s.db.SessionByToken(c, ck.Value); err == nil {
+			return &sess.User, nil
+		}
+	}
+	return nil, errors.New("sign in, or send Authorization: Bearer <token>")
+}
