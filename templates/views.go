@@ -123,3 +123,10 @@ type Users struct {
 	NewEmail    string
 	NewPassword string // shown once when edge generated it
 }
+
+// Upload is the browser upload page.
+type Upload struct {
+	Page
+	Scripts   []string // tus-js-client, then the page's script
+	ChunkSize int64 // bytes a PATCH carries; 0 lets tus-js-client send the file in one
+}

@@ -3,6 +3,7 @@
 package web
 
 import (
+	"cmp"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -29,6 +30,7 @@ type Config struct {
 	// to storage; empty disables uploads.
 	UploadStaging  string
 	MaxUploadBytes int64
+	UploadChunk    int64 // bytes per PATCH from the upload page; default 8 MiB
 	Logger         *slog.Logger
 }
 
@@ -49,6 +51,7 @@ type Server struct {
 	secureCookies  bool
 	setupToken     string
 	signInFailures *failureLimiter
+	uploadChunk    int64
 }
 
 // New builds the server.
@@ -56,7 +59,8 @@ func New(cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, proxy: cfg.Proxy, db: cfg.DB, jobs: cfg.Jobs, publicURL: cfg.PublicURL, log: cfg.Logger,
-		setupToken: cfg.SetupToken, signInFailures: newFailureLimiter(5, 15*time.Minute)}
+		setupToken: cfg.SetupToken, signInFailures: newFailureLimiter(5, 15*time.Minute),
+		uploadChunk: cmp.Or(cfg.UploadChunk, uploadChunkBytes)}
 	if u, err := url.Parse(cfg.PublicURL); err == nil {
 		s.publicOrigin = u.Scheme + "://" + u.Host
 		s.secureCookies = u.Scheme == "https"

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/static"
 	"github.com/edgehls/edge/templates"
 )
 
@@ -179,4 +180,32 @@ func (s *Server) setEmbedDomains(c echo.Context) error {
 	}
 	s.flash(c, "Embedding rules saved.")
 	return c.Redirect(http.StatusSeeOther, "/videos/"+id)
+}
+
+// uploadChunkBytes is what each PATCH from the upload page carries: small
+// enough that a dropped connection loses little, large enough to be cheap.
+const uploadChunkBytes = 8 << 20
+
+func (s *Server) uploadPage(c echo.Context) error {
+	return render(c, http.StatusOK, templates.UploadPage(templates.Upload{
+		Page: s.page(c, "Upload", "upload"), ChunkSize: s.uploadChunk,
+		Scripts: []string{static.Prefix + "vendor/tus-js-client/tus.min.js", static.Prefix + "js/upload.js"},
+	}))
+}
+
+// newUploadStream answers the upload page's script: a stream waiting for
+// its file and where to send it.
+func (s *Server) newUploadStream(c echo.Context) error {
+	if s.uploads == nil {
+		return &httpError{http.StatusServiceUnavailable, "unavailable", "uploads are disabled on this server"}
+	}
+	title := strings.TrimSpace(c.FormValue("title"))
+	if title == "" {
+		title = "Untitled upload"
+	}
+	st, err := s.jobs.CreateForUpload(c.Request().Context(), title, currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]string{"id": st.ID, "upload_url": uploadsPath + "?stream=" + st.ID})
 }
