@@ -128,5 +128,5 @@ type Users struct {
 type Upload struct {
 	Page
 	Scripts   []string // tus-js-client, then the page's script
-	ChunkSize int64 // bytes a PATCH carries; 0 lets tus-js-client send the file in one
+	ChunkSize int64    // bytes a PATCH carries; 0 lets tus-js-client send the file in one
 }
