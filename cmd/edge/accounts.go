@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -17,6 +18,10 @@ import (
 // openDB opens the database below the data dir given by --data-dir or
 // EDGE_DATA_DIR, as `edge serve` would.
 func openDB(ctx context.Context, dataDir string) (*db.DB, error) {
+	// `edge user add` may well come before the first `edge serve`.
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("EDGE_DATA_DIR: %w", err)
+	}
 	d, err := db.Open(ctx, filepath.Join(dataDir, "edge.db"))
 	if err != nil {
 		return nil, fmt.Errorf("EDGE_DATA_DIR: %w", err)

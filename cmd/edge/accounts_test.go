@@ -21,7 +21,8 @@ func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) 
 }
 
 func TestUserAddAndTokenCreate(t *testing.T) {
-	vars := map[string]string{"EDGE_DATA_DIR": t.TempDir()}
+	// A data dir that does not exist yet: user add comes before the first serve.
+	vars := map[string]string{"EDGE_DATA_DIR": filepath.Join(t.TempDir(), "new", "data")}
 	out, err := runCmd(t, vars, "", "user", "add", "--email", "ana@example.com")
 	if err != nil || !regexp.MustCompile(`^created admin ana@example.com\npassword: [A-Z2-7]{26}\n`).MatchString(out) {
 		t.Fatalf("first user: %q %v", out, err)
