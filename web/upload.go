@@ -13,6 +13,7 @@ import (
 	"github.com/tus/tusd/v2/pkg/filestore"
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
 	"github.com/tus/tusd/v2/pkg/memorylocker"
+	expslog "golang.org/x/exp/slog"
 
 	"github.com/edgehls/edge/db"
 )
@@ -36,6 +37,8 @@ func (s *Server) newUploads(dir string, maxBytes int64) (http.Handler, error) {
 		DisableDownload:           true,
 		PreUploadCreateCallback:   s.beforeUpload,
 		PreFinishResponseCallback: s.afterUpload,
+		// tusd logs every request at INFO; edge keeps its warnings only.
+		Logger: expslog.New(expslog.NewTextHandler(os.Stderr, &expslog.HandlerOptions{Level: expslog.LevelWarn})),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tus handler: %w", err)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Peak RSS of edge while a large file arrives through the tus endpoint
+# (default 2 GiB, target <= 128 MiB): tusd streams the body to the staging
+# folder, then edge copies it into storage, never holding it in memory.
+#   SIZE_MIB=2048 bash bench/upload.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE_MIB=${SIZE_MIB:-2048}
+work=$(mktemp -d /tmp/edge-ubench.XXXXXX)
+edge_pid=""
+trap '[ -n "$edge_pid" ] && kill "$edge_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+go build -o "$work/edge" ./cmd/edge
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export EDGE_DATA_DIR="$work/data" EDGE_ADDR="127.0.0.1:$port" EDGE_LOG_LEVEL=warn
+"$work/edge" user add --email bench@example.com >/dev/null
+token=$("$work/edge" token create --email bench@example.com)
+"$work/edge" serve & edge_pid=$!
+for _ in $(seq 100); do curl -fs -o /dev/null "http://$EDGE_ADDR/healthz" && break; sleep 0.1; done
+
+echo "== a ${SIZE_MIB} MiB file: a short real MP4 (moov first, so ffprobe accepts it) padded with random bytes"
+ffmpeg -v error -f lavfi -i testsrc2=size=640x360:rate=30 -t 2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p \
+  -movflags +faststart "$work/head.mp4"
+{ cat "$work/head.mp4"; head -c "$((SIZE_MIB << 20))" /dev/urandom; } > "$work/big.bin"
+size=$(stat -c %s "$work/big.bin")
+url=$(curl -fs -H "Authorization: Bearer $token" -H "Content-Type: application/json" -d '{"title":"big"}' \
+  "http://$EDGE_ADDR/api/v1/streams" | grep -o '"upload_url":"[^"]*"' | cut -d'"' -f4 | sed "s#http://localhost:8080#http://$EDGE_ADDR#")
+loc=$(curl -fsi -X POST -H "Authorization: Bearer $token" -H "Tus-Resumable: 1.0.0" -H "Upload-Length: $size" \
+  -H "Upload-Metadata: filename $(printf big.bin | base64)" "$url" | tr -d '\r' | awk 'tolower($1)=="location:" {print $2}')
+start=$(date +%s.%N)
+curl -fs -X PATCH -H "Tus-Resumable: 1.0.0" -H "Upload-Offset: 0" -H "Content-Type: application/offset+octet-stream" \
+  -T "$work/big.bin" "$loc" -o /dev/null   # -T streams the file; --data-binary would load it
+end=$(date +%s.%N)
+rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$edge_pid/status")
+stored=$(find "$EDGE_DATA_DIR/media/uploads" -type f -printf '%s\n' 2>/dev/null | head -1)
+[ "$stored" = "$size" ] || { echo "the upload was not stored whole (stored ${stored:-nothing} of $size bytes)"; exit 1; }
+echo "uploaded and stored ${SIZE_MIB} MiB in $(awk -v s="$start" -v e="$end" 'BEGIN {printf "%.1f", e-s}') s; edge peak RSS $((rss_kib / 1024)) MiB (target <= 128 MiB)"
