@@ -231,3 +231,21 @@ func (d *DB) QueueUploaded(ctx context.Context, id, sourceKey string) error {
 	}
 	return nil
 }
+
+// StaleUploads lists streams still waiting for their upload since before.
+func (d *DB) StaleUploads(ctx context.Context, before time.Time) ([]string, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT id FROM streams WHERE status = 'uploading' AND updated_at < ?`, ms(before))
+	if err != nil {
+		return nil, fmt.Errorf("stale uploads: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

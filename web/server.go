@@ -52,6 +52,7 @@ type Server struct {
 	setupToken     string
 	signInFailures *failureLimiter
 	uploadChunk    int64
+	stagingDir     string
 }
 
 // New builds the server.

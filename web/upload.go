@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/tus/tusd/v2/pkg/filestore"
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
@@ -27,6 +29,7 @@ func (s *Server) newUploads(dir string, maxBytes int64) (http.Handler, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("upload staging folder: %w", err)
 	}
+	s.stagingDir = dir
 	composer := tushandler.NewStoreComposer()
 	filestore.New(dir).UseIn(composer)
 	memorylocker.New().UseIn(composer)
@@ -99,4 +102,34 @@ func (s *Server) userFromHeaders(c context.Context, h http.Header) (*db.User, er
 		}
 	}
 	return nil, errors.New("sign in, or send Authorization: Bearer <token>")
+}
+
+// ExpireUploads forgets uploads abandoned before cutoff: their staged
+// bytes, and the streams that were waiting for them.
+func (s *Server) ExpireUploads(ctx context.Context, cutoff time.Time) error {
+	entries, err := os.ReadDir(s.stagingDir)
+	if err != nil {
+		return fmt.Errorf("read upload staging: %w", err)
+	}
+	removed := 0
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && info.ModTime().Before(cutoff) {
+			if os.Remove(filepath.Join(s.stagingDir, e.Name())) == nil {
+				removed++
+			}
+		}
+	}
+	ids, err := s.db.StaleUploads(ctx, cutoff)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.jobs.Delete(ctx, id); err != nil && !errors.Is(err, db.ErrNotFound) {
+			return fmt.Errorf("expire upload %s: %w", id, err)
+		}
+	}
+	if removed+len(ids) > 0 {
+		s.log.Info("expired abandoned uploads", "staged_files", removed, "streams", len(ids))
+	}
+	return nil
 }

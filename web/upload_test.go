@@ -157,3 +157,30 @@ func TestUploadRefusals(t *testing.T) {
 		}
 	}
 }
+
+func TestAbandonedUploadsExpire(t *testing.T) {
+	e := newEnv(t, nil)
+	id, createURL := e.createUpload(t, "left half-way")
+	loc := tusReq(t, "POST", createURL, e.token, map[string]string{"Upload-Length": "1000"}, nil).Header.Get("Location")
+	tusReq(t, "PATCH", loc, "", map[string]string{"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}, make([]byte, 400))
+	keep, _ := e.db.CreateStream(context.Background(), db.NewStream{Title: "ready one", Status: db.StatusQueued})
+
+	if err := e.server.ExpireUploads(context.Background(), time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Stream(context.Background(), id); err != nil {
+		t.Fatal("a recent upload was expired")
+	}
+	if err := e.server.ExpireUploads(context.Background(), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Stream(context.Background(), id); err == nil {
+		t.Fatal("the abandoned upload's stream is still there")
+	}
+	if r := tusReq(t, "HEAD", loc, "", nil, nil); r.StatusCode != 404 {
+		t.Fatalf("its staged bytes are still there: HEAD %d", r.StatusCode)
+	}
+	if _, err := e.db.Stream(context.Background(), keep.ID); err != nil {
+		t.Fatal("a stream that was not uploading was expired")
+	}
+}

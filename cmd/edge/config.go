@@ -30,6 +30,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	Jobs            int
 	MaxUploadBytes  int64
+	UploadExpiry    time.Duration
 	Transcoder      string
 	IttybitKey      string
 	IttybitURL      string
@@ -106,6 +107,10 @@ var settings = []setting{
 	}},
 	{"upload-max-bytes", "EDGE_UPLOAD_MAX_BYTES", "20GiB", "largest file a browser or script may upload", func(c *Config, v string) (err error) {
 		c.MaxUploadBytes, err = parseBytes(v)
+		return err
+	}},
+	{"upload-expiry", "EDGE_UPLOAD_EXPIRY", "24h", "an upload left unfinished this long is deleted, with its stream", func(c *Config, v string) (err error) {
+		c.UploadExpiry, err = parseDuration(v, time.Minute)
 		return err
 	}},
 	{"transcoder", "EDGE_TRANSCODER", "", "ffmpeg or ittybit (default: ittybit when ITTYBIT_API_KEY is set, else ffmpeg)", func(c *Config, v string) error {

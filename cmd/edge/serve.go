@@ -68,6 +68,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	if err != nil {
 		return fmt.Errorf("EDGE_DATA_DIR: %w", err)
 	}
+	go expireUploads(ctx, handler, cfg.UploadExpiry, log)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -140,6 +141,22 @@ func startWorker(ctx context.Context, cfg Config, d *db.DB, t jobs.Transcoder, l
 		}
 	}()
 	return w, func() { cancel(); <-done }
+}
+
+// expireUploads cleans abandoned uploads hourly until ctx ends.
+func expireUploads(ctx context.Context, s *web.Server, maxAge time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if err := s.ExpireUploads(ctx, time.Now().Add(-maxAge)); err != nil && ctx.Err() == nil {
+			log.Warn("expire abandoned uploads", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // firstRunSetup makes a one-time setup link while no account exists, so a
