@@ -36,6 +36,7 @@ type Transcoder interface {
 // in the guide's layout: master.m3u8, <h>p/stream.m3u8, <h>p/segment-N.ts.
 type FFmpeg struct {
 	Store   storage.Store
+	Quality string // low, medium or high (default high): scales the ladder's bitrates
 	TempDir string // where sources and outputs are staged; "" for the system's
 	Log     *slog.Logger
 }
@@ -57,7 +58,7 @@ func (f *FFmpeg) Transcode(ctx context.Context, streamID, source string, progres
 		return Result{}, err
 	}
 	rungs := ladderFor(p.Height)
-	if err := runLadder(ctx, src, out, rungs, p, progress); err != nil {
+	if err := runLadder(ctx, src, out, rungs, f.Quality, p, progress); err != nil {
 		return Result{}, err
 	}
 	if err := makePoster(ctx, src, filepath.Join(out, "poster.jpg"), p.Duration); err != nil {
@@ -100,7 +101,7 @@ func (f *FFmpeg) download(ctx context.Context, source, dst string) error {
 	return nil
 }
 
-func ladderArgs(src, out string, rungs []rung, audio bool) []string {
+func ladderArgs(src, out string, rungs []rung, quality string, audio bool) []string {
 	var split, maps, streamMap []string
 	for i, r := range rungs {
 		split = append(split, fmt.Sprintf("[s%d]", i))
@@ -123,7 +124,7 @@ func ladderArgs(src, out string, rungs []rung, audio bool) []string {
 		// A keyframe every 2 s whatever the frame rate, so every segment starts cleanly.
 		"-force_key_frames", "expr:gte(t,n_forced*2)", "-sc_threshold", "0")
 	for i, r := range rungs {
-		args = append(args, fmt.Sprintf("-b:v:%d", i), r.VideoBitrate)
+		args = append(args, fmt.Sprintf("-b:v:%d", i), r.bitrate(quality))
 	}
 	if audio {
 		args = append(args, "-c:a", "aac", "-b:a", "128k", "-ac", "2")
@@ -134,8 +135,8 @@ func ladderArgs(src, out string, rungs []rung, audio bool) []string {
 }
 
 // runLadder runs ffmpeg, reporting progress from its -progress output.
-func runLadder(ctx context.Context, src, out string, rungs []rung, p probe, progress func(int)) error {
-	cmd := exec.CommandContext(ctx, "ffmpeg", ladderArgs(src, out, rungs, p.HasAudio)...)
+func runLadder(ctx context.Context, src, out string, rungs []rung, quality string, p probe, progress func(int)) error {
+	cmd := exec.CommandContext(ctx, "ffmpeg", ladderArgs(src, out, rungs, quality, p.HasAudio)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -17,5 +18,18 @@ func TestLadderNeverUpscales(t *testing.T) {
 		if got := fmt.Sprint(names); got != want {
 			t.Errorf("ladderFor(%d) = %s, want %s", h, got, want)
 		}
+	}
+}
+
+func TestQualityScalesBitrates(t *testing.T) {
+	r := rung{720, 2800}
+	for q, want := range map[string]string{"high": "2800k", "medium": "2100k", "low": "1400k", "": "2800k"} {
+		if got := r.bitrate(q); got != want {
+			t.Errorf("%q: %s, want %s", q, got, want)
+		}
+	}
+	args := fmt.Sprint(ladderArgs("in.mp4", "out", ladderFor(720), "low", true))
+	if !strings.Contains(args, "-b:v:0 1400k -b:v:1 700k -b:v:2 400k") {
+		t.Fatalf("ffmpeg arguments: %s", args)
 	}
 }

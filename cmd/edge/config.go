@@ -32,6 +32,7 @@ type Config struct {
 	MaxUploadBytes  int64
 	UploadExpiry    time.Duration
 	Transcoder      string
+	Quality         string
 	IttybitKey      string
 	IttybitURL      string
 	IttybitConnID   string
@@ -112,6 +113,10 @@ var settings = []setting{
 	{"upload-expiry", "EDGE_UPLOAD_EXPIRY", "24h", "an upload left unfinished this long is deleted, with its stream", func(c *Config, v string) (err error) {
 		c.UploadExpiry, err = parseDuration(v, time.Minute)
 		return err
+	}},
+	{"quality", "EDGE_QUALITY", "high", "low, medium or high: the ladder's bitrates (ffmpeg) or Ittybit's quality option", func(c *Config, v string) error {
+		c.Quality = v
+		return oneOf(v, "low", "medium", "high")
 	}},
 	{"transcoder", "EDGE_TRANSCODER", "", "ffmpeg or ittybit (default: ittybit when ITTYBIT_API_KEY is set, else ffmpeg)", func(c *Config, v string) error {
 		c.Transcoder = v

@@ -115,7 +115,7 @@ func newTranscoder(cfg Config, store storage.Store, log *slog.Logger) (jobs.Tran
 		case cfg.IttybitConnID == "":
 			return nil, errors.New("EDGE_TRANSCODER=ittybit needs ITTYBIT_CONNECTION_ID (the Ittybit connection to your bucket)")
 		}
-		return &jobs.Ittybit{APIKey: cfg.IttybitKey, BaseURL: cfg.IttybitURL, ConnectionID: cfg.IttybitConnID, Store: s3, Log: log}, nil
+		return &jobs.Ittybit{APIKey: cfg.IttybitKey, BaseURL: cfg.IttybitURL, ConnectionID: cfg.IttybitConnID, Quality: cfg.Quality, Store: s3, Log: log}, nil
 	}
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		log.Warn("ffmpeg not found in PATH: queued videos will fail until it is installed (apt-get install ffmpeg)")
@@ -125,7 +125,7 @@ func newTranscoder(cfg Config, store storage.Store, log *slog.Logger) (jobs.Tran
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("EDGE_DATA_DIR: %w", err)
 	}
-	return &jobs.FFmpeg{Store: store, TempDir: tmp, Log: log}, nil
+	return &jobs.FFmpeg{Store: store, TempDir: tmp, Quality: cfg.Quality, Log: log}, nil
 }
 
 // startWorker runs the transcode queue; stop waits for it, and a job cut
