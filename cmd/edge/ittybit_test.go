@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -65,29 +64,9 @@ func TestIttybitThroughServe(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_S3", s3srv.Endpoint)
 	vars := map[string]string{"EDGE_DATA_DIR": t.TempDir(), "EDGE_STORAGE": "s3://media/edge", "EDGE_S3_PATH_STYLE": "true",
 		"ITTYBIT_API_KEY": fake.Key, "ITTYBIT_API_URL": fake.URL, "ITTYBIT_CONNECTION_ID": fake.ConnectionID}
-	runCmd(t, vars, "", "user", "add", "--email", "ana@example.com")
-	token, _ := runCmd(t, vars, "", "token", "create", "--email", "ana@example.com")
-	base, _ := startServe(t, vars)
-	call := func(method, path, body string) map[string]any {
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var v map[string]any
-		json.NewDecoder(resp.Body).Decode(&v)
-		return v
-	}
-	id := call("POST", "/api/v1/streams", `{"source":"uploads/talk.mov"}`)["id"].(string)
-	var st map[string]any
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if st = call("GET", "/api/v1/streams/"+id, ""); st["status"] == "ready" || st["status"] == "failed" {
-			break
-		}
-	}
+	api, base := scriptedEdge(t, vars)
+	id := api("POST", "/api/v1/streams", `{"source":"uploads/talk.mov"}`)["id"].(string)
+	st := waitSettled(t, api, id, time.Minute)
 	if st["status"] != "ready" {
 		t.Fatalf("stream: %v", st)
 	}

@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/internal/hlstest"
 )
 
@@ -20,34 +16,10 @@ import (
 func TestSubmitTranscodeAndPlay(t *testing.T) {
 	vars := map[string]string{"EDGE_DATA_DIR": t.TempDir()}
 	hlstest.MakeSource(t, filepath.Join(vars["EDGE_DATA_DIR"], "media/uploads/demo.mp4"), 6, "854x480", true)
-	runCmd(t, vars, "", "user", "add", "--email", "ana@example.com")
-	token, _ := runCmd(t, vars, "", "token", "create", "--email", "ana@example.com")
-	base, _ := startServe(t, vars)
-	api := func(method, path, body string) map[string]any {
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var v map[string]any
-		b, _ := io.ReadAll(resp.Body)
-		json.Unmarshal(b, &v)
-		return v
-	}
+	api, base := scriptedEdge(t, vars)
 	created := api("POST", "/api/v1/streams", `{"title":"Demo","source":"uploads/demo.mp4"}`)
 	id, _ := created["id"].(string)
-	deadline := time.Now().Add(2 * time.Minute)
-	var st map[string]any
-	for time.Now().Before(deadline) {
-		st = api("GET", "/api/v1/streams/"+id, "")
-		if st["status"] == string(db.StatusReady) || st["status"] == string(db.StatusFailed) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	st := waitSettled(t, api, id, 2*time.Minute)
 	if st["status"] != "ready" || st["progress"] != float64(100) {
 		t.Fatalf("stream: %v", st)
 	}
