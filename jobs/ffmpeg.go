@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -65,7 +64,7 @@ func (f *FFmpeg) Transcode(ctx context.Context, streamID, source string, progres
 		return Result{}, err
 	}
 	prefix := "streams/" + streamID + "/"
-	if err := f.upload(ctx, out, prefix); err != nil {
+	if err := storage.PutDir(ctx, f.Store, out, prefix, "master.m3u8"); err != nil {
 		return Result{}, err
 	}
 	res := Result{Duration: p.Duration, PosterKey: prefix + "poster.jpg"}
@@ -172,44 +171,6 @@ func makePoster(ctx context.Context, src, dst string, d time.Duration) error {
 			return ctx.Err()
 		}
 		return userError("making the poster failed: " + lastLine(string(out)))
-	}
-	return nil
-}
-
-// upload writes the package to storage, master.m3u8 last, so a player never
-// finds a master playlist whose renditions are not there yet.
-func (f *FFmpeg) upload(ctx context.Context, dir, prefix string) error {
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && d.Name() != "master.m3u8" {
-			files = append(files, p)
-		}
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("list output: %w", err)
-	}
-	for _, p := range append(files, filepath.Join(dir, "master.m3u8")) {
-		rel, _ := filepath.Rel(dir, p)
-		if err := putFile(ctx, f.Store, p, prefix+filepath.ToSlash(rel)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func putFile(ctx context.Context, s storage.Store, path, key string) error {
-	file, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	defer file.Close()
-	st, err := file.Stat()
-	if err != nil {
-		return err
-	}
-	if err := s.Put(ctx, key, file, st.Size()); err != nil {
-		return fmt.Errorf("upload %s: %w", key, err)
 	}
 	return nil
 }

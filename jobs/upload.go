@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/storage"
 )
 
 // CreateForUpload makes a stream that waits for its source to be uploaded.
@@ -29,7 +30,7 @@ func (m *Manager) AcceptUpload(ctx context.Context, streamID, filename, localPat
 		return err
 	}
 	key := "uploads/" + streamID + "/" + cleanName(filename)
-	if err := putFile(ctx, m.Store, localPath, key); err != nil {
+	if err := storage.PutFile(ctx, m.Store, localPath, key); err != nil {
 		return err
 	}
 	if err := m.DB.QueueUploaded(ctx, streamID, key); err != nil {

@@ -162,6 +162,3 @@ func (s *hangingStore) Get(ctx context.Context, _ string, _ *storage.Range) (*st
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
-
-// httpFileServer is a plain static origin, like an S3 website or CloudFront.
-func httpFileServer(dir string) http.Handler { return http.FileServer(http.Dir(dir)) }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -28,12 +27,14 @@ func TestLadderPlaysThroughProxy(t *testing.T) {
 	hlstest.MakeLadder(t, filepath.Join(dir, "streams/lecture"), ladderSeconds)
 	s3srv := storagetest.StartS3(t)
 	s3store := newS3Store(t, s3srv, s3srv.SecretKey)
-	copyTree(t, dir, s3store)
+	if err := storage.PutDir(context.Background(), s3store, dir, ""); err != nil {
+		t.Fatal(err)
+	}
 	fileStore, err := storage.NewFileStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	httpOrigin := httptest.NewServer(httpFileServer(dir))
+	httpOrigin := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	t.Cleanup(httpOrigin.Close)
 	httpStore, err := storage.NewHTTPStore(httpOrigin.URL, nil)
 	if err != nil {
@@ -99,25 +100,6 @@ func newS3Store(t *testing.T, s *storagetest.S3Server, secret string) *storage.S
 		t.Fatal(err)
 	}
 	return st
-}
-
-func copyTree(t *testing.T, dir string, dst storage.Store) {
-	t.Helper()
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		rel, _ := filepath.Rel(dir, p)
-		return dst.Put(context.Background(), filepath.ToSlash(rel), f, -1)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func probeWidths(t *testing.T, url string) []int {

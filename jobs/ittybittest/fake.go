@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -197,25 +195,9 @@ func (f *Fake) run(j *job, input, output string) {
 		f.set(j, "failed", 0, "input file not found: "+input)
 		return
 	}
-	out := strings.TrimPrefix(output, prefix)
-	var files []string
-	filepath.WalkDir(f.ladder, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && d.Name() != "master.m3u8" {
-			files = append(files, p)
-		}
-		return err
-	})
-	for _, p := range append(files, filepath.Join(f.ladder, "master.m3u8")) {
-		rel, _ := filepath.Rel(f.ladder, p)
-		file, err := os.Open(p)
-		if err == nil {
-			err = f.store.Put(ctx, out+filepath.ToSlash(rel), file, -1)
-			file.Close()
-		}
-		if err != nil {
-			f.set(j, "failed", 0, "write output: "+err.Error())
-			return
-		}
+	if err := storage.PutDir(ctx, f.store, f.ladder, strings.TrimPrefix(output, prefix), "master.m3u8"); err != nil {
+		f.set(j, "failed", 0, "write output: "+err.Error())
+		return
 	}
 	f.set(j, "succeeded", 100, "")
 }
