@@ -15,7 +15,11 @@ import (
 
 // CreateForUpload makes a stream that waits for its source to be uploaded.
 func (m *Manager) CreateForUpload(ctx context.Context, title string, userID int64) (*db.Stream, error) {
-	return m.DB.CreateStream(ctx, db.NewStream{Title: strings.TrimSpace(title), Status: db.StatusUploading, CreatedBy: userID})
+	title = strings.TrimSpace(title)
+	if title == "" {
+		title = "Untitled upload"
+	}
+	return m.DB.CreateStream(ctx, db.NewStream{Title: title, Status: db.StatusUploading, CreatedBy: userID})
 }
 
 // AcceptUpload takes a finished upload: a file that is not a video, judged

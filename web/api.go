@@ -130,9 +130,6 @@ func (s *Server) apiCreateForUpload(c echo.Context, title string) error {
 	if s.uploads == nil {
 		return &httpError{http.StatusUnprocessableEntity, "invalid", "source is required: uploads are disabled on this server"}
 	}
-	if strings.TrimSpace(title) == "" {
-		title = "Untitled upload"
-	}
 	st, err := s.jobs.CreateForUpload(c.Request().Context(), title, currentUser(c).ID)
 	if err != nil {
 		return err
@@ -140,7 +137,7 @@ func (s *Server) apiCreateForUpload(c echo.Context, title string) error {
 	body := struct {
 		streamJSON
 		UploadURL string `json:"upload_url"`
-	}{s.streamJSON(st), s.publicURL + uploadsPath + "?stream=" + st.ID}
+	}{s.streamJSON(st), s.publicURL + uploadPath(st.ID)}
 	c.Response().Header().Set("Location", s.publicURL+"/api/v1/streams/"+st.ID)
 	return c.JSON(http.StatusCreated, body)
 }

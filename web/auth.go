@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -20,12 +21,12 @@ func currentUser(c echo.Context) *db.User {
 func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set("Cache-Control", "no-store")
-		secret, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-		if !ok || strings.TrimSpace(secret) == "" {
+		secret, ok := bearerToken(c.Request().Header)
+		if !ok {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="edge"`)
 			return unauthorized("send Authorization: Bearer <token> (make one with `edge token create`)")
 		}
-		u, err := s.db.UserByAPIToken(c.Request().Context(), strings.TrimSpace(secret))
+		u, err := s.db.UserByAPIToken(c.Request().Context(), secret)
 		if errors.Is(err, db.ErrNotFound) {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="edge", error="invalid_token"`)
 			return unauthorized("the token is not valid (revoked or mistyped)")
@@ -35,4 +36,11 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(userKey, u)
 		return next(c)
 	}
+}
+
+// bearerToken reads "Authorization: Bearer <token>".
+func bearerToken(h http.Header) (string, bool) {
+	secret, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer ")
+	secret = strings.TrimSpace(secret)
+	return secret, ok && secret != ""
 }

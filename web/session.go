@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
@@ -28,18 +29,29 @@ func currentSession(c echo.Context) *db.Session {
 // loadSession attaches the signed-in session, if the cookie names a live one.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-			sess, err := s.db.SessionByToken(c.Request().Context(), ck.Value)
-			if err != nil && !errors.Is(err, db.ErrNotFound) {
-				return err
-			}
-			if sess != nil {
-				c.Set(sessionKey, sess)
-				c.Set(userKey, &sess.User)
-			}
+		sess, err := s.sessionFrom(c.Request().Context(), c.Request().Header)
+		if err != nil {
+			return err
+		}
+		if sess != nil {
+			c.Set(sessionKey, sess)
+			c.Set(userKey, &sess.User)
 		}
 		return next(c)
 	}
+}
+
+// sessionFrom finds the live session the cookie names; nil when there is none.
+func (s *Server) sessionFrom(ctx context.Context, h http.Header) (*db.Session, error) {
+	ck, err := (&http.Request{Header: h}).Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return nil, nil
+	}
+	sess, err := s.db.SessionByToken(ctx, ck.Value)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, nil
+	}
+	return sess, err
 }
 
 // requireSession sends visitors without a session to the sign-in page.

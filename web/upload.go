@@ -86,23 +86,28 @@ func (s *Server) afterUpload(hook tushandler.HookEvent) (tushandler.HTTPResponse
 	return tushandler.HTTPResponse{}, nil
 }
 
-// userFromHeaders authenticates a request by Bearer token or session cookie.
-func (s *Server) userFromHeaders(c context.Context, h http.Header) (*db.User, error) {
-	if secret, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok {
-		u, err := s.db.UserByAPIToken(c, strings.TrimSpace(secret))
-		if err != nil {
+// userFromHeaders authenticates a request by Bearer token or session
+// cookie, as the API and the portal do.
+func (s *Server) userFromHeaders(ctx context.Context, h http.Header) (*db.User, error) {
+	if secret, ok := bearerToken(h); ok {
+		u, err := s.db.UserByAPIToken(ctx, secret)
+		if errors.Is(err, db.ErrNotFound) {
 			return nil, errors.New("the token is not valid")
 		}
-		return u, nil
+		return u, err
 	}
-	r := &http.Request{Header: h}
-	if ck, err := r.Cookie(sessionCookie); err == nil {
-		if sess, err := s.db.SessionByToken(c, ck.Value); err == nil {
-			return &sess.User, nil
-		}
+	sess, err := s.sessionFrom(ctx, h)
+	if err != nil {
+		return nil, err
 	}
-	return nil, errors.New("sign in, or send Authorization: Bearer <token>")
+	if sess == nil {
+		return nil, errors.New("sign in, or send Authorization: Bearer <token>")
+	}
+	return &sess.User, nil
 }
+
+// uploadPath is the tus creation URL, below the public URL, for a stream.
+func uploadPath(streamID string) string { return uploadsPath + "?stream=" + streamID }
 
 // ExpireUploads forgets uploads abandoned before cutoff: their staged
 // bytes, and the streams that were waiting for them.

@@ -199,13 +199,9 @@ func (s *Server) newUploadStream(c echo.Context) error {
 	if s.uploads == nil {
 		return &httpError{http.StatusServiceUnavailable, "unavailable", "uploads are disabled on this server"}
 	}
-	title := strings.TrimSpace(c.FormValue("title"))
-	if title == "" {
-		title = "Untitled upload"
-	}
-	st, err := s.jobs.CreateForUpload(c.Request().Context(), title, currentUser(c).ID)
+	st, err := s.jobs.CreateForUpload(c.Request().Context(), c.FormValue("title"), currentUser(c).ID)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]string{"id": st.ID, "upload_url": uploadsPath + "?stream=" + st.ID})
+	return c.JSON(http.StatusCreated, map[string]string{"id": st.ID, "upload_url": uploadPath(st.ID)})
 }
