@@ -118,6 +118,12 @@ func conflict(err error, what string) error {
 	return err
 }
 
+// Reason is an ErrInvalid error's message for the user, without the
+// sentinel's own word: "title: 1 to 200 characters", not "…: invalid".
+func Reason(err error) string {
+	return strings.TrimSuffix(err.Error(), ": "+ErrInvalid.Error())
+}
+
 // notFound turns sql.ErrNoRows into ErrNotFound.
 func notFound(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {

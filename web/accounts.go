@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -14,27 +13,8 @@ import (
 	"github.com/edgehls/edge/templates"
 )
 
-// oneTime carries a secret to the next page load in a short-lived HttpOnly
-// cookie, so it never appears in a URL, a log or the browser history.
-const oneTimeCookie = "edge_once"
-
-func (s *Server) showOnce(c echo.Context, secret string) {
-	c.SetCookie(&http.Cookie{Name: oneTimeCookie, Value: url.QueryEscape(secret), Path: "/", HttpOnly: true,
-		Secure: s.secureCookies, SameSite: http.SameSiteStrictMode, MaxAge: 60})
-}
-
-func (s *Server) takeOnce(c echo.Context) string {
-	ck, err := c.Cookie(oneTimeCookie)
-	if err != nil {
-		return ""
-	}
-	c.SetCookie(&http.Cookie{Name: oneTimeCookie, Path: "/", MaxAge: -1})
-	v, _ := url.QueryUnescape(ck.Value)
-	return v
-}
-
 func (s *Server) tokensPage(c echo.Context) error {
-	return s.renderTokens(c, http.StatusOK, s.takeOnce(c), "")
+	return s.renderTokens(c, http.StatusOK, takeNext(c, oneTimeCookie), "")
 }
 
 func (s *Server) renderTokens(c echo.Context, code int, secret, formError string) error {
@@ -57,7 +37,7 @@ func (s *Server) renderTokens(c echo.Context, code int, secret, formError string
 func (s *Server) createToken(c echo.Context) error {
 	secret, _, err := s.db.CreateAPIToken(c.Request().Context(), currentUser(c).ID, c.FormValue("name"))
 	if errors.Is(err, db.ErrInvalid) {
-		return s.renderTokens(c, http.StatusUnprocessableEntity, "", trimSentinel(err, db.ErrInvalid))
+		return s.renderTokens(c, http.StatusUnprocessableEntity, "", db.Reason(err))
 	} else if err != nil {
 		return err
 	}
@@ -79,7 +59,7 @@ func (s *Server) revokeToken(c echo.Context) error {
 
 func (s *Server) usersPage(c echo.Context) error {
 	v := templates.Users{}
-	if once := s.takeOnce(c); once != "" {
+	if once := takeNext(c, oneTimeCookie); once != "" {
 		v.NewEmail, v.NewPassword, _ = strings.Cut(once, "\n")
 	}
 	return s.renderUsers(c, http.StatusOK, v)
@@ -103,7 +83,7 @@ func (s *Server) addUser(c echo.Context) error {
 	u, err := s.db.CreateUser(c.Request().Context(), c.FormValue("email"), password, db.Role(c.FormValue("role")))
 	switch {
 	case errors.Is(err, db.ErrInvalid):
-		return s.renderUsers(c, http.StatusUnprocessableEntity, templates.Users{FormError: trimSentinel(err, db.ErrInvalid)})
+		return s.renderUsers(c, http.StatusUnprocessableEntity, templates.Users{FormError: db.Reason(err)})
 	case errors.Is(err, db.ErrConflict):
 		return s.renderUsers(c, http.StatusConflict, templates.Users{FormError: err.Error()})
 	case err != nil:

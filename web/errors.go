@@ -39,16 +39,10 @@ func classify(err error) (code int, kind, msg string) {
 	case errors.Is(err, db.ErrConflict):
 		return http.StatusConflict, "conflict", err.Error()
 	case errors.Is(err, db.ErrInvalid):
-		return http.StatusUnprocessableEntity, "invalid", trimSentinel(err, db.ErrInvalid)
+		return http.StatusUnprocessableEntity, "invalid", db.Reason(err)
 	default:
 		return http.StatusInternalServerError, "internal", "internal error"
 	}
-}
-
-// trimSentinel drops the sentinel's own words from the end of a message:
-// "title: 1 to 200 characters: invalid" reads "title: 1 to 200 characters".
-func trimSentinel(err, sentinel error) string {
-	return strings.TrimSuffix(err.Error(), ": "+sentinel.Error())
 }
 
 type apiErrorBody struct {

@@ -3,8 +3,6 @@ package web
 import (
 	"bytes"
 	"fmt"
-	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/a-h/templ"
@@ -35,17 +33,8 @@ func (s *Server) page(c echo.Context, title, nav string) templates.Page {
 	if sess := currentSession(c); sess != nil {
 		p.UserEmail, p.IsAdmin, p.CSRF = sess.User.Email, sess.User.IsAdmin(), sess.CSRFToken
 	}
-	if f, err := c.Cookie("edge_flash"); err == nil {
-		p.Flash, _ = url.QueryUnescape(f.Value)
-		c.SetCookie(&http.Cookie{Name: "edge_flash", Path: "/", MaxAge: -1})
-	}
+	p.Flash = takeNext(c, flashCookie)
 	return p
-}
-
-// flash shows a one-line confirmation on the next page.
-func (s *Server) flash(c echo.Context, msg string) {
-	c.SetCookie(&http.Cookie{Name: "edge_flash", Value: url.QueryEscape(msg), Path: "/", HttpOnly: true,
-		Secure: s.secureCookies, SameSite: http.SameSiteLaxMode, MaxAge: 60})
 }
 
 // securityHeaders is for portal pages: no inline script, no framing, no

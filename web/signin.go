@@ -101,7 +101,7 @@ func (s *Server) setup(c echo.Context) error {
 	if errors.Is(err, db.ErrInvalid) {
 		return render(c, http.StatusUnprocessableEntity, templates.SetupPage(templates.Setup{
 			CSSURL: cssURL, CSRF: s.loginCSRFToken(c), Token: c.Param("token"), Email: c.FormValue("email"),
-			Error: trimSentinel(err, db.ErrInvalid),
+			Error: db.Reason(err),
 		}))
 	} else if err != nil {
 		return err

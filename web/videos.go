@@ -108,7 +108,7 @@ func (s *Server) renameVideo(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusUnprocessableEntity, templates.VideoPage(s.videoDetail(c, st, trimSentinel(renameErr, db.ErrInvalid))))
+		return render(c, http.StatusUnprocessableEntity, templates.VideoPage(s.videoDetail(c, st, db.Reason(renameErr))))
 	} else if renameErr != nil {
 		return renameErr
 	}
@@ -173,7 +173,7 @@ func (s *Server) setEmbedDomains(c echo.Context) error {
 			return err
 		}
 		v := s.videoDetail(c, st, "")
-		v.EmbedDomains, v.EmbedError = c.FormValue("domains"), trimSentinel(setErr, db.ErrInvalid)
+		v.EmbedDomains, v.EmbedError = c.FormValue("domains"), db.Reason(setErr)
 		return render(c, http.StatusUnprocessableEntity, templates.VideoPage(v))
 	} else if setErr != nil {
 		return setErr

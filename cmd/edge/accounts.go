@@ -72,7 +72,7 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	u, err := d.CreateUser(ctx, *email, password, db.Role(*role))
 	if err != nil {
-		return fmt.Errorf("user add: %s", strings.TrimSuffix(err.Error(), ": "+db.ErrInvalid.Error()))
+		return fmt.Errorf("user add: %s", db.Reason(err))
 	}
 	fmt.Fprintf(stdout, "created %s %s\n", u.Role, u.Email)
 	if generated {
