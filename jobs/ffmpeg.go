@@ -63,7 +63,7 @@ func (f *FFmpeg) Transcode(ctx context.Context, streamID, source string, progres
 	if err := makePoster(ctx, src, filepath.Join(out, "poster.jpg"), p.Duration); err != nil {
 		return Result{}, err
 	}
-	prefix := "streams/" + streamID + "/"
+	prefix := streamPrefix(streamID)
 	if err := storage.PutDir(ctx, f.Store, out, prefix, "master.m3u8"); err != nil {
 		return Result{}, err
 	}

@@ -44,7 +44,7 @@ type ittybitJob struct {
 }
 
 func (it *Ittybit) Transcode(ctx context.Context, streamID, source string, progress func(int)) (Result, error) {
-	prefix := "streams/" + streamID + "/"
+	prefix := streamPrefix(streamID)
 	body, _ := json.Marshal(map[string]any{
 		"input":         it.s3URL(source),
 		"kind":          "adaptive_video",

@@ -1,7 +1,6 @@
-// Package jobs turns sources into HLS streams: the transcoder backends
-// (ffmpeg, Ittybit), the queue and its worker arrive with the transcoding
-// issue. Today it owns the operations that change a stream together with its
-// objects in storage.
+// Package jobs turns sources into HLS streams: the Manager changes a stream
+// together with its objects in storage, the Worker runs the queue, and the
+// transcoders (ffmpeg, Ittybit) write the HLS package.
 package jobs
 
 import (
@@ -43,11 +42,23 @@ func (m *Manager) Submit(ctx context.Context, s Submission) (*db.Stream, error) 
 		title = strings.TrimSuffix(path.Base(source), path.Ext(source))
 	}
 	st, err := m.DB.CreateStream(ctx, db.NewStream{Title: title, SourceKey: source, Status: db.StatusQueued, CreatedBy: s.UserID})
-	if err == nil && m.Worker != nil {
-		m.Worker.Wake()
+	if err == nil {
+		m.wake()
 	}
 	return st, err
 }
+
+// wake tells the worker, if there is one, that a stream was queued.
+func (m *Manager) wake() {
+	if m.Worker != nil {
+		m.Worker.Wake()
+	}
+}
+
+// streamPrefix and uploadPrefix are where a stream's HLS package and its
+// uploaded source live in storage.
+func streamPrefix(id string) string { return "streams/" + id + "/" }
+func uploadPrefix(id string) string { return "uploads/" + id + "/" }
 
 func (m *Manager) checkSource(ctx context.Context, source string) error {
 	if source == "" {
@@ -82,7 +93,7 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 	if m.Worker != nil && m.Worker.Cancel(id) {
 		m.Log.Info("cancelled the running transcode of a deleted stream", "stream", id)
 	}
-	for _, prefix := range []string{"streams/" + id + "/", "uploads/" + id + "/"} {
+	for _, prefix := range []string{streamPrefix(id), uploadPrefix(id)} {
 		if err := m.deletePrefix(ctx, prefix); err != nil {
 			return err
 		}

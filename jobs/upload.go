@@ -33,16 +33,14 @@ func (m *Manager) AcceptUpload(ctx context.Context, streamID, filename, localPat
 	} else if err != nil {
 		return err
 	}
-	key := "uploads/" + streamID + "/" + cleanName(filename)
+	key := uploadPrefix(streamID) + cleanName(filename)
 	if err := storage.PutFile(ctx, m.Store, localPath, key); err != nil {
 		return err
 	}
 	if err := m.DB.QueueUploaded(ctx, streamID, key); err != nil {
 		return err
 	}
-	if m.Worker != nil {
-		m.Worker.Wake()
-	}
+	m.wake()
 	if st, err := os.Stat(localPath); err == nil {
 		m.Log.Info("upload stored", "stream", streamID, "key", key, "bytes", st.Size())
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -29,12 +30,9 @@ func openDB(ctx context.Context, dataDir string) (*db.DB, error) {
 	return d, nil
 }
 
+// dataDirFlag is serve's --data-dir for the other commands.
 func dataDirFlag(fs *flag.FlagSet, getenv func(string) string) *string {
-	def := getenv("EDGE_DATA_DIR")
-	if def == "" {
-		def = "./data"
-	}
-	return fs.String("data-dir", def, "folder holding edge.db [EDGE_DATA_DIR]")
+	return fs.String("data-dir", cmp.Or(getenv("EDGE_DATA_DIR"), defaultDataDir), "folder holding edge.db [EDGE_DATA_DIR]")
 }
 
 // userAdd: edge user add --email E [--role admin|editor] [--password-stdin]

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -74,7 +75,7 @@ func applyCloudfront(ctx context.Context, setup *cdn.Setup, o cdn.Options, geten
 	if err != nil {
 		return fmt.Errorf("cloudfront: AWS configuration: %w", err)
 	}
-	pathStyle := getenv("EDGE_S3_PATH_STYLE") == "true"
+	pathStyle, _ := strconv.ParseBool(getenv("EDGE_S3_PATH_STYLE")) // as serve reads it
 	clients := cdn.Clients{
 		CloudFront: cloudfront.NewFromConfig(cfg),
 		S3:         s3.NewFromConfig(cfg, func(so *s3.Options) { so.UsePathStyle = pathStyle }),

@@ -40,6 +40,8 @@ type Config struct {
 	LogFormat       string
 }
 
+const defaultDataDir = "./data"
+
 // setting is one configuration knob: a flag, its variable, its default and
 // how to read it. The table is the single source of the CLI and the README's
 // configuration reference.
@@ -54,7 +56,7 @@ var settings = []setting{
 		_, _, err := net.SplitHostPort(v)
 		return err
 	}},
-	{"data-dir", "EDGE_DATA_DIR", "./data", "folder for the SQLite database and, by default, media", func(c *Config, v string) error {
+	{"data-dir", "EDGE_DATA_DIR", defaultDataDir, "folder for the SQLite database and, by default, media", func(c *Config, v string) error {
 		abs, err := filepath.Abs(v)
 		c.DataDir = abs
 		return err

@@ -26,9 +26,6 @@ import (
 // serve runs until ctx ends, then lets in-flight requests finish. ln may be
 // nil, in which case cfg.Addr is listened on.
 func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) error {
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return fmt.Errorf("EDGE_DATA_DIR: %w", err)
-	}
 	store, err := storage.Open(ctx, cfg.Storage, cfg.S3PathStyle)
 	if err != nil {
 		return fmt.Errorf("EDGE_STORAGE: %w", err)
