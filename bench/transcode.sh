@@ -30,13 +30,9 @@ bare() {
     -var_stream_map "v:0,a:0,name:1080p v:1,a:1,name:720p v:2,a:2,name:480p v:3,a:3,name:360p" "$out/%v/stream.m3u8"
 }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export EDGE_DATA_DIR="$work/data" EDGE_ADDR="127.0.0.1:$port" EDGE_LOG_LEVEL=warn
+. bench/lib.sh
+start_edge "$work/edge"
 mkdir -p "$EDGE_DATA_DIR/media/uploads" && cp "$work/src.mp4" "$EDGE_DATA_DIR/media/uploads/src.mp4"
-"$work/edge" user add --email bench@example.com >/dev/null
-token=$("$work/edge" token create --email bench@example.com)
-"$work/edge" serve & edge_pid=$!
-for _ in $(seq 100); do curl -fs -o /dev/null "http://$EDGE_ADDR/healthz" && break; sleep 0.1; done
 
 via_edge() {
   local id status

@@ -10,12 +10,8 @@ work=$(mktemp -d /tmp/edge-ubench.XXXXXX)
 edge_pid=""
 trap '[ -n "$edge_pid" ] && kill "$edge_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 go build -o "$work/edge" ./cmd/edge
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export EDGE_DATA_DIR="$work/data" EDGE_ADDR="127.0.0.1:$port" EDGE_LOG_LEVEL=warn
-"$work/edge" user add --email bench@example.com >/dev/null
-token=$("$work/edge" token create --email bench@example.com)
-"$work/edge" serve & edge_pid=$!
-for _ in $(seq 100); do curl -fs -o /dev/null "http://$EDGE_ADDR/healthz" && break; sleep 0.1; done
+. bench/lib.sh
+start_edge "$work/edge"
 
 echo "== a ${SIZE_MIB} MiB file: a short real MP4 (moov first, so ffprobe accepts it) padded with random bytes"
 ffmpeg -v error -f lavfi -i testsrc2=size=640x360:rate=30 -t 2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p \

@@ -78,14 +78,18 @@ func (c *byteLRU) add(key string, e *entry) {
 		c.lru.RemoveOldest()
 		c.metrics.evictions.Add(1)
 	}
-	c.metrics.cacheBytes.Store(c.bytes)
-	c.metrics.cacheObjects.Store(int64(c.lru.Len()))
+	c.publish()
 }
 
 func (c *byteLRU) remove(key string) {
 	c.mu.Lock()
 	c.lru.Remove(key)
+	c.publish()
+	c.mu.Unlock()
+}
+
+// publish updates the size gauges; the caller holds c.mu.
+func (c *byteLRU) publish() {
 	c.metrics.cacheBytes.Store(c.bytes)
 	c.metrics.cacheObjects.Store(int64(c.lru.Len()))
-	c.mu.Unlock()
 }

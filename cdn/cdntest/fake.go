@@ -1,6 +1,6 @@
 // Package cdntest is a fake AWS endpoint for `edge cloudfront --apply`: the
 // CloudFront REST-XML calls it makes and S3's PutBucketPolicy. It records
-// every call, keeps what was created, and fails a chosen call on demand.
+// every call and its body, and fails a chosen call on demand.
 package cdntest
 
 import (
@@ -20,7 +20,6 @@ type Fake struct {
 
 	mu       sync.Mutex
 	Calls    []string          // "METHOD /path"
-	Created  map[string]string // kind → name, for what was created
 	Policies map[string]string // bucket → policy
 	Bodies   map[string]string // call → its last request body
 	names    map[string][]string
@@ -29,7 +28,7 @@ type Fake struct {
 
 // Start runs the fake until the test ends.
 func Start(t testing.TB) *Fake {
-	f := &Fake{Created: map[string]string{}, Policies: map[string]string{}, Bodies: map[string]string{}, names: map[string][]string{}}
+	f := &Fake{Policies: map[string]string{}, Bodies: map[string]string{}, names: map[string][]string{}}
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL
@@ -99,7 +98,6 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		name := string(m[1])
 		f.names[kind] = append(f.names[kind], name)
-		f.Created[kind] = name
 		w.WriteHeader(http.StatusCreated)
 		fmt.Fprint(w, f.item(kind, len(f.names[kind]), name))
 	default:
