@@ -2,13 +2,11 @@ package jobs_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -120,11 +118,11 @@ func TestFFmpegEndToEnd(t *testing.T) {
 			edge := httptest.NewServer(proxy.New(proxy.Config{Origin: store, Logger: r.log}))
 			defer edge.Close()
 			base := edge.URL + "/streams/" + st.ID + "/"
-			if h := probeHeights(t, base+"master.m3u8"); !slices.Equal(h, []int{360, 480, 720}) {
+			if h := heights(t, base+"master.m3u8"); !slices.Equal(h, []int{360, 480, 720}) {
 				t.Fatalf("master heights %v", h)
 			}
 			for _, rend := range st.Renditions {
-				if h := probeHeights(t, base+rend+"/stream.m3u8"); len(h) != 1 || h[0] != map[string]int{"720p": 720, "480p": 480, "360p": 360}[rend] {
+				if h := heights(t, base+rend+"/stream.m3u8"); len(h) != 1 || h[0] != map[string]int{"720p": 720, "480p": 480, "360p": 360}[rend] {
 					t.Fatalf("%s heights %v", rend, h)
 				}
 			}
@@ -209,25 +207,7 @@ func TestDeleteCancelsTheRunningJob(t *testing.T) {
 	}
 }
 
-func probeHeights(t *testing.T, url string) []int {
-	t.Helper()
-	out, err := exec.Command("ffprobe", "-v", "error", "-of", "json", "-show_entries", "stream=codec_type,height", url).Output()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v", url, err)
-	}
-	var v struct {
-		Streams []struct {
-			CodecType string `json:"codec_type"`
-			Height    int    `json:"height"`
-		} `json:"streams"`
-	}
-	json.Unmarshal(out, &v)
-	var hs []int
-	for _, s := range v.Streams {
-		if s.CodecType == "video" && !slices.Contains(hs, s.Height) {
-			hs = append(hs, s.Height)
-		}
-	}
-	slices.Sort(hs)
-	return hs
+func heights(t *testing.T, url string) []int {
+	_, h := hlstest.VideoSizes(t, url)
+	return h
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -44,7 +43,7 @@ func TestLadderPlaysThroughProxy(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := startEdge(t, proxy.Config{Origin: origin})
 			base := srv.URL + "/streams/lecture/"
-			if w := probeWidths(t, base+"master.m3u8"); !slices.Equal(w, []int{640, 1280}) {
+			if w, _ := hlstest.VideoSizes(t, base+"master.m3u8"); !slices.Equal(w, []int{640, 1280}) {
 				t.Fatalf("master.m3u8 video widths %v, want [640 1280]", w)
 			}
 			for _, r := range hlstest.Renditions {
@@ -102,25 +101,6 @@ func newS3Store(t *testing.T, s *storagetest.S3Server, secret string) *storage.S
 	return st
 }
 
-func probeWidths(t *testing.T, url string) []int {
-	t.Helper()
-	var out struct {
-		Streams []struct {
-			CodecType string `json:"codec_type"`
-			Width     int    `json:"width"`
-		} `json:"streams"`
-	}
-	ffprobe(t, &out, "-show_entries", "stream=codec_type,width", url)
-	var widths []int
-	for _, s := range out.Streams {
-		if s.CodecType == "video" && !slices.Contains(widths, s.Width) {
-			widths = append(widths, s.Width)
-		}
-	}
-	slices.Sort(widths)
-	return widths
-}
-
 func countPackets(t *testing.T, url string) int {
 	t.Helper()
 	var out struct {
@@ -128,25 +108,13 @@ func countPackets(t *testing.T, url string) int {
 			Packets string `json:"nb_read_packets"`
 		} `json:"streams"`
 	}
-	ffprobe(t, &out, "-select_streams", "v:0", "-count_packets", "-show_entries", "stream=nb_read_packets", url)
+	hlstest.FFprobe(t, &out, "-select_streams", "v:0", "-count_packets", "-show_entries", "stream=nb_read_packets", url)
 	if len(out.Streams) != 1 {
 		t.Fatalf("ffprobe %s: %d video streams", url, len(out.Streams))
 	}
 	var n int
 	json.Unmarshal([]byte(out.Streams[0].Packets), &n)
 	return n
-}
-
-func ffprobe(t *testing.T, v any, args ...string) {
-	t.Helper()
-	args = append([]string{"-v", "error", "-of", "json"}, args...)
-	out, err := exec.Command("ffprobe", args...).Output()
-	if err != nil {
-		t.Fatalf("ffprobe %v: %v", args, err)
-	}
-	if err := json.Unmarshal(out, v); err != nil {
-		t.Fatalf("ffprobe output: %v\n%s", err, out)
-	}
 }
 
 // TestTruncatedOriginBodyIsNotCached: an origin that promises 100 bytes and
