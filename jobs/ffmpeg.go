@@ -3,6 +3,7 @@ package jobs
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,9 +35,10 @@ type Transcoder interface {
 // FFmpeg transcodes with the local ffmpeg and writes the package to storage
 // in the guide's layout: master.m3u8, <h>p/stream.m3u8, <h>p/segment-N.ts.
 type FFmpeg struct {
-	Store   storage.Store
-	Quality string // low, medium or high (default high): scales the ladder's bitrates
-	TempDir string // where sources and outputs are staged; "" for the system's
+	Store   storage.Store // where the HLS package is written
+	Sources storage.Store // where sources are read; nil: Store
+	Quality string        // low, medium or high (default high): scales the ladder's bitrates
+	TempDir string        // where sources and outputs are staged; "" for the system's
 	Log     *slog.Logger
 }
 
@@ -79,7 +81,7 @@ func (f *FFmpeg) download(ctx context.Context, source, dst string) error {
 	if strings.HasPrefix(source, "s3://") {
 		return userError("the ffmpeg transcoder reads sources from edge's own storage: give a storage key such as uploads/talk.mp4, not an s3:// URL")
 	}
-	obj, err := f.Store.Get(ctx, source, nil)
+	obj, err := cmp.Or(f.Sources, f.Store).Get(ctx, source, nil)
 	if errors.Is(err, storage.ErrNotFound) {
 		return userError(fmt.Sprintf("the source %s is no longer in storage", source))
 	} else if err != nil {

@@ -23,10 +23,11 @@ import (
 // the S3 bucket and writes the HLS package straight back into it.
 type Ittybit struct {
 	APIKey       string
-	BaseURL      string // https://api.ittybit.com
-	ConnectionID string // Ittybit's connection to the bucket
-	Quality      string // low, medium or high (default high)
-	Store        *storage.S3Store
+	BaseURL      string           // https://api.ittybit.com
+	ConnectionID string           // Ittybit's connection to the bucket
+	Quality      string           // low, medium or high (default high)
+	Store        *storage.S3Store // where the HLS package is written
+	Uploads      *storage.S3Store // where sources are read; nil: Store
 	Client       *http.Client
 	Log          *slog.Logger
 	Poll         time.Duration // first wait between status checks (default 3s, growing to 30s)
@@ -46,10 +47,10 @@ type ittybitJob struct {
 func (it *Ittybit) Transcode(ctx context.Context, streamID, source string, progress func(int)) (Result, error) {
 	prefix := streamPrefix(streamID)
 	body, _ := json.Marshal(map[string]any{
-		"input":         it.s3URL(source),
+		"input":         s3URL(cmp.Or(it.Uploads, it.Store), source),
 		"kind":          "adaptive_video",
 		"connection_id": it.ConnectionID,
-		"output":        it.s3URL(prefix),
+		"output":        s3URL(it.Store, prefix),
 		"options":       map[string]string{"format": "hls", "quality": cmp.Or(it.Quality, "high")},
 	})
 	// One key per stream: after a restart the same stream gets its original
@@ -70,11 +71,11 @@ func (it *Ittybit) Transcode(ctx context.Context, streamID, source string, progr
 }
 
 // s3URL names a storage key as Ittybit sees it; s3:// sources pass as is.
-func (it *Ittybit) s3URL(key string) string {
+func s3URL(store *storage.S3Store, key string) string {
 	if strings.HasPrefix(key, "s3://") {
 		return key
 	}
-	return "s3://" + it.Store.Bucket() + "/" + it.Store.Prefix() + key
+	return "s3://" + store.Bucket() + "/" + store.Prefix() + key
 }
 
 // wait polls the job with growing pauses until it ends.

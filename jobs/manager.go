@@ -18,10 +18,19 @@ import (
 
 // Manager creates and deletes streams and their objects.
 type Manager struct {
-	DB     *db.DB
-	Store  storage.Store
-	Log    *slog.Logger
-	Worker *Worker // optional: woken on submit, told to cancel on delete
+	DB      *db.DB
+	Store   storage.Store // HLS packages, under streams/
+	Uploads storage.Store // sources, under uploads/; nil: Store
+	Log     *slog.Logger
+	Worker  *Worker // optional: woken on submit, told to cancel on delete
+}
+
+// UploadStore is where uploaded sources are kept.
+func (m *Manager) UploadStore() storage.Store {
+	if m.Uploads != nil {
+		return m.Uploads
+	}
+	return m.Store
 }
 
 // Submission asks for a stream made from an existing source.
@@ -58,7 +67,10 @@ func (m *Manager) wake() {
 // streamPrefix and uploadPrefix are where a stream's HLS package and its
 // uploaded source live in storage.
 func streamPrefix(id string) string { return "streams/" + id + "/" }
-func uploadPrefix(id string) string { return "uploads/" + id + "/" }
+func uploadPrefix(id string) string { return UploadsFolder + id + "/" }
+
+// UploadsFolder holds every stream's uploaded source, one folder a stream.
+const UploadsFolder = "uploads/"
 
 func (m *Manager) checkSource(ctx context.Context, source string) error {
 	if source == "" {
@@ -71,7 +83,7 @@ func (m *Manager) checkSource(ctx context.Context, source string) error {
 		}
 		return nil
 	}
-	_, err := m.Store.Head(ctx, source)
+	_, err := m.UploadStore().Head(ctx, source)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return fmt.Errorf("source %q: no such object in storage: %w", source, db.ErrInvalid)
@@ -93,21 +105,22 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 	if m.Worker != nil && m.Worker.Cancel(id) {
 		m.Log.Info("cancelled the running transcode of a deleted stream", "stream", id)
 	}
-	for _, prefix := range []string{streamPrefix(id), uploadPrefix(id)} {
-		if err := m.deletePrefix(ctx, prefix); err != nil {
-			return err
-		}
+	if err := m.deletePrefix(ctx, m.Store, streamPrefix(id)); err != nil {
+		return err
+	}
+	if err := m.deletePrefix(ctx, m.UploadStore(), uploadPrefix(id)); err != nil {
+		return err
 	}
 	return m.DB.DeleteStream(ctx, id)
 }
 
-func (m *Manager) deletePrefix(ctx context.Context, prefix string) error {
-	objects, err := m.Store.List(ctx, prefix)
+func (m *Manager) deletePrefix(ctx context.Context, store storage.Store, prefix string) error {
+	objects, err := store.List(ctx, prefix)
 	if err != nil {
 		return fmt.Errorf("list %s: %w", prefix, err)
 	}
 	for _, o := range objects {
-		if err := m.Store.Delete(ctx, o.Key); err != nil {
+		if err := store.Delete(ctx, o.Key); err != nil {
 			return fmt.Errorf("delete %s: %w", o.Key, err)
 		}
 	}

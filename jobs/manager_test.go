@@ -52,3 +52,34 @@ func TestDeleteKeepsTheStreamWhenStorageFails(t *testing.T) {
 		t.Fatalf("object left: %v", err)
 	}
 }
+
+// TestSeparateUploadStorage: sources are looked up and deleted in the
+// upload storage, HLS packages in the stream storage.
+func TestSeparateUploadStorage(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "edge.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	streams := storagetest.NewFileStore(t, map[string]string{"uploads/only-in-streams.mov": "x"})
+	uploads := storagetest.NewFileStore(t, map[string]string{"uploads/talk.mov": "x"})
+	m := &jobs.Manager{DB: d, Store: streams, Uploads: uploads, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if _, err := m.Submit(ctx, jobs.Submission{Source: "uploads/only-in-streams.mov"}); !errors.Is(err, db.ErrInvalid) {
+		t.Fatalf("a source outside the upload storage was accepted: %v", err)
+	}
+	st, err := m.Submit(ctx, jobs.Submission{Source: "uploads/talk.mov"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploads.Put(ctx, "uploads/"+st.ID+"/talk.mov", strings.NewReader("x"), 1)
+	streams.Put(ctx, "streams/"+st.ID+"/master.m3u8", strings.NewReader("x"), 1)
+	if err := m.Delete(ctx, st.ID); err != nil {
+		t.Fatal(err)
+	}
+	for store, key := range map[storage.Store]string{uploads: "uploads/" + st.ID + "/talk.mov", streams: "streams/" + st.ID + "/master.m3u8"} {
+		if _, err := store.Head(ctx, key); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("%s left after delete: %v", key, err)
+		}
+	}
+}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/edgehls/edge/db"
@@ -22,29 +22,79 @@ func (m *Manager) CreateForUpload(ctx context.Context, title string, userID int6
 	return m.DB.CreateStream(ctx, db.NewStream{Title: title, Status: db.StatusUploading, CreatedBy: userID})
 }
 
+// FinishedUpload is a complete upload, in one of two places: staged in a
+// local file, or already at its key in the upload storage (an S3 upload
+// storage receives the parts directly, at UploadKey).
+type FinishedUpload struct {
+	StreamID  string
+	Filename  string // as the user's computer named it
+	LocalPath string
+	Key       string
+}
+
+// presigner is an upload storage that ffprobe can read over HTTP, so a
+// large upload is judged without being downloaded.
+type presigner interface {
+	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
+}
+
 // AcceptUpload takes a finished upload: a file that is not a video, judged
-// by its content, fails the stream with a message; a video is stored at
-// uploads/<id>/<safe-name> and queued for transcoding.
-func (m *Manager) AcceptUpload(ctx context.Context, streamID, filename, localPath string) error {
-	if _, err := probeSource(ctx, localPath); errors.Is(err, errNotVideo) {
-		msg := fmt.Sprintf("%s is not a video edge can read", cleanName(filename))
-		m.Log.Info("upload refused", "stream", streamID, "reason", msg)
-		return m.DB.SetStreamState(ctx, streamID, db.StatusFailed, 0, msg)
+// by its content, fails the stream with a message and is dropped; a video
+// ends at uploads/<id>/<safe-name> in the upload storage and is queued.
+func (m *Manager) AcceptUpload(ctx context.Context, up FinishedUpload) error {
+	input, err := m.probeInput(ctx, up)
+	if err != nil {
+		return err
+	}
+	if _, err := probeSource(ctx, input); errors.Is(err, errNotVideo) {
+		return m.refuseUpload(ctx, up)
 	} else if err != nil {
 		return err
 	}
-	key := uploadPrefix(streamID) + cleanName(filename)
-	if err := storage.PutFile(ctx, m.Store, localPath, key); err != nil {
-		return err
+	key := up.Key
+	if key == "" {
+		key = UploadKey(up.StreamID, up.Filename)
+		if err := storage.PutFile(ctx, m.UploadStore(), up.LocalPath, key); err != nil {
+			return err
+		}
 	}
-	if err := m.DB.QueueUploaded(ctx, streamID, key); err != nil {
+	if err := m.DB.QueueUploaded(ctx, up.StreamID, key); err != nil {
 		return err
 	}
 	m.wake()
-	if st, err := os.Stat(localPath); err == nil {
-		m.Log.Info("upload stored", "stream", streamID, "key", key, "bytes", st.Size())
-	}
+	m.Log.Info("upload stored", "stream", up.StreamID, "key", key)
 	return nil
+}
+
+func (m *Manager) probeInput(ctx context.Context, up FinishedUpload) (string, error) {
+	if up.Key == "" {
+		return up.LocalPath, nil
+	}
+	p, ok := m.UploadStore().(presigner)
+	if !ok {
+		return "", fmt.Errorf("upload %s: the upload storage cannot be read by URL", up.Key)
+	}
+	u, err := p.PresignGet(ctx, up.Key, 15*time.Minute)
+	if err != nil {
+		return "", fmt.Errorf("upload %s: %w", up.Key, err)
+	}
+	return u, nil
+}
+
+func (m *Manager) refuseUpload(ctx context.Context, up FinishedUpload) error {
+	msg := fmt.Sprintf("%s is not a video edge can read", cleanName(up.Filename))
+	m.Log.Info("upload refused", "stream", up.StreamID, "reason", msg)
+	if up.Key != "" {
+		if err := m.UploadStore().Delete(ctx, up.Key); err != nil {
+			return err
+		}
+	}
+	return m.DB.SetStreamState(ctx, up.StreamID, db.StatusFailed, 0, msg)
+}
+
+// UploadKey is where a stream's uploaded source is kept.
+func UploadKey(streamID, filename string) string {
+	return uploadPrefix(streamID) + cleanName(filename)
 }
 
 // cleanName keeps a file name readable but safe as one storage key segment.

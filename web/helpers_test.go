@@ -25,12 +25,13 @@ import (
 
 // env is a whole edge on 127.0.0.1: real SQLite, a real folder store.
 type env struct {
-	server *web.Server
-	srv    *httptest.Server
-	db     *db.DB
-	store  storage.Store
-	token  string // an editor's API token
-	user   *db.User
+	server  *web.Server
+	srv     *httptest.Server
+	db      *db.DB
+	store   storage.Store
+	uploads storage.Store // where uploads land: store, unless an option changed it
+	token   string        // an editor's API token
+	user    *db.User
 }
 
 func newEnv(t *testing.T, objects map[string]string, opts ...func(*web.Config)) *env {
@@ -65,7 +66,7 @@ func newEnv(t *testing.T, objects map[string]string, opts ...func(*web.Config)) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{server: s, srv: srv, db: d, store: store, token: token, user: u}
+	return &env{server: s, srv: srv, db: d, store: store, uploads: cfg.Jobs.UploadStore(), token: token, user: u}
 }
 
 type apiResponse struct {

@@ -16,8 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/internal/hlstest"
+	"github.com/edgehls/edge/storage"
+	"github.com/edgehls/edge/storage/storagetest"
+	"github.com/edgehls/edge/web"
 )
 
 // createUpload asks the API for a stream to upload to and returns its id
@@ -60,53 +65,100 @@ func meta(filename string) string {
 	return "filename " + base64.StdEncoding.EncodeToString([]byte(filename))
 }
 
+// uploadEnv is an env whose uploads go to the named backend: "file" (tusd
+// stages in a folder, then edge copies to storage) or "s3" (tusd writes
+// straight to versitygw, under the prefix "edge/").
+func uploadEnv(t *testing.T, backend string) (*env, *storagetest.S3Server) {
+	if backend == "file" {
+		return newEnv(t, nil), nil
+	}
+	srv := storagetest.StartS3(t)
+	bucket := srv.Store(t, "edge")
+	return newEnv(t, nil, func(c *web.Config) { c.Jobs.Uploads = bucket }), srv
+}
+
 // TestResumableUpload: the connection drops a third of the way through a
 // PATCH; the client asks where it stopped and sends the rest. The stored
-// file is the original, byte for byte, and the stream is queued.
+// file is the original, byte for byte, alone in its folder, and the stream
+// is queued.
 func TestResumableUpload(t *testing.T) {
-	e := newEnv(t, nil)
-	src := filepath.Join(t.TempDir(), "phone.mov")
-	hlstest.MakeSource(t, src, 3, "640x360", true)
-	data, _ := os.ReadFile(src)
-	id, createURL := e.createUpload(t, "Phone video")
+	for _, backend := range []string{"file", "s3"} {
+		t.Run(backend, func(t *testing.T) {
+			e, _ := uploadEnv(t, backend)
+			src := filepath.Join(t.TempDir(), "phone.mov")
+			hlstest.MakeSource(t, src, 3, "640x360", true)
+			data, _ := os.ReadFile(src)
+			id, createURL := e.createUpload(t, "Phone video")
 
-	resp := tusReq(t, "POST", createURL, e.token, map[string]string{
-		"Upload-Length": strconv.Itoa(len(data)), "Upload-Metadata": meta("My Phone Video (1).mov")}, nil)
-	loc := resp.Header.Get("Location")
-	if resp.StatusCode != 201 || !strings.Contains(loc, "/uploads/"+id+"-") {
-		t.Fatalf("create: %d %q", resp.StatusCode, loc)
+			resp := tusReq(t, "POST", createURL, e.token, map[string]string{
+				"Upload-Length": strconv.Itoa(len(data)), "Upload-Metadata": meta("My Phone Video (1).mov")}, nil)
+			loc := resp.Header.Get("Location")
+			if resp.StatusCode != 201 || !strings.Contains(loc, "/uploads/"+id) {
+				t.Fatalf("create: %d %q", resp.StatusCode, loc)
+			}
+			cutPatch(t, loc, data[:len(data)/3], len(data))
+			resume(t, loc, data, len(data)/3)
+
+			st, _ := e.db.Stream(context.Background(), id)
+			if st.Status != db.StatusQueued || st.SourceKey != "uploads/"+id+"/My_Phone_Video_1.mov" {
+				t.Fatalf("after upload: %+v", st)
+			}
+			if stored := readAll(t, e.uploads, st.SourceKey); sha256.Sum256(stored) != sha256.Sum256(data) {
+				t.Fatalf("stored %d bytes that differ from the original %d", len(stored), len(data))
+			}
+			if keys := listKeys(t, e.uploads, "uploads/"+id+"/"); len(keys) != 1 {
+				t.Fatalf("upload folder holds %v, want the source alone", keys)
+			}
+			if resp := tusReq(t, "POST", createURL, e.token, map[string]string{"Upload-Length": "10"}, nil); resp.StatusCode != 409 {
+				t.Fatalf("second upload to a queued stream: %d", resp.StatusCode)
+			}
+		})
 	}
+}
 
-	cutPatch(t, loc, data[:len(data)/3], len(data))
+// resume asks where an interrupted upload stopped (at most sent bytes in)
+// and sends the rest.
+func resume(t *testing.T, loc string, data []byte, sent int) {
+	t.Helper()
 	var offset int
 	for deadline := time.Now().Add(5 * time.Second); offset == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		offset, _ = strconv.Atoi(tusReq(t, "HEAD", loc, "", nil, nil).Header.Get("Upload-Offset"))
 	}
-	if offset <= 0 || offset > len(data)/3 {
-		t.Fatalf("offset after the drop: %d of %d sent", offset, len(data)/3)
+	if offset <= 0 || offset > sent {
+		t.Fatalf("offset after the drop: %d of %d sent", offset, sent)
 	}
-	resp = tusReq(t, "PATCH", loc, "", map[string]string{"Upload-Offset": strconv.Itoa(offset),
+	resp := tusReq(t, "PATCH", loc, "", map[string]string{"Upload-Offset": strconv.Itoa(offset),
 		"Content-Type": "application/offset+octet-stream"}, data[offset:])
 	if resp.StatusCode != 204 {
 		t.Fatalf("resume: %d", resp.StatusCode)
 	}
+}
 
-	st, _ := e.db.Stream(context.Background(), id)
-	if st.Status != db.StatusQueued || st.SourceKey != "uploads/"+id+"/My_Phone_Video_1.mov" {
-		t.Fatalf("after upload: %+v", st)
-	}
-	obj, err := e.store.Get(context.Background(), st.SourceKey, nil)
+func readAll(t *testing.T, s storage.Store, key string) []byte {
+	t.Helper()
+	obj, err := s.Get(context.Background(), key, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, _ := io.ReadAll(obj.Body)
-	obj.Body.Close()
-	if sha256.Sum256(stored) != sha256.Sum256(data) {
-		t.Fatalf("stored %d bytes that differ from the original %d", len(stored), len(data))
+	defer obj.Body.Close()
+	b, err := io.ReadAll(obj.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if resp := tusReq(t, "POST", createURL, e.token, map[string]string{"Upload-Length": "10"}, nil); resp.StatusCode != 409 {
-		t.Fatalf("second upload to a queued stream: %d", resp.StatusCode)
+	return b
+}
+
+func listKeys(t *testing.T, s storage.Store, prefix string) []string {
+	t.Helper()
+	objects, err := s.List(context.Background(), prefix)
+	if err != nil {
+		t.Fatal(err)
 	}
+	var keys []string
+	for _, o := range objects {
+		keys = append(keys, o.Key)
+	}
+	return keys
 }
 
 // cutPatch sends a PATCH announcing the whole rest but hangs up after part.
@@ -126,16 +178,23 @@ func cutPatch(t *testing.T, loc string, part []byte, total int) {
 }
 
 func TestUploadThatIsNotAVideoFailsTheStream(t *testing.T) {
-	e := newEnv(t, nil)
-	id, createURL := e.createUpload(t, "Notes")
-	data := []byte("quarterly notes, not a video at all")
-	loc := tusReq(t, "POST", createURL, e.token, map[string]string{"Upload-Length": strconv.Itoa(len(data)), "Upload-Metadata": meta("notes.mov")}, nil).Header.Get("Location")
-	if r := tusReq(t, "PATCH", loc, "", map[string]string{"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}, data); r.StatusCode != 204 {
-		t.Fatalf("patch: %d", r.StatusCode)
-	}
-	st, _ := e.db.Stream(context.Background(), id)
-	if st.Status != db.StatusFailed || st.Error != "notes.mov is not a video edge can read" {
-		t.Fatalf("stream: %s %q", st.Status, st.Error)
+	for _, backend := range []string{"file", "s3"} {
+		t.Run(backend, func(t *testing.T) {
+			e, _ := uploadEnv(t, backend)
+			id, createURL := e.createUpload(t, "Notes")
+			data := []byte("quarterly notes, not a video at all")
+			loc := tusReq(t, "POST", createURL, e.token, map[string]string{"Upload-Length": strconv.Itoa(len(data)), "Upload-Metadata": meta("notes.mov")}, nil).Header.Get("Location")
+			if r := tusReq(t, "PATCH", loc, "", map[string]string{"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}, data); r.StatusCode != 204 {
+				t.Fatalf("patch: %d", r.StatusCode)
+			}
+			st, _ := e.db.Stream(context.Background(), id)
+			if st.Status != db.StatusFailed || st.Error != "notes.mov is not a video edge can read" {
+				t.Fatalf("stream: %s %q", st.Status, st.Error)
+			}
+			if keys := listKeys(t, e.uploads, "uploads/"+id+"/"); len(keys) != 0 {
+				t.Fatalf("the refused file is still kept: %v", keys)
+			}
+		})
 	}
 }
 
@@ -159,28 +218,58 @@ func TestUploadRefusals(t *testing.T) {
 }
 
 func TestAbandonedUploadsExpire(t *testing.T) {
-	e := newEnv(t, nil)
-	id, createURL := e.createUpload(t, "left half-way")
-	loc := tusReq(t, "POST", createURL, e.token, map[string]string{"Upload-Length": "1000"}, nil).Header.Get("Location")
-	tusReq(t, "PATCH", loc, "", map[string]string{"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}, make([]byte, 400))
-	keep, _ := e.db.CreateStream(context.Background(), db.NewStream{Title: "ready one", Status: db.StatusQueued})
+	for _, backend := range []string{"file", "s3"} {
+		t.Run(backend, func(t *testing.T) {
+			e, s3srv := uploadEnv(t, backend)
+			ctx := context.Background()
+			id, createURL := e.createUpload(t, "left half-way")
+			loc := tusReq(t, "POST", createURL, e.token, map[string]string{"Upload-Length": "1000"}, nil).Header.Get("Location")
+			tusReq(t, "PATCH", loc, "", map[string]string{"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}, make([]byte, 400))
+			keep, _ := e.db.CreateStream(ctx, db.NewStream{Title: "ready one", Status: db.StatusQueued})
 
-	if err := e.server.ExpireUploads(context.Background(), time.Now().Add(-time.Hour)); err != nil {
+			if err := e.server.ExpireUploads(ctx, time.Now().Add(-time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.db.Stream(ctx, id); err != nil {
+				t.Fatal("a recent upload was expired")
+			}
+			if s3srv != nil && len(pendingMultipart(t, s3srv)) != 1 {
+				t.Fatal("a recent upload's parts were aborted")
+			}
+			if err := e.server.ExpireUploads(ctx, time.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.db.Stream(ctx, id); err == nil {
+				t.Fatal("the abandoned upload's stream is still there")
+			}
+			if r := tusReq(t, "HEAD", loc, "", nil, nil); r.StatusCode != 404 {
+				t.Fatalf("its staged bytes are still there: HEAD %d", r.StatusCode)
+			}
+			if keys := listKeys(t, e.uploads, "uploads/"); len(keys) != 0 {
+				t.Fatalf("upload storage still holds %v", keys)
+			}
+			if s3srv != nil {
+				if left := pendingMultipart(t, s3srv); len(left) != 0 {
+					t.Fatalf("multipart uploads left in the bucket: %v", left)
+				}
+			}
+			if _, err := e.db.Stream(ctx, keep.ID); err != nil {
+				t.Fatal("a stream that was not uploading was expired")
+			}
+		})
+	}
+}
+
+// pendingMultipart lists the bucket's unfinished multipart uploads by key.
+func pendingMultipart(t *testing.T, srv *storagetest.S3Server) []string {
+	t.Helper()
+	out, err := srv.Client().ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: &srv.Bucket})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.Stream(context.Background(), id); err != nil {
-		t.Fatal("a recent upload was expired")
+	var keys []string
+	for _, u := range out.Uploads {
+		keys = append(keys, *u.Key)
 	}
-	if err := e.server.ExpireUploads(context.Background(), time.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.db.Stream(context.Background(), id); err == nil {
-		t.Fatal("the abandoned upload's stream is still there")
-	}
-	if r := tusReq(t, "HEAD", loc, "", nil, nil); r.StatusCode != 404 {
-		t.Fatalf("its staged bytes are still there: HEAD %d", r.StatusCode)
-	}
-	if _, err := e.db.Stream(context.Background(), keep.ID); err != nil {
-		t.Fatal("a stream that was not uploading was expired")
-	}
+	return keys
 }

@@ -19,6 +19,7 @@ type Config struct {
 	DataDir         string
 	PublicURL       string
 	Storage         string
+	Uploads         string
 	Origin          string
 	S3PathStyle     bool
 	CacheBytes      int64
@@ -65,8 +66,12 @@ var settings = []setting{
 		c.PublicURL = strings.TrimSuffix(v, "/")
 		return checkURL(v, "http", "https")
 	}},
-	{"storage", "EDGE_STORAGE", "", "where uploads and HLS output are written: file:///dir or s3://bucket/prefix (default file://DATA_DIR/media)", func(c *Config, v string) error {
+	{"storage", "EDGE_STORAGE", "", "where HLS output (and, by default, uploads) is written: file:///dir or s3://bucket/prefix (default file://DATA_DIR/media)", func(c *Config, v string) error {
 		c.Storage = v
+		return checkURL(v, "file", "s3")
+	}},
+	{"uploads", "EDGE_UPLOADS", "", "where uploaded sources are kept: file:///dir or s3://bucket/prefix (default: the storage)", func(c *Config, v string) error {
+		c.Uploads = v
 		return checkURL(v, "file", "s3")
 	}},
 	{"origin", "EDGE_ORIGIN", "", "where the proxy reads HLS from: file://, s3:// or https:// (default: the storage)", func(c *Config, v string) error {
@@ -197,6 +202,9 @@ func (c *Config) fillDerived() {
 	}
 	if c.Origin == "" {
 		c.Origin = c.Storage
+	}
+	if c.Uploads == "" {
+		c.Uploads = c.Storage
 	}
 	if c.PublicURL == "" {
 		_, port, _ := net.SplitHostPort(c.Addr)

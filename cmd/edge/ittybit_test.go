@@ -27,9 +27,10 @@ func TestIttybitConfiguration(t *testing.T) {
 		t.Fatalf("bad transcoder: %v", err)
 	}
 	for vars, want := range map[string]string{
-		"ITTYBIT_API_KEY=k ITTYBIT_CONNECTION_ID=conn_1": "needs s3:// storage",
-		"EDGE_TRANSCODER=ittybit EDGE_STORAGE=s3://b/p":  "needs ITTYBIT_API_KEY",
-		"ITTYBIT_API_KEY=k EDGE_STORAGE=s3://b/p":        "needs ITTYBIT_CONNECTION_ID",
+		"ITTYBIT_API_KEY=k ITTYBIT_CONNECTION_ID=conn_1":                                                   "needs s3:// storage",
+		"EDGE_TRANSCODER=ittybit EDGE_STORAGE=s3://b/p":                                                    "needs ITTYBIT_API_KEY",
+		"ITTYBIT_API_KEY=k EDGE_STORAGE=s3://b/p":                                                          "needs ITTYBIT_CONNECTION_ID",
+		"ITTYBIT_API_KEY=k ITTYBIT_CONNECTION_ID=conn_1 EDGE_STORAGE=s3://b/p EDGE_UPLOADS=file:///tmp/up": "needs s3:// upload storage (EDGE_UPLOADS)",
 	} {
 		m := map[string]string{"EDGE_DATA_DIR": t.TempDir()}
 		for _, kv := range strings.Fields(vars) {
@@ -47,8 +48,9 @@ func TestIttybitConfiguration(t *testing.T) {
 	}
 }
 
-// TestIttybitThroughServe: with S3 storage and an Ittybit key, a submitted
-// stream becomes the guide's job request and ends ready.
+// TestIttybitThroughServe: with S3 storage, S3 upload storage and an
+// Ittybit key, a submitted stream becomes the guide's job request, its
+// input in the upload storage, and ends ready.
 func TestIttybitThroughServe(t *testing.T) {
 	s3srv := storagetest.StartS3(t)
 	bucket, err := storage.NewS3Store(context.Background(), storage.S3Options{Bucket: s3srv.Bucket, PathStyle: true,
@@ -56,13 +58,13 @@ func TestIttybitThroughServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bucket.Put(context.Background(), "edge/uploads/talk.mov", strings.NewReader("x"), 1)
+	bucket.Put(context.Background(), "incoming/uploads/talk.mov", strings.NewReader("x"), 1)
 	fake := ittybittest.Start(t, bucket)
 	t.Setenv("AWS_ACCESS_KEY_ID", s3srv.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", s3srv.SecretKey)
 	t.Setenv("AWS_REGION", s3srv.Region)
 	t.Setenv("AWS_ENDPOINT_URL_S3", s3srv.Endpoint)
-	vars := map[string]string{"EDGE_DATA_DIR": t.TempDir(), "EDGE_STORAGE": "s3://media/edge", "EDGE_S3_PATH_STYLE": "true",
+	vars := map[string]string{"EDGE_DATA_DIR": t.TempDir(), "EDGE_STORAGE": "s3://media/edge", "EDGE_UPLOADS": "s3://media/incoming", "EDGE_S3_PATH_STYLE": "true",
 		"ITTYBIT_API_KEY": fake.Key, "ITTYBIT_API_URL": fake.URL, "ITTYBIT_CONNECTION_ID": fake.ConnectionID}
 	api, base := scriptedEdge(t, vars)
 	id := api("POST", "/api/v1/streams", `{"source":"uploads/talk.mov"}`)["id"].(string)
@@ -71,7 +73,7 @@ func TestIttybitThroughServe(t *testing.T) {
 		t.Fatalf("stream: %v", st)
 	}
 	b := fake.Calls()[0].Body
-	if b["input"] != "s3://media/edge/uploads/talk.mov" || b["output"] != "s3://media/edge/streams/"+id+"/" || b["kind"] != "adaptive_video" {
+	if b["input"] != "s3://media/incoming/uploads/talk.mov" || b["output"] != "s3://media/edge/streams/"+id+"/" || b["kind"] != "adaptive_video" {
 		t.Fatalf("job request: %v", b)
 	}
 	resp, err := http.Get(base + "/streams/" + id + "/master.m3u8")

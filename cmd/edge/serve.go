@@ -30,11 +30,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	if err != nil {
 		return fmt.Errorf("EDGE_STORAGE: %w", err)
 	}
-	origin := store
-	if cfg.Origin != cfg.Storage {
-		if origin, err = storage.Open(ctx, cfg.Origin, cfg.S3PathStyle); err != nil {
-			return fmt.Errorf("EDGE_ORIGIN: %w", err)
-		}
+	uploads, err := openAlso(ctx, cfg, store, cfg.Uploads)
+	if err != nil {
+		return fmt.Errorf("EDGE_UPLOADS: %w", err)
+	}
+	origin, err := openAlso(ctx, cfg, store, cfg.Origin)
+	if err != nil {
+		return fmt.Errorf("EDGE_ORIGIN: %w", err)
 	}
 	d, err := openDB(ctx, cfg.DataDir)
 	if err != nil {
@@ -46,7 +48,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return err
 	}
 	limitMemory(cfg.CacheBytes)
-	transcoder, err := newTranscoder(cfg, store, log)
+	transcoder, err := newTranscoder(cfg, store, uploads, log)
 	if err != nil {
 		return err
 	}
@@ -58,7 +60,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		CORSOrigins: cfg.CORSOrigins, Logger: log,
 	})
 	handler, err := web.New(web.Config{
-		Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Log: log, Worker: worker}, PublicURL: cfg.PublicURL,
+		Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Uploads: uploads, Log: log, Worker: worker}, PublicURL: cfg.PublicURL,
 		SetupToken: setupToken, Logger: log,
 		UploadStaging: filepath.Join(cfg.DataDir, "uploads-staging"), MaxUploadBytes: cfg.MaxUploadBytes,
 	})
@@ -78,7 +80,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		}
 	}
 	log.Info("edge serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "data_dir", cfg.DataDir,
-		"storage", redact(cfg.Storage), "origin", redact(cfg.Origin), "cache_bytes", cfg.CacheBytes, "version", buildVersion())
+		"storage", redact(cfg.Storage), "uploads", redact(cfg.Uploads), "origin", redact(cfg.Origin), "cache_bytes", cfg.CacheBytes, "version", buildVersion())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -99,20 +101,31 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	return nil
 }
 
-// newTranscoder picks the backend. Ittybit reads and writes the bucket
+// openAlso opens a second location, or reuses storage when it is the same.
+func openAlso(ctx context.Context, cfg Config, store storage.Store, rawURL string) (storage.Store, error) {
+	if rawURL == cfg.Storage {
+		return store, nil
+	}
+	return storage.Open(ctx, rawURL, cfg.S3PathStyle)
+}
+
+// newTranscoder picks the backend. Ittybit reads and writes the buckets
 // itself, so it needs S3 storage and a connection to it.
-func newTranscoder(cfg Config, store storage.Store, log *slog.Logger) (jobs.Transcoder, error) {
+func newTranscoder(cfg Config, store, uploads storage.Store, log *slog.Logger) (jobs.Transcoder, error) {
 	if cfg.Transcoder == "ittybit" {
 		s3, ok := store.(*storage.S3Store)
+		s3Uploads, uploadsOK := uploads.(*storage.S3Store)
 		switch {
 		case !ok:
 			return nil, errors.New("EDGE_TRANSCODER=ittybit needs s3:// storage (EDGE_STORAGE): Ittybit cannot reach a local folder")
+		case !uploadsOK:
+			return nil, errors.New("EDGE_TRANSCODER=ittybit needs s3:// upload storage (EDGE_UPLOADS): Ittybit cannot reach a local folder")
 		case cfg.IttybitKey == "":
 			return nil, errors.New("EDGE_TRANSCODER=ittybit needs ITTYBIT_API_KEY")
 		case cfg.IttybitConnID == "":
 			return nil, errors.New("EDGE_TRANSCODER=ittybit needs ITTYBIT_CONNECTION_ID (the Ittybit connection to your bucket)")
 		}
-		return &jobs.Ittybit{APIKey: cfg.IttybitKey, BaseURL: cfg.IttybitURL, ConnectionID: cfg.IttybitConnID, Quality: cfg.Quality, Store: s3, Log: log}, nil
+		return &jobs.Ittybit{APIKey: cfg.IttybitKey, BaseURL: cfg.IttybitURL, ConnectionID: cfg.IttybitConnID, Quality: cfg.Quality, Store: s3, Uploads: s3Uploads, Log: log}, nil
 	}
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		log.Warn("ffmpeg not found in PATH: queued videos will fail until it is installed (apt-get install ffmpeg)")
@@ -122,7 +135,7 @@ func newTranscoder(cfg Config, store storage.Store, log *slog.Logger) (jobs.Tran
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("EDGE_DATA_DIR: %w", err)
 	}
-	return &jobs.FFmpeg{Store: store, TempDir: tmp, Quality: cfg.Quality, Log: log}, nil
+	return &jobs.FFmpeg{Store: store, Sources: uploads, TempDir: tmp, Quality: cfg.Quality, Log: log}, nil
 }
 
 // startWorker runs the transcode queue; stop waits for it, and a job cut

@@ -11,11 +11,13 @@ import (
 	"github.com/edgehls/edge/internal/hlstest"
 )
 
-// TestSubmitTranscodeAndPlay: a script submits a video in storage through
-// the API; edge transcodes it with ffmpeg and serves a playable ladder.
+// TestSubmitTranscodeAndPlay: a script submits a video in the upload
+// storage (a folder of its own here) through the API; edge transcodes it
+// with ffmpeg and serves a playable ladder.
 func TestSubmitTranscodeAndPlay(t *testing.T) {
-	vars := map[string]string{"EDGE_DATA_DIR": t.TempDir()}
-	hlstest.MakeSource(t, filepath.Join(vars["EDGE_DATA_DIR"], "media/uploads/demo.mp4"), 6, "854x480", true)
+	sources := t.TempDir()
+	vars := map[string]string{"EDGE_DATA_DIR": t.TempDir(), "EDGE_UPLOADS": "file://" + sources}
+	hlstest.MakeSource(t, filepath.Join(sources, "uploads/demo.mp4"), 6, "854x480", true)
 	api, base := scriptedEdge(t, vars)
 	created := api("POST", "/api/v1/streams", `{"title":"Demo","source":"uploads/demo.mp4"}`)
 	id, _ := created["id"].(string)

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/edgehls/edge/storage"
 )
 
 // S3Server is a running versitygw with one bucket.
@@ -60,6 +62,17 @@ func (s *S3Server) Client() *s3.Client {
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, ""),
 	})
+}
+
+// Store is an edge S3 store on the bucket, under prefix.
+func (s *S3Server) Store(t testing.TB, prefix string) *storage.S3Store {
+	t.Helper()
+	st, err := storage.NewS3Store(context.Background(), storage.S3Options{Bucket: s.Bucket, Prefix: prefix, PathStyle: true,
+		Endpoint: s.Endpoint, Region: s.Region, AccessKey: s.AccessKey, SecretKey: s.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func (s *S3Server) createBucket(t testing.TB) {
