@@ -1,0 +1,71 @@
+package storage_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/edgehls/edge/storage/storagetest"
+)
+
+// TestS3PresignGet: the URL reads the object without credentials, and only
+// that object.
+func TestS3PresignGet(t *testing.T) {
+	srv := storagetest.StartS3(t)
+	s := srv.Store(t, "edge")
+	ctx := context.Background()
+	must(t, s.Put(ctx, "uploads/a/talk.mov", strings.NewReader(body), -1))
+	u, err := s.PresignGet(ctx, "uploads/a/talk.mov", time.Minute)
+	must(t, err)
+	if got := httpGet(t, u); got != body {
+		t.Fatalf("presigned GET read %q", got)
+	}
+	tampered := strings.Replace(u, "talk.mov", "other.mov", 1)
+	if resp, err := http.Get(tampered); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a presigned URL for another key: %v %v", resp, err)
+	}
+	if _, err := s.PresignGet(ctx, "../escape", time.Minute); err == nil {
+		t.Fatal("presigned a key outside the store")
+	}
+}
+
+// TestS3AbortUploads: only multipart uploads under the prefix and older
+// than the cutoff are aborted.
+func TestS3AbortUploads(t *testing.T) {
+	srv := storagetest.StartS3(t)
+	s := srv.Store(t, "edge")
+	ctx := context.Background()
+	for _, key := range []string{"edge/uploads/a/talk.mov", "edge/streams/a/big.ts"} {
+		_, err := srv.Client().CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &srv.Bucket, Key: aws.String(key)})
+		must(t, err)
+	}
+	if n, err := s.AbortUploads(ctx, "uploads/", time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("aborted %d recent uploads (%v)", n, err)
+	}
+	if n, err := s.AbortUploads(ctx, "uploads/", time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("aborted %d stale uploads, want 1 (%v)", n, err)
+	}
+	out, err := srv.Client().ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &srv.Bucket})
+	must(t, err)
+	if len(out.Uploads) != 1 || aws.ToString(out.Uploads[0].Key) != "edge/streams/a/big.ts" {
+		t.Fatalf("left: %+v", out.Uploads)
+	}
+}
+
+func httpGet(t *testing.T, u string) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	must(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", u, resp.StatusCode, b)
+	}
+	return string(b)
+}
