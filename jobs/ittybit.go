@@ -28,10 +28,15 @@ type Ittybit struct {
 	Quality      string           // low, medium or high (default high)
 	Store        *storage.S3Store // where the HLS package is written
 	Uploads      *storage.S3Store // where sources are read; nil: Store
-	Client       *http.Client
-	Log          *slog.Logger
-	Poll         time.Duration // first wait between status checks (default 3s, growing to 30s)
-	MaxAttempts  int           // per request, for 408/429/5xx and network errors (default 6)
+	// WebhookBase is edge's public URL if Ittybit can reach it: jobs then
+	// carry a webhook_url and finish as soon as Ittybit calls. "": polling.
+	WebhookBase string
+	Client      *http.Client
+	Log         *slog.Logger
+	Poll        time.Duration // first wait between status checks (default 3s, growing to 30s)
+	MaxAttempts int           // per request, for 408/429/5xx and network errors (default 6)
+
+	bells bells
 }
 
 func (it *Ittybit) Name() string { return "ittybit" }
@@ -46,13 +51,19 @@ type ittybitJob struct {
 
 func (it *Ittybit) Transcode(ctx context.Context, streamID, source string, progress func(int)) (Result, error) {
 	prefix := streamPrefix(streamID)
-	body, _ := json.Marshal(map[string]any{
+	req := map[string]any{
 		"input":         s3URL(cmp.Or(it.Uploads, it.Store), source),
 		"kind":          "adaptive_video",
 		"connection_id": it.ConnectionID,
 		"output":        s3URL(it.Store, prefix),
 		"options":       map[string]string{"format": "hls", "quality": cmp.Or(it.Quality, "high")},
-	})
+	}
+	if hook := it.webhookURL(streamID); hook != "" {
+		req["webhook_url"] = hook
+	}
+	body, _ := json.Marshal(req)
+	rung, stop := it.bells.listen(streamID)
+	defer stop()
 	// One key per stream: after a restart the same stream gets its original
 	// Ittybit job back (24 h) instead of a second, billed one.
 	raw, err := it.request(ctx, http.MethodPost, "/jobs", body, "edge-stream-"+streamID)
@@ -64,7 +75,7 @@ func (it *Ittybit) Transcode(ctx context.Context, streamID, source string, progr
 		return Result{}, err
 	}
 	it.Log.Info("ittybit job submitted", "stream", streamID, "job", job.ID)
-	if err := it.wait(ctx, job, progress); err != nil {
+	if err := it.wait(ctx, job, progress, rung); err != nil {
 		return Result{}, err
 	}
 	return it.result(ctx, prefix)
@@ -78,8 +89,9 @@ func s3URL(store *storage.S3Store, key string) string {
 	return "s3://" + store.Bucket() + "/" + store.Prefix() + key
 }
 
-// wait polls the job with growing pauses until it ends.
-func (it *Ittybit) wait(ctx context.Context, job ittybitJob, progress func(int)) error {
+// wait polls the job with growing pauses until it ends; a webhook (rung)
+// makes it ask at once.
+func (it *Ittybit) wait(ctx context.Context, job ittybitJob, progress func(int), rung <-chan struct{}) error {
 	pause := cmp.Or(it.Poll, 3*time.Second)
 	for {
 		switch normalStatus(job.Status) {
@@ -94,7 +106,7 @@ func (it *Ittybit) wait(ctx context.Context, job ittybitJob, progress func(int))
 				progress(min(99, int(job.Progress)))
 			}
 		}
-		if err := sleep(ctx, pause); err != nil {
+		if err := sleep(ctx, pause, rung); err != nil {
 			return err
 		}
 		pause = min(pause*3/2, 30*time.Second)
@@ -198,7 +210,7 @@ func (it *Ittybit) request(ctx context.Context, method, p string, body []byte, i
 			wait = ra
 		}
 		it.Log.Warn("ittybit request will be retried", "method", method, "path", p, "status", status, "err", err, "wait", wait)
-		if err := sleep(ctx, wait); err != nil {
+		if err := sleep(ctx, wait, nil); err != nil {
 			return nil, err
 		}
 		backoff = min(backoff*2, 30*time.Second)
@@ -296,15 +308,17 @@ func retryAfter(h http.Header) time.Duration {
 	return 0
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// sleep waits d, or less if ctx ends or wake is signalled.
+func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-t.C:
-		return nil
+	case <-wake:
 	}
+	return nil
 }
 
 // sortRenditions orders "720p", "360p"… highest first.

@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -133,5 +135,83 @@ func TestIttybitErrorsReachTheUser(t *testing.T) {
 				t.Fatalf("error shown: %q, want %q", got.Error, tc.want)
 			}
 		})
+	}
+}
+
+// TestIttybitWebhook: with polling slowed to ten minutes, only the webhook
+// can end the wait. A call with a wrong token is refused; a call with the
+// right token while the job still runs makes edge ask the API, which says
+// "processing", so the stream stays processing: the call itself is not
+// trusted.
+func TestIttybitWebhook(t *testing.T) {
+	r := newIttybitRig(t, false)
+	it := r.worker.Transcoder.(*jobs.Ittybit)
+	it.Poll = 10 * time.Minute
+	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		stream, token, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, jobs.HookPath), "/")
+		if !it.Hook(stream, token) {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(hooks.Close)
+	it.WebhookBase = hooks.URL
+	r.fake.Gate = make(chan struct{})
+
+	st := waitStatus(t, r.db, r.submit(t).ID, db.StatusProcessing, time.Minute)
+	waitFor(t, "the job request", func() bool { return countCalls(r.fake, "POST") > 0 })
+	hookURL, _ := r.fake.Calls()[0].Body["webhook_url"].(string)
+	prefix := hooks.URL + jobs.HookPath + st.ID + "/"
+	if !strings.HasPrefix(hookURL, prefix) || len(hookURL) < len(prefix)+32 {
+		t.Fatalf("webhook_url %q, want %s<token>", hookURL, prefix)
+	}
+	if it.Hook(st.ID, "forged") || it.Hook("another-stream", strings.TrimPrefix(hookURL, prefix)) {
+		t.Fatal("a webhook with a wrong token was taken")
+	}
+
+	gets := func() int { return countCalls(r.fake, "GET") }
+	before := gets()
+	post(t, hookURL, 204)
+	waitFor(t, "edge to ask the API after the webhook", func() bool { return gets() > before })
+	if got, _ := r.db.Stream(context.Background(), st.ID); got.Status != db.StatusProcessing {
+		t.Fatalf("a webhook for an unfinished job changed the stream: %s", got.Status)
+	}
+
+	close(r.fake.Gate)
+	waitStatus(t, r.db, st.ID, db.StatusReady, time.Minute)
+	if calls := r.fake.HookCalls(); len(calls) != 1 || calls[0].Status != 204 {
+		t.Fatalf("webhooks delivered: %+v", calls)
+	}
+}
+
+func waitFor(t *testing.T, what string, done func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !done(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited a minute for %s", what)
+		}
+	}
+}
+
+func countCalls(f *ittybittest.Fake, method string) int {
+	n := 0
+	for _, c := range f.Calls() {
+		if c.Method == method {
+			n++
+		}
+	}
+	return n
+}
+
+func post(t *testing.T, url string, want int) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(`{"status":"succeeded"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		t.Fatalf("POST %s: %d, want %d", url, resp.StatusCode, want)
 	}
 }

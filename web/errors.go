@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/templates"
 )
 
@@ -61,7 +62,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if code >= 500 {
 		s.log.Error("request failed", "method", req.Method, "path", req.URL.Path, "err", err)
 	}
-	if strings.HasPrefix(req.URL.Path, "/api/") {
+	if strings.HasPrefix(req.URL.Path, "/api/") || strings.HasPrefix(req.URL.Path, jobs.HookPath) {
 		var body apiErrorBody
 		body.Error.Code, body.Error.Message = kind, msg
 		c.JSON(code, body)

@@ -279,6 +279,7 @@ var publicRoutes = map[string]bool{
 	"GET /healthz": true, "GET /metrics": true, "GET /signin": true, "POST /signin": true,
 	"GET /setup/:token": true, "POST /setup/:token": true,
 	"GET /embed/:id": true, "GET /watch/:id": true, "GET /oembed": true,
+	"POST /hooks/ittybit/:stream/:token": true, // Ittybit's calls: the token in the URL is the credential
 }
 
 // TestEveryRouteRefusesStrangers walks the router itself, so a route added

@@ -32,7 +32,9 @@ type Config struct {
 	UploadStaging  string
 	MaxUploadBytes int64
 	UploadChunk    int64 // bytes per PATCH from the upload page; default 8 MiB
-	Logger         *slog.Logger
+	// Hooks receives Ittybit's webhooks; nil when the transcoder is ffmpeg.
+	Hooks  WebhookReceiver
+	Logger *slog.Logger
 }
 
 // Server routes viewers' /streams/ requests straight to the proxy and
@@ -55,6 +57,7 @@ type Server struct {
 	uploadChunk    int64
 	stagingDir     string
 	s3Uploads      *storage.S3Store // set when tusd writes straight to S3
+	hooks          WebhookReceiver
 }
 
 // New builds the server.
@@ -63,7 +66,7 @@ func New(cfg Config) (*Server, error) {
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, proxy: cfg.Proxy, db: cfg.DB, jobs: cfg.Jobs, publicURL: cfg.PublicURL, log: cfg.Logger,
 		setupToken: cfg.SetupToken, signInFailures: newFailureLimiter(5, 15*time.Minute),
-		uploadChunk: cmp.Or(cfg.UploadChunk, uploadChunkBytes)}
+		uploadChunk: cmp.Or(cfg.UploadChunk, uploadChunkBytes), hooks: cfg.Hooks}
 	if u, err := url.Parse(cfg.PublicURL); err == nil {
 		s.publicOrigin = u.Scheme + "://" + u.Host
 		s.secureCookies = u.Scheme == "https"
@@ -80,6 +83,7 @@ func New(cfg Config) (*Server, error) {
 	api.POST("/streams", s.apiCreateStream)
 	api.GET("/streams/:id", s.apiGetStream)
 	api.DELETE("/streams/:id", s.apiDeleteStream)
+	e.POST(hookRoute, s.ittybitHook)
 	if cfg.UploadStaging != "" {
 		up, err := s.newUploads(cfg.UploadStaging, cfg.MaxUploadBytes)
 		if err != nil {

@@ -76,9 +76,26 @@ func TestIttybitThroughServe(t *testing.T) {
 	if b["input"] != "s3://media/incoming/uploads/talk.mov" || b["output"] != "s3://media/edge/streams/"+id+"/" || b["kind"] != "adaptive_video" {
 		t.Fatalf("job request: %v", b)
 	}
+	if hook, _ := b["webhook_url"].(string); !strings.HasPrefix(hook, base+"/hooks/ittybit/"+id+"/") {
+		t.Fatalf("webhook_url %q", b["webhook_url"])
+	}
+	waitCalled(t, fake)
 	resp, err := http.Get(base + "/streams/" + id + "/master.m3u8")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("master through the proxy: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// waitCalled waits for the fake's webhook and checks edge took it.
+func waitCalled(t *testing.T, fake *ittybittest.Fake) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); len(fake.HookCalls()) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the fake never called the webhook")
+		}
+	}
+	if c := fake.HookCalls()[0]; c.Status != http.StatusNoContent {
+		t.Fatalf("edge answered the webhook %d", c.Status)
+	}
 }

@@ -59,9 +59,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		ManifestTTL: cfg.ManifestTTL, StaleIfError: cfg.StaleIfError, OriginTimeout: cfg.OriginTimeout,
 		CORSOrigins: cfg.CORSOrigins, Logger: log,
 	})
+	hooks, _ := transcoder.(web.WebhookReceiver)
 	handler, err := web.New(web.Config{
 		Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Uploads: uploads, Log: log, Worker: worker}, PublicURL: cfg.PublicURL,
-		SetupToken: setupToken, Logger: log,
+		SetupToken: setupToken, Logger: log, Hooks: hooks,
 		UploadStaging: filepath.Join(cfg.DataDir, "uploads-staging"), MaxUploadBytes: cfg.MaxUploadBytes,
 	})
 	if err != nil {
@@ -125,7 +126,7 @@ func newTranscoder(cfg Config, store, uploads storage.Store, log *slog.Logger) (
 		case cfg.IttybitConnID == "":
 			return nil, errors.New("EDGE_TRANSCODER=ittybit needs ITTYBIT_CONNECTION_ID (the Ittybit connection to your bucket)")
 		}
-		return &jobs.Ittybit{APIKey: cfg.IttybitKey, BaseURL: cfg.IttybitURL, ConnectionID: cfg.IttybitConnID, Quality: cfg.Quality, Store: s3, Uploads: s3Uploads, Log: log}, nil
+		return &jobs.Ittybit{APIKey: cfg.IttybitKey, BaseURL: cfg.IttybitURL, ConnectionID: cfg.IttybitConnID, Quality: cfg.Quality, Store: s3, Uploads: s3Uploads, WebhookBase: cfg.PublicURL, Log: log}, nil
 	}
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		log.Warn("ffmpeg not found in PATH: queued videos will fail until it is installed (apt-get install ffmpeg)")

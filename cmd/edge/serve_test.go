@@ -29,6 +29,9 @@ func startServe(t *testing.T, vars map[string]string) (base string, stop func() 
 	if err != nil {
 		t.Fatal(err)
 	}
+	if vars["EDGE_PUBLIC_URL"] == "" { // as a deployment sets it: where edge really is
+		cfg.PublicURL = "http://" + ln.Addr().String()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ln) }()

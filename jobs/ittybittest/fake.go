@@ -2,15 +2,17 @@
 // documentation: Bearer auth, POST /jobs with the adaptive_video body,
 // Idempotency-Key, GET /jobs/{id}, and on demand 429/5xx/4xx answers and
 // the older response shapes. Jobs write a real ffmpeg HLS ladder into the S3
-// output, as the service does.
+// output, as the service does, and call the job's webhook_url when it ends.
 package ittybittest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +31,8 @@ type Fake struct {
 	// Legacy answers in the older shapes: {"data": …}, "pending" and
 	// "completed", ISO timestamps, string errors.
 	Legacy bool
+	// Gate, if set, holds every job in "processing" until it is closed.
+	Gate chan struct{}
 
 	bucket string
 	store  *storage.S3Store // the whole bucket, no prefix
@@ -39,6 +43,13 @@ type Fake struct {
 	byKey    map[string]string
 	canned   []Canned
 	Requests []Request
+	hooks    []HookCall
+}
+
+// HookCall is one webhook the fake delivered, and edge's answer.
+type HookCall struct {
+	URL    string
+	Status int
 }
 
 // Request is one call the fake received.
@@ -60,6 +71,7 @@ type job struct {
 	id, status, errText string
 	progress            int
 	created             time.Time
+	webhook             string
 }
 
 // Start runs the fake until the test ends. store must see the bucket
@@ -80,6 +92,13 @@ func (f *Fake) Answer(c ...Canned) {
 	f.mu.Lock()
 	f.canned = append(f.canned, c...)
 	f.mu.Unlock()
+}
+
+// HookCalls returns the webhooks delivered so far.
+func (f *Fake) HookCalls() []HookCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]HookCall(nil), f.hooks...)
 }
 
 // Calls returns the requests received so far.
@@ -137,7 +156,8 @@ func (f *Fake) create(w http.ResponseWriter, req Request) {
 	id, seen := f.byKey[req.IdempotencyKey]
 	if !seen {
 		id = "job_" + strconv.Itoa(len(f.jobs)+1)
-		f.jobs[id] = &job{id: id, status: "queued", created: time.Now()}
+		hook, _ := req.Body["webhook_url"].(string)
+		f.jobs[id] = &job{id: id, status: "queued", created: time.Now(), webhook: hook}
 		if req.IdempotencyKey != "" {
 			f.byKey[req.IdempotencyKey] = id
 		}
@@ -165,6 +185,8 @@ func (f *Fake) invalid(b map[string]any) string {
 		return "output must be an s3:// folder in the connection's bucket"
 	case opts["format"] != "hls":
 		return "options.format must be hls"
+	case b["webhook_url"] != nil && !isHTTPURL(b["webhook_url"]):
+		return "webhook_url must be an http(s) URL"
 	}
 	return ""
 }
@@ -195,6 +217,9 @@ func (f *Fake) run(j *job, input, output string) {
 		f.set(j, "failed", 0, "input file not found: "+input)
 		return
 	}
+	if f.Gate != nil {
+		<-f.Gate
+	}
 	if err := storage.PutDir(ctx, f.store, f.ladder, strings.TrimPrefix(output, prefix), "master.m3u8"); err != nil {
 		f.set(j, "failed", 0, "write output: "+err.Error())
 		return
@@ -202,10 +227,30 @@ func (f *Fake) run(j *job, input, output string) {
 	f.set(j, "succeeded", 100, "")
 }
 
+// set changes a job's state and, when it has ended, calls its webhook
+// with the job, as the service does.
 func (f *Fake) set(j *job, status string, progress int, errText string) {
 	f.mu.Lock()
 	j.status, j.progress, j.errText = status, progress, errText
+	body, hook := f.render(j), j.webhook
 	f.mu.Unlock()
+	if hook == "" || (status != "succeeded" && status != "failed") {
+		return
+	}
+	call := HookCall{URL: hook}
+	if resp, err := http.Post(hook, "application/json", bytes.NewReader(body)); err == nil {
+		call.Status = resp.StatusCode
+		resp.Body.Close()
+	}
+	f.mu.Lock()
+	f.hooks = append(f.hooks, call)
+	f.mu.Unlock()
+}
+
+func isHTTPURL(v any) bool {
+	s, _ := v.(string)
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // render answers in the current shape, or the older one in Legacy mode.
