@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/edgehls/edge/db"
@@ -32,6 +33,9 @@ type env struct {
 	uploads storage.Store // where uploads land: store, unless an option changed it
 	token   string        // an editor's API token
 	user    *db.User
+	// intercept, when set, sees each request first and may answer it
+	// itself (true), as a flaky network in front of edge would.
+	intercept atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
 }
 
 func newEnv(t *testing.T, objects map[string]string, opts ...func(*web.Config)) *env {
@@ -56,7 +60,13 @@ func newEnv(t *testing.T, objects map[string]string, opts ...func(*web.Config)) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s)
+	e := &env{server: s, db: d, store: store, uploads: cfg.Jobs.UploadStore()}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := e.intercept.Load(); f != nil && (*f)(w, r) {
+			return
+		}
+		s.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	u, err := d.CreateUser(ctx, "ed@example.com", "correct horse", db.RoleEditor)
 	if err != nil {
@@ -66,7 +76,8 @@ func newEnv(t *testing.T, objects map[string]string, opts ...func(*web.Config)) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{server: s, srv: srv, db: d, store: store, uploads: cfg.Jobs.UploadStore(), token: token, user: u}
+	e.srv, e.token, e.user = srv, token, u
+	return e
 }
 
 type apiResponse struct {

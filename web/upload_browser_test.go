@@ -5,8 +5,13 @@ import (
 	"crypto/sha256"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,12 +24,12 @@ import (
 	"github.com/edgehls/edge/web"
 )
 
-// TestUploadPageInChromium: a person picks a video on the upload page,
-// watches the bar move, and ends on a ready stream.
-func TestUploadPageInChromium(t *testing.T) {
+// uploadPageEnv is edge with a running ffmpeg worker and uploads sent in
+// 64 KiB PATCHes, so the bar moves in steps.
+func uploadPageEnv(t *testing.T) *env {
 	var worker *jobs.Worker
 	e := newEnv(t, nil, func(c *web.Config) {
-		c.UploadChunk = 64 << 10 // many small PATCHes, so the bar moves in steps
+		c.UploadChunk = 64 << 10
 		worker = &jobs.Worker{DB: c.DB, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Poll: 100 * time.Millisecond,
 			Transcoder: &jobs.FFmpeg{Store: c.Jobs.Store, TempDir: t.TempDir()}}
 		c.Jobs.Worker = worker
@@ -33,22 +38,39 @@ func TestUploadPageInChromium(t *testing.T) {
 	done := make(chan struct{})
 	go func() { worker.Run(ctx); close(done) }()
 	t.Cleanup(func() { stop(); <-done })
+	return e
+}
 
-	src := filepath.Join(t.TempDir(), "Team offsite.mp4")
-	hlstest.MakeSource(t, src, 4, "1280x720", true)
-	original, _ := os.ReadFile(src)
-
-	b := browsertest.New(t)
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+// stepper runs named chromedp steps, failing the test on the first error.
+func stepper(t *testing.T, b context.Context) func(name string, actions ...chromedp.Action[chromedp.Void]) {
+	return func(name string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(b, actions...); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
+}
+
+// openUploadPage signs in and opens the upload page.
+func openUploadPage(t *testing.T, e *env) (context.Context, func(string, ...chromedp.Action[chromedp.Void])) {
+	b := browsertest.New(t)
+	step := stepper(t, b)
 	step("sign in", chromedp.Navigate(e.srv.URL+"/signin"), chromedp.WaitVisible(chromedp.CSS("#email")),
 		chromedp.SendKeys(chromedp.CSS("#email"), "ed@example.com"), chromedp.SendKeys(chromedp.CSS("#password"), "correct horse"),
 		chromedp.Click(chromedp.CSS("button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("a[href='/upload']")))
 	step("open the upload page", chromedp.Click(chromedp.CSS("nav a[href='/upload']")), chromedp.WaitVisible(chromedp.CSS("#file")))
+	return b, step
+}
+
+// TestUploadPageInChromium: a person picks a video on the upload page,
+// watches the bar move, and ends on a ready stream.
+func TestUploadPageInChromium(t *testing.T) {
+	e := uploadPageEnv(t)
+	src := filepath.Join(t.TempDir(), "Team offsite.mp4")
+	hlstest.MakeSource(t, src, 4, "1280x720", true)
+	original, _ := os.ReadFile(src)
+
+	b, step := openUploadPage(t, e)
 	step("choose the file", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{src}))
 	poll(t, b, "the upload finishes", `window.edgeUpload.done === true`, 60*time.Second)
 	if n := eval[int](t, b, `edgeUpload.progressEvents`); n < 5 {
@@ -71,6 +93,99 @@ func TestUploadPageInChromium(t *testing.T) {
 		t.Fatalf("stored source: %s (%d bytes), title %q", st.SourceKey, len(stored), st.Title)
 	}
 	step("follow the link to the video", chromedp.Click(chromedp.CSS("#message a")), chromedp.WaitVisible(chromedp.CSS("#embed-code")))
+}
+
+// TestUploadResumesAfterReload: the network stalls part-way, the person
+// reloads the page and picks the same file again; the upload carries on
+// from where the server stopped, into the same stream, and ends ready.
+func TestUploadResumesAfterReload(t *testing.T) {
+	e := uploadPageEnv(t)
+	src := filepath.Join(t.TempDir(), "Board meeting.mp4")
+	hlstest.MakeSource(t, src, 4, "1280x720", true)
+	original, _ := os.ReadFile(src)
+	const chunk, before = 64 << 10, 5
+	stall := &patchStall{after: before}
+	f := stall.intercept
+	e.intercept.Store(&f)
+
+	b, step := openUploadPage(t, e)
+	step("choose the file", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{src}))
+	waitUntil(t, "the network to stall", func() bool { return stall.held.Load() > 0 })
+	step("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#file")))
+	stall.release()
+	step("choose the same file again", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{src}))
+	poll(t, b, "the upload finishes", `window.edgeUpload.done === true`, 60*time.Second)
+	if msg := eval[string](t, b, `document.getElementById("message").textContent`); !strings.Contains(msg, "Uploaded") {
+		t.Fatalf("message: %q", msg)
+	}
+	if first := stall.firstOffsetAfterRelease(); first < before*chunk {
+		t.Fatalf("after the reload the upload restarted at byte %d, not at %d or later", first, before*chunk)
+	}
+	streams, _, err := e.db.ListStreams(context.Background(), db.StreamFilter{})
+	if err != nil || len(streams) != 1 {
+		t.Fatalf("streams after the reload: %d (%v), want the one", len(streams), err)
+	}
+	st := waitReady(t, e, streams[0].ID)
+	if stored := readAll(t, e.uploads, st.SourceKey); sha256.Sum256(stored) != sha256.Sum256(original) {
+		t.Fatalf("stored %d bytes that differ from the original", len(stored))
+	}
+}
+
+// patchStall lets the first `after` upload PATCHes through, then holds the
+// rest, as a dead network would, until release; held ones then fail.
+type patchStall struct {
+	after    int32
+	patches  atomic.Int32
+	held     atomic.Int32
+	released chan struct{}
+	once     sync.Once
+	mu       sync.Mutex
+	offsets  []int // Upload-Offset of PATCHes let through after release
+}
+
+func (p *patchStall) init() { p.once.Do(func() { p.released = make(chan struct{}) }) }
+
+func (p *patchStall) intercept(w http.ResponseWriter, r *http.Request) bool {
+	p.init()
+	if r.Method != http.MethodPatch || !strings.HasPrefix(r.URL.Path, "/uploads/") {
+		return false
+	}
+	select {
+	case <-p.released:
+		p.mu.Lock()
+		n, _ := strconv.Atoi(r.Header.Get("Upload-Offset"))
+		p.offsets = append(p.offsets, n)
+		p.mu.Unlock()
+		return false
+	default:
+	}
+	if p.patches.Add(1) <= p.after {
+		return false
+	}
+	p.held.Add(1)
+	<-p.released
+	w.WriteHeader(http.StatusServiceUnavailable)
+	return true
+}
+
+func (p *patchStall) release() { p.init(); close(p.released) }
+
+func (p *patchStall) firstOffsetAfterRelease() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.offsets) == 0 {
+		return -1
+	}
+	return p.offsets[0]
+}
+
+func waitUntil(t *testing.T, what string, done func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !done(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited a minute for %s", what)
+		}
+	}
 }
 
 func waitReady(t *testing.T, e *env, id string) *db.Stream {

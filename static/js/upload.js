@@ -46,6 +46,12 @@
       chunkSize: chunk > 0 ? chunk : Infinity,
       retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
       removeFingerprintOnSuccess: true,
+      // tus-js-client's own fingerprint includes the endpoint, which is only
+      // known once the stream exists: after a reload the same file would not
+      // be recognised. The file alone identifies it.
+      fingerprint: function (f) {
+        return Promise.resolve(["edge-upload", f.name, f.type, f.size, f.lastModified].join("/"));
+      },
       onProgress: function (sent, total) {
         state.progressEvents++;
         var now = Date.now(), dt = (now - lastAt) / 1000;
