@@ -36,6 +36,7 @@ generate:
 FUZZTIME ?= 15s
 fuzz:
 	$(GO) test ./proxy -run '^$$' -fuzz FuzzParseKey -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/fastlane -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 ## bench: edge against nginx with wrk, plus Go benchmarks
 bench:
