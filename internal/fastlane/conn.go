@@ -31,7 +31,7 @@ func (s *Server) serveConn(c *conn) {
 	defer s.untrack(c)
 	c.req.URL, c.req.Header = &c.url, http.Header{}
 	c.req.RemoteAddr = c.nc.RemoteAddr().String()
-	c.resp.bw = c.bw
+	c.resp.bw, c.resp.conn, c.resp.timeout = c.bw, c.nc, s.Timeout
 	var deadlineSet time.Time
 	for {
 		// Moving the deadline is a timer update; once a second is plenty.

@@ -2,6 +2,7 @@ package fastlane
 
 import (
 	"bufio"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,6 +20,8 @@ const bufferLimit = 64 << 10
 // gets its Content-Length.
 type response struct {
 	bw      *bufio.Writer
+	conn    net.Conn
+	timeout time.Duration
 	h       http.Header
 	req     request
 	status  int
@@ -28,6 +31,9 @@ type response struct {
 	buf     []byte
 	chunked bool
 	err     error // the connection cannot carry another request
+	// undeadlined counts body bytes written since the write deadline last
+	// moved.
+	undeadlined int
 }
 
 func (w *response) reset(r request) {
@@ -36,6 +42,7 @@ func (w *response) reset(r request) {
 	}
 	clear(w.h)
 	w.req, w.status, w.started, w.length, w.written, w.chunked, w.err = r, 0, false, -1, 0, false, nil
+	w.undeadlined = 0
 	w.buf = w.buf[:0]
 }
 
@@ -74,12 +81,28 @@ func (w *response) body(p []byte) {
 	if w.chunked {
 		w.bw.WriteString(strconv.FormatInt(int64(len(p)), 16))
 		w.bw.WriteString("\r\n")
-		w.bw.Write(p)
+		w.write(p)
 		_, w.err = w.bw.WriteString("\r\n")
 		return
 	}
-	if _, err := w.bw.Write(p); err != nil {
-		w.err = err
+	w.write(p)
+}
+
+// progressBytes is how much may be written under one write deadline. A
+// large body goes out in slices, each with a fresh deadline, so a slow
+// viewer that keeps reading is never cut off, and one that stops is.
+const progressBytes = 256 << 10
+
+func (w *response) write(p []byte) {
+	for len(p) > 0 && w.err == nil {
+		if w.undeadlined >= progressBytes {
+			w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
+			w.undeadlined = 0
+		}
+		n := min(len(p), progressBytes-w.undeadlined)
+		_, w.err = w.bw.Write(p[:n])
+		w.undeadlined += n
+		p = p[n:]
 	}
 }
 

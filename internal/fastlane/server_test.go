@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -365,5 +366,63 @@ func TestIdleTimeout(t *testing.T) {
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
 		t.Fatalf("idle connection: %v, want it closed by the server", err)
+	}
+}
+
+// TestSlowViewerKeepsGoing: a viewer that keeps reading a body far larger
+// than the socket buffers, for longer than Timeout, gets all of it; the
+// timeout is for a stalled client, not a slow one.
+func TestSlowViewerKeepsGoing(t *testing.T) {
+	big := strings.Repeat("v", 32<<20)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(big)))
+		io.WriteString(w, big)
+	})
+	l := startLane(t, h, 300*time.Millisecond)
+	c, err := net.Dial("tcp", l.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, get("/streams/big.mp4"))
+	start := time.Now()
+	n, buf := 0, make([]byte, 1<<20)
+	for n < len(big)+100 {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		k, err := c.Read(buf)
+		n += k
+		if err != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // at most 1 MiB every 50 ms: 1.6 s or more in all
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Fatalf("the body took %v, not longer than the timeout: nothing was tested", took)
+	}
+	if n < len(big) {
+		t.Fatalf("read %d of %d bytes before the server gave up", n, len(big))
+	}
+}
+
+// TestStalledViewerIsDropped: a viewer that stops reading is cut off after
+// Timeout instead of holding its connection and goroutine for ever.
+func TestStalledViewerIsDropped(t *testing.T) {
+	big := strings.Repeat("s", 64<<20)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(big)))
+		io.WriteString(w, big)
+	})
+	l := startLane(t, h, 300*time.Millisecond)
+	c, err := net.Dial("tcp", l.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, get("/streams/big.mp4"))
+	time.Sleep(2 * time.Second) // stalled, well past the timeout
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, _ := io.Copy(io.Discard, c)
+	if n >= int64(len(big)) {
+		t.Fatalf("a stalled viewer still got all %d bytes", n)
 	}
 }
