@@ -3,9 +3,12 @@ package fastlane
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -29,6 +32,7 @@ type conn struct {
 
 func (s *Server) serveConn(c *conn) {
 	defer s.untrack(c)
+	defer s.recoverPanic(c)
 	c.req.URL, c.req.Header = &c.url, http.Header{}
 	c.req.RemoteAddr = c.nc.RemoteAddr().String()
 	c.resp.bw, c.resp.conn, c.resp.timeout = c.bw, c.nc, s.Timeout
@@ -68,6 +72,27 @@ func (s *Server) serveConn(c *conn) {
 			return
 		}
 		c.idle.Store(true)
+	}
+}
+
+// recoverPanic does what net/http does for a handler that panics: log it,
+// drop that connection, keep serving the others.
+func (s *Server) recoverPanic(c *conn) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	c.nc.Close()
+	if v == http.ErrAbortHandler {
+		return
+	}
+	buf := make([]byte, 64<<10)
+	buf = buf[:runtime.Stack(buf, false)]
+	msg := fmt.Sprintf("fastlane: panic serving %s: %v\n%s", c.nc.RemoteAddr(), v, buf)
+	if s.Slow.ErrorLog != nil {
+		s.Slow.ErrorLog.Print(msg)
+	} else {
+		log.Print(msg)
 	}
 }
 

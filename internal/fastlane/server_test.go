@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -424,5 +425,30 @@ func TestStalledViewerIsDropped(t *testing.T) {
 	n, _ := io.Copy(io.Discard, c)
 	if n >= int64(len(big)) {
 		t.Fatalf("a stalled viewer still got all %d bytes", n)
+	}
+}
+
+// TestHandlerPanic: a panicking handler costs its own connection only.
+func TestHandlerPanic(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/streams/boom" {
+			panic("boom")
+		}
+		io.WriteString(w, "fine")
+	})
+	l := startLane(t, h, time.Minute)
+	l.srv.Slow.ErrorLog = log.New(io.Discard, "", 0)
+	c, err := net.Dial("tcp", l.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, get("/streams/boom"))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, _ := io.Copy(io.Discard, c); n != 0 {
+		t.Fatalf("a panicking handler's connection got %d bytes, want it closed", n)
+	}
+	if got := exchange(t, l.addr, get("/streams/ok"), "GET")[0].body; got != "fine" {
+		t.Fatalf("after the panic: %q", got)
 	}
 }
