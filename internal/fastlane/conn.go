@@ -33,21 +33,25 @@ type conn struct {
 func (s *Server) serveConn(c *conn) {
 	defer s.untrack(c)
 	defer s.recoverPanic(c)
-	c.req.URL, c.req.Header = &c.url, http.Header{}
+	c.req.URL, c.req.Header, c.resp.h = &c.url, http.Header{}, http.Header{}
 	c.req.RemoteAddr = c.nc.RemoteAddr().String()
 	c.resp.bw, c.resp.conn, c.resp.timeout = c.bw, c.nc, s.Timeout
-	var deadlineSet time.Time
+	deadlineSet := time.Now()
+	c.nc.SetDeadline(deadlineSet.Add(s.Timeout))
 	for {
-		// Moving the deadline is a timer update; once a second is plenty.
-		if now := time.Now(); now.Sub(deadlineSet) > time.Second {
-			c.nc.SetDeadline(now.Add(s.Timeout))
-			deadlineSet = now
-		}
 		head, ok := c.readHead()
 		c.idle.Store(false)
 		if !ok {
 			c.nc.Close()
 			return
+		}
+		// One clock read a request: the answer's Date, and the deadline for
+		// the answer and the wait for the next request. Moving the deadline
+		// is a timer update; once a second is plenty.
+		now := time.Now()
+		if now.Sub(deadlineSet) > time.Second {
+			c.nc.SetDeadline(now.Add(s.Timeout))
+			deadlineSet = now
 		}
 		r, fast := parse(head, &c.req, &c.url, s.Prefix)
 		if !fast {
@@ -57,7 +61,7 @@ func (s *Server) serveConn(c *conn) {
 			return
 		}
 		c.br.Discard(len(head))
-		c.resp.reset(r)
+		c.resp.reset(r, now)
 		s.Fast.ServeHTTP(&c.resp, &c.req)
 		c.resp.finish()
 		if c.br.Buffered() == 0 { // a pipelined request is answered in the same write

@@ -2,6 +2,7 @@ package fastlane
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
 	"strconv"
@@ -24,9 +25,10 @@ type response struct {
 	timeout time.Duration
 	h       http.Header
 	req     request
+	now     time.Time // when the request was read: the Date sent
 	status  int
 	started bool
-	length  int64 // declared Content-Length, or -1
+	length  int64 // Content-Length sent in the head, or -1
 	written int64
 	buf     []byte
 	chunked bool
@@ -36,14 +38,10 @@ type response struct {
 	undeadlined int
 }
 
-func (w *response) reset(r request) {
-	if w.h == nil {
-		w.h = http.Header{}
-	}
+func (w *response) reset(r request, now time.Time) {
 	clear(w.h)
-	w.req, w.status, w.started, w.length, w.written, w.chunked, w.err = r, 0, false, -1, 0, false, nil
-	w.undeadlined = 0
-	w.buf = w.buf[:0]
+	w.req, w.now, w.status, w.started, w.length, w.written = r, now, 0, false, -1, 0
+	w.chunked, w.err, w.undeadlined, w.buf = false, nil, 0, w.buf[:0]
 }
 
 func (w *response) Header() http.Header { return w.h }
@@ -61,10 +59,7 @@ func (w *response) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	if !w.started {
-		if v := w.h["Content-Length"]; len(v) == 1 {
-			w.length, _ = strconv.ParseInt(v[0], 10, 64)
-		}
-		if w.length < 0 && len(w.buf)+len(p) <= bufferLimit {
+		if _, declared := w.h["Content-Length"]; !declared && len(w.buf)+len(p) <= bufferLimit {
 			w.buf = append(w.buf, p...)
 			return len(p), nil
 		}
@@ -135,7 +130,7 @@ func (w *response) writeHead(n int64) {
 	w.started = true
 	bw := w.bw
 	bw.WriteString(statusLine(w.status))
-	bw.Write(dateLine(time.Now()))
+	bw.Write(dateLine(w.now))
 	for k, vs := range w.h {
 		for _, v := range vs {
 			bw.WriteString(k)
@@ -144,9 +139,12 @@ func (w *response) writeHead(n int64) {
 			bw.WriteString("\r\n")
 		}
 	}
-	if _, declared := w.h["Content-Length"]; !declared && !bodyless(w.status) {
+	if v, declared := w.h["Content-Length"]; declared && len(v) == 1 {
+		w.length, _ = strconv.ParseInt(v[0], 10, 64)
+	} else if !declared && !bodyless(w.status) {
 		switch {
 		case n >= 0:
+			w.length = n
 			bw.WriteString("Content-Length: ")
 			bw.WriteString(strconv.FormatInt(n, 10))
 			bw.WriteString("\r\n")
@@ -166,11 +164,7 @@ func (w *response) writeHead(n int64) {
 	bw.WriteString("\r\n")
 }
 
-type closeErr struct{}
-
-func (closeErr) Error() string { return "connection closes after this answer" }
-
-var errClose error = closeErr{}
+var errClose = errors.New("connection closes after this answer")
 
 // bodyless statuses never carry a body (RFC 9110 §6.4.1).
 func bodyless(code int) bool {

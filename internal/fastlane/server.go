@@ -29,9 +29,9 @@ type Server struct {
 	Prefix string       // paths served here, e.g. "/streams/"
 	Fast   http.Handler // handles Prefix requests; it must not keep r or w
 	Slow   *http.Server // everything else; its Handler sees all paths
-	// Timeout bounds each request on a fast connection, from the wait for
-	// its first byte to the last byte of the answer (default 2 minutes):
-	// an idle, slow or stalled client is dropped after it.
+	// Timeout bounds a fast connection's waits for a request, and each
+	// answer's writes between moves of the write deadline (default 2
+	// minutes): an idle or stalled client is dropped after it.
 	Timeout time.Duration
 
 	handoff  *handoffListener
