@@ -374,21 +374,11 @@ func TestIdleTimeout(t *testing.T) {
 // than the socket buffers, for longer than Timeout, gets all of it; the
 // timeout is for a stalled client, not a slow one.
 func TestSlowViewerKeepsGoing(t *testing.T) {
-	big := strings.Repeat("v", 32<<20)
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Length", strconv.Itoa(len(big)))
-		io.WriteString(w, big)
-	})
-	l := startLane(t, h, 300*time.Millisecond)
-	c, err := net.Dial("tcp", l.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	io.WriteString(c, get("/streams/big.mp4"))
+	big := 32 << 20
+	c := askForBigBody(t, big)
 	start := time.Now()
 	n, buf := 0, make([]byte, 1<<20)
-	for n < len(big)+100 {
+	for n < big+100 {
 		c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		k, err := c.Read(buf)
 		n += k
@@ -400,32 +390,41 @@ func TestSlowViewerKeepsGoing(t *testing.T) {
 	if took := time.Since(start); took < time.Second {
 		t.Fatalf("the body took %v, not longer than the timeout: nothing was tested", took)
 	}
-	if n < len(big) {
-		t.Fatalf("read %d of %d bytes before the server gave up", n, len(big))
+	if n < big {
+		t.Fatalf("read %d of %d bytes before the server gave up", n, big)
 	}
 }
 
 // TestStalledViewerIsDropped: a viewer that stops reading is cut off after
 // Timeout instead of holding its connection and goroutine for ever.
 func TestStalledViewerIsDropped(t *testing.T) {
-	big := strings.Repeat("s", 64<<20)
+	big := 64 << 20
+	c := askForBigBody(t, big)
+	time.Sleep(2 * time.Second) // stalled, well past the timeout
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, _ := io.Copy(io.Discard, c)
+	if n >= int64(big) {
+		t.Fatalf("a stalled viewer still got all %d bytes", n)
+	}
+}
+
+// askForBigBody starts a lane with a 300 ms timeout whose handler answers
+// size bytes, and returns a connection that has asked for them.
+func askForBigBody(t *testing.T, size int) net.Conn {
+	t.Helper()
+	body := strings.Repeat("b", size)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Length", strconv.Itoa(len(big)))
-		io.WriteString(w, big)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		io.WriteString(w, body)
 	})
 	l := startLane(t, h, 300*time.Millisecond)
 	c, err := net.Dial("tcp", l.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	io.WriteString(c, get("/streams/big.mp4"))
-	time.Sleep(2 * time.Second) // stalled, well past the timeout
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	n, _ := io.Copy(io.Discard, c)
-	if n >= int64(len(big)) {
-		t.Fatalf("a stalled viewer still got all %d bytes", n)
-	}
+	return c
 }
 
 // TestHandlerPanic: a panicking handler costs its own connection only.
