@@ -15,7 +15,6 @@ import (
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/proxy"
-	"github.com/edgehls/edge/storage"
 )
 
 // Config is what the server needs from main.
@@ -55,8 +54,7 @@ type Server struct {
 	setupToken     string
 	signInFailures *failureLimiter
 	uploadChunk    int64
-	stagingDir     string
-	s3Uploads      *storage.S3Store // set when tusd writes straight to S3
+	uploadStore    uploadStore
 	hooks          WebhookReceiver
 }
 

@@ -2,25 +2,19 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/tus/tusd/v2/pkg/filestore"
 	tushandler "github.com/tus/tusd/v2/pkg/handler"
 	"github.com/tus/tusd/v2/pkg/memorylocker"
-	"github.com/tus/tusd/v2/pkg/s3store"
 	expslog "golang.org/x/exp/slog"
 
 	"github.com/edgehls/edge/db"
-	"github.com/edgehls/edge/jobs"
-	"github.com/edgehls/edge/storage"
 )
 
 const uploadsPath = "/uploads/"
@@ -32,9 +26,9 @@ func (s *Server) newUploads(dir string, maxBytes int64) (http.Handler, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("upload staging folder: %w", err)
 	}
-	s.stagingDir = dir
+	s.uploadStore = newUploadStore(s.jobs.UploadStore(), dir)
 	composer := tushandler.NewStoreComposer()
-	s.useUploadStore(composer, dir)
+	s.uploadStore.useIn(composer)
 	memorylocker.New().UseIn(composer)
 	h, err := tushandler.NewHandler(tushandler.Config{
 		BasePath:                  uploadsPath,
@@ -51,23 +45,6 @@ func (s *Server) newUploads(dir string, maxBytes int64) (http.Handler, error) {
 	}
 	// tusd routes relative to its base path, which it expects stripped.
 	return http.StripPrefix(strings.TrimSuffix(uploadsPath, "/"), h), nil
-}
-
-// useUploadStore picks tusd's store. With S3 upload storage the parts go
-// straight to the bucket as one multipart upload at the source's final key
-// (tusd buffers a part at a time in dir), so a 20 GiB upload is never
-// copied; otherwise uploads are assembled in dir, then copied to storage.
-func (s *Server) useUploadStore(composer *tushandler.StoreComposer, dir string) {
-	bucket, ok := s.jobs.UploadStore().(*storage.S3Store)
-	if !ok {
-		filestore.New(dir).UseIn(composer)
-		return
-	}
-	store := s3store.New(bucket.Bucket(), bucket.Client())
-	store.ObjectPrefix = bucket.Prefix() + jobs.UploadsFolder
-	store.TemporaryDirectory = dir
-	store.UseIn(composer)
-	s.s3Uploads = bucket
 }
 
 // beforeUpload admits a creation for a stream that waits for its upload,
@@ -91,45 +68,22 @@ func (s *Server) beforeUpload(hook tushandler.HookEvent) (tushandler.HTTPRespons
 	}
 	name := hook.Upload.MetaData["filename"]
 	meta := tushandler.MetaData{"stream": id, "filename": name, "filetype": hook.Upload.MetaData["filetype"]}
-	return tushandler.HTTPResponse{}, tushandler.FileInfoChanges{ID: s.uploadID(id, name), MetaData: meta}, nil
-}
-
-// uploadID names an upload: in S3, its object key below the uploads
-// folder; on disk, a staging file of its own.
-func (s *Server) uploadID(streamID, filename string) string {
-	if s.s3Uploads != nil {
-		return strings.TrimPrefix(jobs.UploadKey(streamID, filename), jobs.UploadsFolder)
-	}
-	return streamID + "-" + strings.ToLower(rand.Text()[:10])
+	return tushandler.HTTPResponse{}, tushandler.FileInfoChanges{ID: s.uploadStore.uploadID(id, name), MetaData: meta}, nil
 }
 
 // afterUpload hands the finished file over before the client hears 204.
 func (s *Server) afterUpload(hook tushandler.HookEvent) (tushandler.HTTPResponse, error) {
 	info := hook.Upload
-	up := jobs.FinishedUpload{StreamID: info.MetaData["stream"], Filename: info.MetaData["filename"]}
-	if s.s3Uploads != nil {
-		up.Key = strings.TrimPrefix(info.Storage["Key"], s.s3Uploads.Prefix())
-	} else {
-		up.LocalPath = info.Storage["Path"]
-	}
+	up := s.uploadStore.finished(info)
+	up.StreamID, up.Filename = info.MetaData["stream"], info.MetaData["filename"]
 	if err := s.jobs.AcceptUpload(hook.Context, up); err != nil {
 		s.log.Error("accept upload", "stream", up.StreamID, "err", err)
 		return tushandler.HTTPResponse{}, tushandler.NewError("ERR_STORE_FAILED", "the upload arrived but could not be stored; retry", http.StatusInternalServerError)
 	}
-	s.dropTusState(hook.Context, up)
-	return tushandler.HTTPResponse{}, nil
-}
-
-// dropTusState removes what tusd kept to resume an upload that is now done.
-func (s *Server) dropTusState(ctx context.Context, up jobs.FinishedUpload) {
-	if up.Key != "" {
-		if err := s.s3Uploads.Delete(ctx, up.Key+".info"); err != nil {
-			s.log.Warn("drop finished upload's tus info", "key", up.Key, "err", err)
-		}
-		return
+	if err := s.uploadStore.drop(hook.Context, up); err != nil {
+		s.log.Warn("drop a finished upload's resume state", "stream", up.StreamID, "err", err)
 	}
-	os.Remove(up.LocalPath)
-	os.Remove(up.LocalPath + ".info")
+	return tushandler.HTTPResponse{}, nil
 }
 
 // userFromHeaders authenticates a request by Bearer token or session
@@ -158,24 +112,12 @@ func uploadPath(streamID string) string { return uploadsPath + "?stream=" + stre
 // ExpireUploads forgets uploads abandoned before cutoff: their staged
 // bytes, and the streams that were waiting for them.
 func (s *Server) ExpireUploads(ctx context.Context, cutoff time.Time) error {
-	entries, err := os.ReadDir(s.stagingDir)
+	if s.uploadStore == nil { // uploads are off
+		return nil
+	}
+	removed, err := s.uploadStore.expire(ctx, cutoff)
 	if err != nil {
-		return fmt.Errorf("read upload staging: %w", err)
-	}
-	removed := 0
-	for _, e := range entries {
-		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && info.ModTime().Before(cutoff) {
-			if os.Remove(filepath.Join(s.stagingDir, e.Name())) == nil {
-				removed++
-			}
-		}
-	}
-	if s.s3Uploads != nil {
-		n, err := s.s3Uploads.AbortUploads(ctx, jobs.UploadsFolder, cutoff)
-		if err != nil {
-			return err
-		}
-		removed += n
+		return err
 	}
 	ids, err := s.db.StaleUploads(ctx, cutoff)
 	if err != nil {
