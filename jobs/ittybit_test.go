@@ -15,7 +15,6 @@ import (
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/jobs/ittybittest"
-	"github.com/edgehls/edge/storage"
 	"github.com/edgehls/edge/storage/storagetest"
 )
 
@@ -29,16 +28,8 @@ type ittybitRig struct {
 func newIttybitRig(t *testing.T, legacy bool) *ittybitRig {
 	t.Helper()
 	srv := storagetest.StartS3(t)
-	open := func(prefix string) *storage.S3Store {
-		s, err := storage.NewS3Store(context.Background(), storage.S3Options{Bucket: srv.Bucket, Prefix: prefix, PathStyle: true,
-			Endpoint: srv.Endpoint, Region: srv.Region, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	store := open("edge")
-	fake := ittybittest.Start(t, open(""))
+	store := srv.Store(t, "edge")
+	fake := ittybittest.Start(t, srv.Store(t, ""))
 	fake.Legacy = legacy
 	r := newRig(t, store)
 	r.worker.Transcoder = &jobs.Ittybit{APIKey: fake.Key, BaseURL: fake.URL, ConnectionID: fake.ConnectionID, Store: store,

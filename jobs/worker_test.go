@@ -88,11 +88,7 @@ func waitStatus(t *testing.T, d *db.DB, id string, want db.Status, within time.D
 func TestFFmpegEndToEnd(t *testing.T) {
 	fileStore := storagetest.NewFileStore(t, nil)
 	s3srv := storagetest.StartS3(t)
-	s3store, err := storage.NewS3Store(context.Background(), storage.S3Options{Bucket: s3srv.Bucket, Prefix: "media", PathStyle: true,
-		Endpoint: s3srv.Endpoint, Region: s3srv.Region, AccessKey: s3srv.AccessKey, SecretKey: s3srv.SecretKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s3store := s3srv.Store(t, "media")
 	for name, store := range map[string]storage.Store{"file": fileStore, "s3": s3store} {
 		t.Run(name, func(t *testing.T) {
 			r := newRig(t, store)

@@ -130,11 +130,7 @@ func TestFileStoreRefusesSymlinkOut(t *testing.T) {
 
 func TestS3Store(t *testing.T) {
 	srv := storagetest.StartS3(t)
-	s, err := storage.NewS3Store(context.Background(), storage.S3Options{
-		Bucket: srv.Bucket, Prefix: "edge", PathStyle: true, Endpoint: srv.Endpoint,
-		Region: srv.Region, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey,
-	})
-	must(t, err)
+	s := srv.Store(t, "edge")
 	conformance(t, s)
 	// The prefix is really applied: the object sits under edge/ in the bucket.
 	if _, err := srv.Client().HeadObject(context.Background(), s3Head(srv.Bucket, "edge/streams/a/master.m3u8")); err != nil {
