@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/internal/waitfor"
 	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/jobs/ittybittest"
 	"github.com/edgehls/edge/storage/storagetest"
@@ -151,7 +152,7 @@ func TestIttybitWebhook(t *testing.T) {
 	r.fake.Gate = make(chan struct{})
 
 	st := waitStatus(t, r.db, r.submit(t).ID, db.StatusProcessing, time.Minute)
-	waitFor(t, "the job request", func() bool { return countCalls(r.fake, "POST") > 0 })
+	waitfor.True(t, "the job request", func() bool { return countCalls(r.fake, "POST") > 0 })
 	hookURL, _ := r.fake.Calls()[0].Body["webhook_url"].(string)
 	prefix := hooks.URL + jobs.HookPath + st.ID + "/"
 	if !strings.HasPrefix(hookURL, prefix) || len(hookURL) < len(prefix)+32 {
@@ -164,7 +165,7 @@ func TestIttybitWebhook(t *testing.T) {
 	gets := func() int { return countCalls(r.fake, "GET") }
 	before := gets()
 	post(t, hookURL, 204)
-	waitFor(t, "edge to ask the API after the webhook", func() bool { return gets() > before })
+	waitfor.True(t, "edge to ask the API after the webhook", func() bool { return gets() > before })
 	if got, _ := r.db.Stream(context.Background(), st.ID); got.Status != db.StatusProcessing {
 		t.Fatalf("a webhook for an unfinished job changed the stream: %s", got.Status)
 	}
@@ -173,15 +174,6 @@ func TestIttybitWebhook(t *testing.T) {
 	waitStatus(t, r.db, st.ID, db.StatusReady, time.Minute)
 	if calls := r.fake.HookCalls(); len(calls) != 1 || calls[0].Status != 204 {
 		t.Fatalf("webhooks delivered: %+v", calls)
-	}
-}
-
-func waitFor(t *testing.T, what string, done func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(time.Minute); !done(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited a minute for %s", what)
-		}
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/internal/browsertest"
 	"github.com/edgehls/edge/internal/hlstest"
+	"github.com/edgehls/edge/internal/waitfor"
 	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/web"
 )
@@ -110,7 +111,7 @@ func TestUploadResumesAfterReload(t *testing.T) {
 
 	b, step := openUploadPage(t, e)
 	step("choose the file", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{src}))
-	waitUntil(t, "the network to stall", func() bool { return stall.held.Load() > 0 })
+	waitfor.True(t, "the network to stall", func() bool { return stall.held.Load() > 0 })
 	step("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#file")))
 	stall.release()
 	step("choose the same file again", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{src}))
@@ -177,15 +178,6 @@ func (p *patchStall) firstOffsetAfterRelease() int {
 		return -1
 	}
 	return p.offsets[0]
-}
-
-func waitUntil(t *testing.T, what string, done func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(time.Minute); !done(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited a minute for %s", what)
-		}
-	}
 }
 
 func waitReady(t *testing.T, e *env, id string) *db.Stream {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/edgehls/edge/internal/hlstest"
+	"github.com/edgehls/edge/internal/waitfor"
 	"github.com/edgehls/edge/jobs/ittybittest"
 	"github.com/edgehls/edge/storage"
 	"github.com/edgehls/edge/storage/storagetest"
@@ -101,11 +102,7 @@ func TestIttybitThroughServe(t *testing.T) {
 // waitCalled waits for the fake's webhook and checks edge took it.
 func waitCalled(t *testing.T, fake *ittybittest.Fake) {
 	t.Helper()
-	for deadline := time.Now().Add(time.Minute); len(fake.HookCalls()) == 0; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the fake never called the webhook")
-		}
-	}
+	waitfor.True(t, "the fake's webhook", func() bool { return len(fake.HookCalls()) > 0 })
 	if c := fake.HookCalls()[0]; c.Status != http.StatusNoContent {
 		t.Fatalf("edge answered the webhook %d", c.Status)
 	}
