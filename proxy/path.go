@@ -10,8 +10,11 @@ const (
 	maxPathLen    = 1024
 	maxSegments   = 8
 	maxSegmentLen = 255
-	streamsPrefix = "/streams/"
 )
+
+// PathPrefix is where the proxy answers: /streams/<id>/<path> maps to the
+// key streams/<id>/<path> under the origin.
+const PathPrefix = "/streams/"
 
 // Path errors. errBadPath answers 400, errNotServed 404; neither reaches the origin.
 var (
@@ -27,7 +30,7 @@ func parseKey(urlPath string) (key, ext string, err error) {
 	if len(urlPath) > maxPathLen {
 		return "", "", errBadPath
 	}
-	rest, ok := strings.CutPrefix(urlPath, streamsPrefix)
+	rest, ok := strings.CutPrefix(urlPath, PathPrefix)
 	if !ok {
 		return "", "", errNotServed
 	}

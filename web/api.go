@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/jobs"
+	"github.com/edgehls/edge/proxy"
 )
 
 const maxAPIBody = 1 << 20
@@ -41,8 +42,10 @@ func (s *Server) streamJSON(st *db.Stream) streamJSON {
 	}
 }
 
-func (s *Server) masterURL(id string) string { return s.publicURL + "/streams/" + id + "/master.m3u8" }
-func (s *Server) embedURL(id string) string  { return s.publicURL + "/embed/" + id }
+func (s *Server) masterURL(id string) string {
+	return s.publicURL + proxy.PathPrefix + id + "/master.m3u8"
+}
+func (s *Server) embedURL(id string) string { return s.publicURL + "/embed/" + id }
 
 func (s *Server) apiListStreams(c echo.Context) error {
 	limit, err := queryInt(c, "limit", 50, 1, 200)

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/static"
 	"github.com/edgehls/edge/templates"
 )
@@ -45,7 +46,7 @@ func (s *Server) playerView(c echo.Context, st *db.Stream) (templates.Player, in
 	v.StreamID, v.Title, v.State = st.ID, st.Title, string(st.Status)
 	switch st.Status {
 	case db.StatusReady:
-		v.SrcURL = "/streams/" + st.ID + "/master.m3u8" // same origin as the page, whatever host it was reached by
+		v.SrcURL = proxy.PathPrefix + st.ID + "/master.m3u8" // same origin as the page, whatever host it was reached by
 		v.PosterURL = s.posterURL(st)
 	case db.StatusFailed:
 		v.Message = "This video could not be processed."

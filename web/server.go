@@ -93,7 +93,7 @@ func New(cfg Config) (*Server, error) {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/streams/") {
+	if strings.HasPrefix(r.URL.Path, proxy.PathPrefix) {
 		s.proxy.ServeHTTP(w, r)
 		return
 	}

@@ -27,17 +27,9 @@ import (
 // serve runs until ctx ends, then lets in-flight requests finish. ln may be
 // nil, in which case cfg.Addr is listened on.
 func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) error {
-	store, err := storage.Open(ctx, cfg.Storage, cfg.S3PathStyle)
+	store, uploads, origin, err := openStores(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("EDGE_STORAGE: %w", err)
-	}
-	uploads, err := openAlso(ctx, cfg, store, cfg.Uploads)
-	if err != nil {
-		return fmt.Errorf("EDGE_UPLOADS: %w", err)
-	}
-	origin, err := openAlso(ctx, cfg, store, cfg.Origin)
-	if err != nil {
-		return fmt.Errorf("EDGE_ORIGIN: %w", err)
+		return err
 	}
 	d, err := openDB(ctx, cfg.DataDir)
 	if err != nil {
@@ -70,6 +62,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return fmt.Errorf("EDGE_DATA_DIR: %w", err)
 	}
 	go expireUploads(ctx, handler, cfg.UploadExpiry, log)
+	return listenAndServe(ctx, cfg, handler, p, ln, log)
+}
+
+// listenAndServe serves until ctx ends, viewers' stream requests on the
+// fast lane unless it is off, then lets in-flight requests finish.
+func listenAndServe(ctx context.Context, cfg Config, handler, streams http.Handler, ln net.Listener, log *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -77,6 +75,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if ln == nil {
+		var err error
 		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 			return fmt.Errorf("EDGE_ADDR: %w", err)
 		}
@@ -85,7 +84,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		"storage", redact(cfg.Storage), "uploads", redact(cfg.Uploads), "origin", redact(cfg.Origin), "cache_bytes", cfg.CacheBytes, "version", buildVersion())
 	serveLn, shutdown := srv.Serve, srv.Shutdown
 	if cfg.FastLane {
-		lane := &fastlane.Server{Prefix: "/streams/", Fast: p, Slow: srv, Timeout: srv.IdleTimeout}
+		lane := &fastlane.Server{Prefix: proxy.PathPrefix, Fast: streams, Slow: srv, Timeout: srv.IdleTimeout}
 		serveLn, shutdown = lane.Serve, lane.Shutdown
 	}
 	errc := make(chan error, 1)
@@ -106,6 +105,21 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// openStores opens the storage, the upload storage and the origin; the
+// last two reuse the storage when they name the same place.
+func openStores(ctx context.Context, cfg Config) (store, uploads, origin storage.Store, err error) {
+	if store, err = storage.Open(ctx, cfg.Storage, cfg.S3PathStyle); err != nil {
+		return nil, nil, nil, fmt.Errorf("EDGE_STORAGE: %w", err)
+	}
+	if uploads, err = openAlso(ctx, cfg, store, cfg.Uploads); err != nil {
+		return nil, nil, nil, fmt.Errorf("EDGE_UPLOADS: %w", err)
+	}
+	if origin, err = openAlso(ctx, cfg, store, cfg.Origin); err != nil {
+		return nil, nil, nil, fmt.Errorf("EDGE_ORIGIN: %w", err)
+	}
+	return store, uploads, origin, nil
 }
 
 // openAlso opens a second location, or reuses storage when it is the same.
