@@ -105,7 +105,7 @@ func TestUploadResumesAfterReload(t *testing.T) {
 	hlstest.MakeSource(t, src, 4, "1280x720", true)
 	original, _ := os.ReadFile(src)
 	const chunk, before = 64 << 10, 5
-	stall := &patchStall{after: before}
+	stall := &patchStall{after: before, released: make(chan struct{})}
 	f := stall.intercept
 	e.intercept.Store(&f)
 
@@ -139,15 +139,11 @@ type patchStall struct {
 	patches  atomic.Int32
 	held     atomic.Int32
 	released chan struct{}
-	once     sync.Once
 	mu       sync.Mutex
 	offsets  []int // Upload-Offset of PATCHes let through after release
 }
 
-func (p *patchStall) init() { p.once.Do(func() { p.released = make(chan struct{}) }) }
-
 func (p *patchStall) intercept(w http.ResponseWriter, r *http.Request) bool {
-	p.init()
 	if r.Method != http.MethodPatch || !strings.HasPrefix(r.URL.Path, "/uploads/") {
 		return false
 	}
@@ -169,7 +165,7 @@ func (p *patchStall) intercept(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func (p *patchStall) release() { p.init(); close(p.released) }
+func (p *patchStall) release() { close(p.released) }
 
 func (p *patchStall) firstOffsetAfterRelease() int {
 	p.mu.Lock()
