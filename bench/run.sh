@@ -102,13 +102,17 @@ add_header Access-Control-Expose-Headers "Content-Length, Content-Range, Age" al
 CONF
 "$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 pids+=($!)
-EDGE_ADDR=127.0.0.1:$EDGE_PORT EDGE_DATA_DIR=$work/edge-data EDGE_ORIGIN=http://127.0.0.1:$ORIGIN_PORT \
-  EDGE_CACHE_BYTES=$CACHE_BYTES EDGE_LOG_LEVEL=warn "$work/edge" serve &
+# proxy_edge PORT NAME CACHE_BYTES [VAR=VALUE…]: an edge in front of the
+# origin, with its own data dir; its pid is left in $!.
+proxy_edge() {
+  local port=$1 name=$2 cache=$3; shift 3
+  env "$@" EDGE_ADDR="127.0.0.1:$port" EDGE_DATA_DIR="$work/$name-data" EDGE_ORIGIN="http://127.0.0.1:$ORIGIN_PORT" \
+    EDGE_CACHE_BYTES="$cache" EDGE_LOG_LEVEL=error "$work/edge" serve &
+  pids+=($!)
+}
+proxy_edge "$EDGE_PORT" edge "$CACHE_BYTES"
 edge_pid=$!
-pids+=("$edge_pid")
-EDGE_FAST_LANE=false EDGE_ADDR=127.0.0.1:$SLOW_PORT EDGE_DATA_DIR=$work/slow-data EDGE_ORIGIN=http://127.0.0.1:$ORIGIN_PORT \
-  EDGE_CACHE_BYTES=$CACHE_BYTES EDGE_LOG_LEVEL=error "$work/edge" serve &
-pids+=($!)
+proxy_edge "$SLOW_PORT" slow "$CACHE_BYTES" EDGE_FAST_LANE=false
 
 wait_up() { for _ in $(seq 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
 wait_up "http://127.0.0.1:$EDGE_PORT/healthz"
@@ -180,10 +184,8 @@ request = function()
   return wrk.format("GET", paths[(i % #paths) + 1])
 end
 LUA
-EDGE_ADDR=127.0.0.1:$CHURN_PORT EDGE_DATA_DIR=$work/churn-data EDGE_ORIGIN=http://127.0.0.1:$ORIGIN_PORT \
-  EDGE_CACHE_BYTES=$CHURN_CACHE_BYTES EDGE_LOG_LEVEL=warn "$work/edge" serve &
+proxy_edge "$CHURN_PORT" churn "$CHURN_CACHE_BYTES"
 churn_pid=$!
-pids+=("$churn_pid")
 wait_up "http://127.0.0.1:$CHURN_PORT/healthz"
 churn_out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$work/cycle.lua" "http://127.0.0.1:$CHURN_PORT")
 churn_metrics=$(curl -fs "http://127.0.0.1:$CHURN_PORT/metrics")
