@@ -41,12 +41,11 @@ func (m *metrics) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (m *metrics) write(w io.Writer) {
-	counter := func(name, help string, v *atomic.Int64) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v.Load())
+	metric := func(kind, name, help string, v *atomic.Int64) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", name, help, name, kind, name, v.Load())
 	}
-	gauge := func(name, help string, v *atomic.Int64) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %d\n", name, help, name, name, v.Load())
-	}
+	counter := func(name, help string, v *atomic.Int64) { metric("counter", name, help, v) }
+	gauge := func(name, help string, v *atomic.Int64) { metric("gauge", name, help, v) }
 	counter("edge_proxy_requests_total", "Requests for stream objects.", &m.requests)
 	counter("edge_cache_hits_total", "Requests answered from a fresh cached copy.", &m.hits)
 	counter("edge_cache_misses_total", "Requests that found no fresh cached copy.", &m.misses)
