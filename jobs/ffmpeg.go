@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -39,6 +38,7 @@ type FFmpeg struct {
 	Sources storage.Store // where sources are read; nil: Store
 	Quality string        // low, medium or high (default high): scales the ladder's bitrates
 	TempDir string        // where sources and outputs are staged; "" for the system's
+	Limits  Limits        // what sources are refused; zero fields: DefaultLimits
 	Log     *slog.Logger
 }
 
@@ -54,15 +54,17 @@ func (f *FFmpeg) Transcode(ctx context.Context, streamID, source string, progres
 	if err := f.download(ctx, source, src); err != nil {
 		return Result{}, err
 	}
-	p, err := probeSource(ctx, src)
+	limits := f.Limits.withDefaults()
+	p, err := judgeFile(ctx, src, limits)
 	if err != nil {
 		return Result{}, err
 	}
+	in := input{path: src, probe: p, limits: limits}
 	rungs := ladderFor(p.Height)
-	if err := runLadder(ctx, src, out, rungs, f.Quality, p, progress); err != nil {
+	if err := runLadder(ctx, in, out, rungs, f.Quality, progress); err != nil {
 		return Result{}, err
 	}
-	if err := makePoster(ctx, src, filepath.Join(out, "poster.jpg"), p.Duration); err != nil {
+	if err := makePoster(ctx, in, filepath.Join(out, "poster.jpg")); err != nil {
 		return Result{}, err
 	}
 	prefix := streamPrefix(streamID)
@@ -102,7 +104,28 @@ func (f *FFmpeg) download(ctx context.Context, source, dst string) error {
 	return nil
 }
 
-func ladderArgs(src, out string, rungs []rung, quality string, audio bool) []string {
+// input is a judged source, as every ffmpeg run after the probe reads it.
+type input struct {
+	path   string
+	probe  probe
+	limits Limits
+}
+
+// args are ffmpeg's input options and -i: the safe options, the demuxer the
+// probe found, and the source.
+func (in input) args() []string {
+	return append(inputArgs(in.path, in.probe.Demuxer, in.limits), "-i", in.path)
+}
+
+// outputCap stops the output at the probed duration (plus a margin for
+// rounding), so timestamps that run on past what the container declared
+// cannot turn a small file into hours of encoding.
+func (in input) outputCap() []string {
+	return []string{"-t", strconv.FormatFloat((in.probe.Duration + 5*time.Second).Seconds(), 'f', 3, 64)}
+}
+
+func ladderArgs(in input, out string, rungs []rung, quality string) []string {
+	audio := in.probe.HasAudio
 	var split, maps, streamMap []string
 	for i, r := range rungs {
 		split = append(split, fmt.Sprintf("[s%d]", i))
@@ -118,8 +141,9 @@ func ladderArgs(src, out string, rungs []rung, quality string, audio bool) []str
 	for i, r := range rungs {
 		filter += fmt.Sprintf(";[s%d]scale=-2:%d[v%d]", i, r.Height, i)
 	}
-	args := []string{"-hide_banner", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-stats_period", "0.25", "-y", "-i", src,
-		"-filter_complex", filter}
+	args := append([]string{"-hide_banner", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-stats_period", "0.25", "-y"},
+		in.args()...)
+	args = append(args, "-filter_complex", filter)
 	args = append(args, maps...)
 	args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-pix_fmt", "yuv420p",
 		// A keyframe every 2 s whatever the frame rate, so every segment starts cleanly.
@@ -130,14 +154,15 @@ func ladderArgs(src, out string, rungs []rung, quality string, audio bool) []str
 	if audio {
 		args = append(args, "-c:a", "aac", "-b:a", "128k", "-ac", "2")
 	}
+	args = append(args, in.outputCap()...)
 	return append(args, "-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
 		"-master_pl_name", "master.m3u8", "-hls_segment_filename", filepath.Join(out, "%v", "segment-%d.ts"),
 		"-var_stream_map", strings.Join(streamMap, " "), filepath.Join(out, "%v", "stream.m3u8"))
 }
 
 // runLadder runs ffmpeg, reporting progress from its -progress output.
-func runLadder(ctx context.Context, src, out string, rungs []rung, quality string, p probe, progress func(int)) error {
-	cmd := exec.CommandContext(ctx, "ffmpeg", ladderArgs(src, out, rungs, quality, p.HasAudio)...)
+func runLadder(ctx context.Context, in input, out string, rungs []rung, quality string, progress func(int)) error {
+	cmd := toolCommand(ctx, "ffmpeg", ladderArgs(in, out, rungs, quality)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -151,7 +176,7 @@ func runLadder(ctx context.Context, src, out string, rungs []rung, quality strin
 	for lines.Scan() {
 		v, ok := strings.CutPrefix(lines.Text(), "out_time_us=")
 		if us, err := strconv.ParseInt(v, 10, 64); ok && err == nil && us > 0 {
-			progress(min(99, int(time.Duration(us)*time.Microsecond*100/p.Duration)))
+			progress(min(99, int(time.Duration(us)*time.Microsecond*100/in.probe.Duration)))
 		}
 	}
 	if err := cmd.Wait(); err != nil {
@@ -163,11 +188,11 @@ func runLadder(ctx context.Context, src, out string, rungs []rung, quality strin
 	return nil
 }
 
-func makePoster(ctx context.Context, src, dst string, d time.Duration) error {
-	at := min(time.Second, d/2)
-	out, err := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-		"-ss", strconv.FormatFloat(at.Seconds(), 'f', 3, 64), "-i", src,
-		"-frames:v", "1", "-vf", "scale=-2:'min(720,ih)'", "-q:v", "3", dst).CombinedOutput()
+func makePoster(ctx context.Context, in input, dst string) error {
+	at := min(time.Second, in.probe.Duration/2)
+	args := append([]string{"-hide_banner", "-loglevel", "error", "-y",
+		"-ss", strconv.FormatFloat(at.Seconds(), 'f', 3, 64)}, in.args()...)
+	out, err := toolCommand(ctx, "ffmpeg", append(args, "-frames:v", "1", "-vf", "scale=-2:'min(720,ih)'", "-q:v", "3", dst)...).CombinedOutput()
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

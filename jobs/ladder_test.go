@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLadderNeverUpscales(t *testing.T) {
@@ -28,8 +29,13 @@ func TestQualityScalesBitrates(t *testing.T) {
 			t.Errorf("%q: %s, want %s", q, got, want)
 		}
 	}
-	args := fmt.Sprint(ladderArgs("in.mp4", "out", ladderFor(720), "low", true))
+	args := fmt.Sprint(ladderArgs(input{path: "in.mp4", probe: probe{Demuxer: "mov", HasAudio: true, Duration: 10 * time.Second}}, "out", ladderFor(720), "low"))
 	if !strings.Contains(args, "-b:v:0 1400k -b:v:1 700k -b:v:2 400k") {
 		t.Fatalf("ffmpeg arguments: %s", args)
+	}
+	for _, want := range []string{"-protocol_whitelist file -format_whitelist mov,", "-f mov -i in.mp4", "-t 15.000 -f hls"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("ffmpeg arguments lack %q: %s", want, args)
+		}
 	}
 }

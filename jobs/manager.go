@@ -21,6 +21,7 @@ type Manager struct {
 	DB      *db.DB
 	Store   storage.Store // HLS packages, under streams/
 	Uploads storage.Store // sources, under uploads/; nil: Store
+	Limits  Limits        // what uploads are refused; zero fields: DefaultLimits
 	Log     *slog.Logger
 	Worker  *Worker // optional: woken on submit, told to cancel on delete
 }
@@ -36,14 +37,14 @@ func (m *Manager) UploadStore() storage.Store {
 // Submission asks for a stream made from an existing source.
 type Submission struct {
 	Title  string
-	Source string // a key in storage, or an s3:// URL
+	Source string // a key in the upload storage, or its s3:// URL
 	UserID int64
 }
 
 // Submit validates the source and queues a stream for transcoding.
 func (m *Manager) Submit(ctx context.Context, s Submission) (*db.Stream, error) {
-	source := strings.TrimSpace(s.Source)
-	if err := m.checkSource(ctx, source); err != nil {
+	source, err := m.checkSource(ctx, strings.TrimSpace(s.Source))
+	if err != nil {
 		return nil, err
 	}
 	title := strings.TrimSpace(s.Title)
@@ -72,27 +73,54 @@ func uploadPrefix(id string) string { return UploadsFolder + id + "/" }
 // UploadsFolder holds every stream's uploaded source, one folder a stream.
 const UploadsFolder = "uploads/"
 
-func (m *Manager) checkSource(ctx context.Context, source string) error {
+// checkSource finds the source in the upload storage and returns its key.
+// An s3:// URL is accepted only inside that storage, so no one can have
+// edge (or Ittybit, with edge's connection) read another bucket's files.
+func (m *Manager) checkSource(ctx context.Context, source string) (string, error) {
 	if source == "" {
-		return fmt.Errorf("source: give a key in storage or an s3:// URL: %w", db.ErrInvalid)
+		return "", fmt.Errorf("source: give a key in storage or an s3:// URL: %w", db.ErrInvalid)
 	}
+	key := source
 	if strings.HasPrefix(source, "s3://") {
-		u, err := url.Parse(source)
-		if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
-			return fmt.Errorf("source %q: want s3://bucket/key: %w", source, db.ErrInvalid)
+		var err error
+		if key, err = m.s3SourceKey(source); err != nil {
+			return "", err
 		}
-		return nil
 	}
-	_, err := m.UploadStore().Head(ctx, source)
+	_, err := m.UploadStore().Head(ctx, key)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return fmt.Errorf("source %q: no such object in storage: %w", source, db.ErrInvalid)
+		return "", fmt.Errorf("source %q: no such object in storage: %w", source, db.ErrInvalid)
 	case errors.Is(err, storage.ErrInvalidKey):
-		return fmt.Errorf("source %q: not a storage key: %w", source, db.ErrInvalid)
+		return "", fmt.Errorf("source %q: not a storage key: %w", source, db.ErrInvalid)
 	case err != nil:
-		return fmt.Errorf("check source %q: %w", source, err)
+		return "", fmt.Errorf("check source %q: %w", source, err)
 	}
-	return nil
+	return key, nil
+}
+
+// bucketStore is an upload storage in an S3 bucket.
+type bucketStore interface {
+	Bucket() string
+	Prefix() string
+}
+
+// s3SourceKey maps s3://bucket/prefix/key to key in the upload storage.
+func (m *Manager) s3SourceKey(source string) (string, error) {
+	u, err := url.Parse(source)
+	if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+		return "", fmt.Errorf("source %q: want s3://bucket/key: %w", source, db.ErrInvalid)
+	}
+	b, ok := m.UploadStore().(bucketStore)
+	if !ok {
+		return "", fmt.Errorf("source %q: edge keeps uploads in a folder, not a bucket; give a key in storage such as uploads/talk.mp4: %w", source, db.ErrInvalid)
+	}
+	key, inside := strings.CutPrefix(strings.TrimPrefix(u.Path, "/"), b.Prefix())
+	if u.Host != b.Bucket() || !inside || key == "" {
+		return "", fmt.Errorf("source %q: edge reads sources only from its upload storage, s3://%s/%s: %w",
+			source, b.Bucket(), b.Prefix(), db.ErrInvalid)
+	}
+	return key, nil
 }
 
 // Delete removes a stream's objects (its HLS package and its upload), then

@@ -1,39 +1,131 @@
 package jobs
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // errNotVideo is a source that ffprobe cannot read as video: the user's
 // mistake, shown to them as is.
-var errNotVideo = errors.New("the file is not a video edge can read")
+var errNotVideo = userError("the file is not a video edge can read")
 
 // probe is what the ladder needs to know about a source.
 type probe struct {
+	Demuxer       string // ffmpeg's name for the container, given to every later run
 	Width, Height int
 	Duration      time.Duration
 	HasAudio      bool
+	Tracks        int
 }
 
-func probeSource(ctx context.Context, path string) (probe, error) {
-	out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-of", "json",
-		"-show_entries", "format=duration:stream=codec_type,width,height", path).Output()
-	if err != nil {
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			return probe{}, errNotVideo
-		}
-		return probe{}, fmt.Errorf("run ffprobe: %w", err)
+// sniffLen is how much of a file its first-bytes judgement reads: what
+// MIME sniffing looks at, with room for a byte-order mark and blank lines.
+const sniffLen = 4096
+
+// probeAttempts: ffprobe killed by a signal (the OOM killer, an operator)
+// says nothing about the file, so it is asked again before giving up.
+const probeAttempts = 3
+
+// judgeSource decides whether a source is a video edge will transcode: by
+// its first bytes (head), then by ffprobe under the safe input options,
+// then against the limits. input is a local path or a presigned URL.
+func judgeSource(ctx context.Context, input string, head []byte, l Limits) (probe, error) {
+	l = l.withDefaults()
+	if what := sniffRefusal(head); what != "" {
+		return probe{}, userError("the file is " + what)
 	}
+	out, err := runProbe(ctx, input, l)
+	if err != nil {
+		return probe{}, err
+	}
+	p, err := parseProbe(out)
+	if err != nil {
+		return probe{}, err
+	}
+	return p, l.check(p)
+}
+
+// judgeFile judges a local file.
+func judgeFile(ctx context.Context, path string, l Limits) (probe, error) {
+	head, err := readHead(path)
+	if err != nil {
+		return probe{}, err
+	}
+	return judgeSource(ctx, path, head, l)
+}
+
+func readHead(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open source: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, sniffLen)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read source: %w", err)
+	}
+	return head[:n], nil
+}
+
+func runProbe(ctx context.Context, input string, l Limits) ([]byte, error) {
+	args := append([]string{"-v", "error", "-of", "json",
+		"-show_entries", "format=format_name,duration:stream=codec_type,width,height"},
+		inputArgs(input, "", l)...)
+	args = append(args, "-i", input)
+	for attempt := 1; ; attempt++ {
+		var stderr bytes.Buffer
+		cmd := toolCommand(ctx, "ffprobe", args...)
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err == nil {
+			return out, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			return nil, fmt.Errorf("run ffprobe: %w", err)
+		}
+		if !killedBySignal(exit) {
+			return nil, probeRefusal(stderr.String())
+		}
+		if attempt == probeAttempts {
+			return nil, fmt.Errorf("ffprobe was killed %d times (%s): the file was not judged", attempt, exit)
+		}
+	}
+}
+
+func killedBySignal(exit *exec.ExitError) bool {
+	return exit.ExitCode() == -1 // what os.ProcessState reports for a signal
+}
+
+// probeRefusal turns ffprobe's complaint into words for the content team.
+func probeRefusal(stderr string) error {
+	switch {
+	case strings.Contains(stderr, "exceeds specified max pixel count"):
+		return userError("the video's frames are larger than edge takes")
+	case strings.Contains(stderr, "not on whitelist"):
+		return userError("the file's container is not one edge reads (MP4, MOV, MKV, WebM, AVI, MPEG-TS, …)")
+	}
+	return errNotVideo
+}
+
+func parseProbe(out []byte) (probe, error) {
 	var raw struct {
 		Format struct {
-			Duration string `json:"duration"`
+			FormatName string `json:"format_name"`
+			Duration   string `json:"duration"`
 		} `json:"format"`
 		Streams []struct {
 			CodecType string `json:"codec_type"`
@@ -44,7 +136,8 @@ func probeSource(ctx context.Context, path string) (probe, error) {
 	if err := json.Unmarshal(out, &raw); err != nil {
 		return probe{}, fmt.Errorf("read ffprobe output: %w", err)
 	}
-	var p probe
+	p := probe{Tracks: len(raw.Streams)}
+	p.Demuxer, _, _ = strings.Cut(raw.Format.FormatName, ",")
 	for _, s := range raw.Streams {
 		switch {
 		case s.CodecType == "video" && p.Height == 0 && s.Height > 0:
@@ -55,7 +148,7 @@ func probeSource(ctx context.Context, path string) (probe, error) {
 	}
 	secs, _ := strconv.ParseFloat(raw.Format.Duration, 64)
 	p.Duration = time.Duration(secs * float64(time.Second))
-	if p.Height == 0 || p.Duration <= 0 {
+	if p.Height == 0 || p.Duration <= 0 || p.Demuxer == "" {
 		return probe{}, errNotVideo
 	}
 	return p, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 	"time"
@@ -42,12 +43,9 @@ type presigner interface {
 // by its content, fails the stream with a message and is dropped; a video
 // ends at uploads/<id>/<safe-name> in the upload storage and is queued.
 func (m *Manager) AcceptUpload(ctx context.Context, up FinishedUpload) error {
-	input, err := m.probeInput(ctx, up)
-	if err != nil {
-		return err
-	}
-	if _, err := probeSource(ctx, input); errors.Is(err, errNotVideo) {
-		return m.refuseUpload(ctx, up)
+	var refusal userErr
+	if err := m.judgeUpload(ctx, up); errors.As(err, &refusal) {
+		return m.refuseUpload(ctx, up, refusal)
 	} else if err != nil {
 		return err
 	}
@@ -66,23 +64,51 @@ func (m *Manager) AcceptUpload(ctx context.Context, up FinishedUpload) error {
 	return nil
 }
 
-func (m *Manager) probeInput(ctx context.Context, up FinishedUpload) (string, error) {
+// judgeUpload judges a staged file where it lies. An upload already in the
+// bucket is judged by its first bytes and then by ffprobe through a
+// presigned URL, under the same safe input options: its demuxer cannot
+// open anything else, and the URL's scheme is the only protocol allowed.
+func (m *Manager) judgeUpload(ctx context.Context, up FinishedUpload) error {
 	if up.Key == "" {
-		return up.LocalPath, nil
+		_, err := judgeFile(ctx, up.LocalPath, m.Limits)
+		return err
 	}
 	p, ok := m.UploadStore().(presigner)
 	if !ok {
-		return "", fmt.Errorf("upload %s: the upload storage cannot be read by URL", up.Key)
+		return fmt.Errorf("upload %s: the upload storage cannot be read by URL", up.Key)
+	}
+	head, err := m.readUploadHead(ctx, up.Key)
+	if err != nil {
+		return err
 	}
 	u, err := p.PresignGet(ctx, up.Key, 15*time.Minute)
 	if err != nil {
-		return "", fmt.Errorf("upload %s: %w", up.Key, err)
+		return fmt.Errorf("upload %s: %w", up.Key, err)
 	}
-	return u, nil
+	_, err = judgeSource(ctx, u, head, m.Limits)
+	return err
 }
 
-func (m *Manager) refuseUpload(ctx context.Context, up FinishedUpload) error {
-	msg := fmt.Sprintf("%s is not a video edge can read", cleanName(up.Filename))
+func (m *Manager) readUploadHead(ctx context.Context, key string) ([]byte, error) {
+	obj, err := m.UploadStore().Get(ctx, key, &storage.Range{Start: 0, End: sniffLen - 1})
+	if errors.Is(err, storage.ErrRangeNotSatisfiable) { // an empty file
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("upload %s: %w", key, err)
+	}
+	defer obj.Body.Close()
+	head, err := io.ReadAll(io.LimitReader(obj.Body, sniffLen))
+	if err != nil {
+		return nil, fmt.Errorf("upload %s: %w", key, err)
+	}
+	return head, nil
+}
+
+func (m *Manager) refuseUpload(ctx context.Context, up FinishedUpload, why userErr) error {
+	msg := cleanName(up.Filename) + ": " + why.msg
+	if rest, ok := strings.CutPrefix(why.msg, "the file "); ok {
+		msg = cleanName(up.Filename) + " " + rest // "talk.mp4 is an image, not a video"
+	}
 	m.Log.Info("upload refused", "stream", up.StreamID, "reason", msg)
 	if up.Key != "" {
 		if err := m.UploadStore().Delete(ctx, up.Key); err != nil {

@@ -3,12 +3,17 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/edgehls/edge/db"
 )
+
+// DefaultJobTimeout bounds one transcode, so a source that decodes far
+// slower than its size suggests cannot hold a slot of the queue for good.
+const DefaultJobTimeout = 8 * time.Hour
 
 // Worker runs queued streams through a Transcoder, Concurrency at a time.
 type Worker struct {
@@ -17,6 +22,7 @@ type Worker struct {
 	Log         *slog.Logger
 	Concurrency int           // default 1
 	Poll        time.Duration // how often an idle slot looks at the queue; default 2s
+	JobTimeout  time.Duration // longest a transcode may run before it fails; default 8h
 
 	wake    chan struct{}
 	mu      sync.Mutex
@@ -36,6 +42,9 @@ func (w *Worker) init() {
 		w.Concurrency = max(1, w.Concurrency)
 		if w.Poll <= 0 {
 			w.Poll = 2 * time.Second
+		}
+		if w.JobTimeout <= 0 {
+			w.JobTimeout = DefaultJobTimeout
 		}
 	})
 }
@@ -113,7 +122,7 @@ func (w *Worker) process(ctx context.Context, st *db.Stream) {
 		return
 	}
 	w.DB.SetJobState(keep, job.ID, "running", "")
-	jobCtx, cancel := context.WithCancel(ctx)
+	jobCtx, cancel := context.WithTimeout(ctx, w.JobTimeout)
 	done := make(chan struct{})
 	w.mu.Lock()
 	w.running[st.ID] = runningJob{cancel, done}
@@ -136,6 +145,9 @@ func (w *Worker) process(ctx context.Context, st *db.Stream) {
 		w.DB.SetJobState(keep, job.ID, "interrupted", "edge stopped")
 		w.DB.SetStreamState(keep, st.ID, db.StatusQueued, 0, "")
 		log.Info("transcode interrupted by shutdown; requeued")
+	case errors.Is(jobCtx.Err(), context.DeadlineExceeded):
+		w.fail(keep, log, st.ID, job.ID, userError(fmt.Sprintf(
+			"the transcode took longer than edge allows (%s) and was stopped", roundDuration(w.JobTimeout))))
 	case jobCtx.Err() != nil: // cancelled, as when the stream is deleted
 		w.DB.SetJobState(keep, job.ID, "cancelled", "")
 		log.Info("transcode cancelled")
@@ -159,7 +171,7 @@ func (w *Worker) finish(ctx context.Context, log *slog.Logger, streamID string, 
 
 func (w *Worker) fail(ctx context.Context, log *slog.Logger, streamID string, jobID int64, err error) {
 	var ue userErr
-	if errors.As(err, &ue) || errors.Is(err, errNotVideo) {
+	if errors.As(err, &ue) {
 		log.Info("transcode failed", "err", err)
 	} else {
 		log.Error("transcode failed", "err", err)

@@ -20,7 +20,7 @@ type stream struct {
 	Renditions               []string
 }
 
-var sources = map[string]string{"uploads/in/lecture.mov": "not really a movie"}
+var sources = map[string]string{"uploads/in/lecture.mov": "not really a movie", "uploads/in/keynote.mp4": "nor this"}
 
 func TestAPIRefusesWithoutValidToken(t *testing.T) {
 	e := newEnv(t, sources)
@@ -57,11 +57,11 @@ func TestAPIStreamLifecycle(t *testing.T) {
 		t.Fatalf("created: %+v %v", created, resp.header)
 	}
 	// A title defaults to the source's name.
-	resp = e.api(t, "POST", "/api/v1/streams", e.token, `{"source":"s3://other-bucket/raw/keynote.mp4"}`)
-	var fromS3 stream
-	decode(t, resp.body, &fromS3)
-	if resp.code != 201 || fromS3.Title != "keynote" {
-		t.Fatalf("s3 source: %d %s", resp.code, resp.body)
+	resp = e.api(t, "POST", "/api/v1/streams", e.token, `{"source":"uploads/in/keynote.mp4"}`)
+	var untitled stream
+	decode(t, resp.body, &untitled)
+	if resp.code != 201 || untitled.Title != "keynote" {
+		t.Fatalf("untitled: %d %s", resp.code, resp.body)
 	}
 
 	resp = e.api(t, "GET", "/api/v1/streams/"+created.ID, e.token, "")
@@ -86,7 +86,7 @@ func TestAPIStreamLifecycle(t *testing.T) {
 	for _, k := range []string{"streams/" + created.ID + "/master.m3u8", "streams/" + created.ID + "/720p/segment-0.ts", "uploads/" + created.ID + "/a.mov"} {
 		e.store.Put(ctx, k, strings.NewReader("x"), 1)
 	}
-	e.store.Put(ctx, "streams/"+fromS3.ID+"/master.m3u8", strings.NewReader("x"), 1)
+	e.store.Put(ctx, "streams/"+untitled.ID+"/master.m3u8", strings.NewReader("x"), 1)
 	if resp := e.api(t, "DELETE", "/api/v1/streams/"+created.ID, e.token, ""); resp.code != 204 {
 		t.Fatalf("delete: %d %s", resp.code, resp.body)
 	}
@@ -95,7 +95,7 @@ func TestAPIStreamLifecycle(t *testing.T) {
 	if len(left)+len(uploads) != 0 {
 		t.Fatalf("objects left after delete: %v %v", left, uploads)
 	}
-	if _, err := e.store.Head(ctx, "streams/"+fromS3.ID+"/master.m3u8"); err != nil {
+	if _, err := e.store.Head(ctx, "streams/"+untitled.ID+"/master.m3u8"); err != nil {
 		t.Fatalf("another stream's object went too: %v", err)
 	}
 	if _, err := e.store.Head(ctx, "uploads/in/lecture.mov"); errors.Is(err, storage.ErrNotFound) {
@@ -120,6 +120,8 @@ func TestAPIErrors(t *testing.T) {
 		{"POST", "/api/v1/streams", `{"source":"uploads/none.mov"}`, 422, "invalid", "no such object"},
 		{"POST", "/api/v1/streams", `{"source":"../etc/passwd"}`, 422, "invalid", "not a storage key"},
 		{"POST", "/api/v1/streams", `{"source":"s3://bucket-only"}`, 422, "invalid", "s3://bucket/key"},
+		// Uploads are in a folder here: no bucket may be named, least of all another's.
+		{"POST", "/api/v1/streams", `{"source":"s3://other-bucket/raw/keynote.mp4"}`, 422, "invalid", "folder, not a bucket"},
 		{"POST", "/api/v1/streams", `{"title":"` + strings.Repeat("t", 201) + `","source":"uploads/in/lecture.mov"}`, 422, "invalid", "title"},
 		{"GET", "/api/v1/streams?limit=0", "", 400, "bad_request", "limit"},
 		{"GET", "/api/v1/streams?offset=-1", "", 400, "bad_request", "offset"},

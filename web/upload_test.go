@@ -188,7 +188,7 @@ func TestUploadThatIsNotAVideoFailsTheStream(t *testing.T) {
 				t.Fatalf("patch: %d", r.StatusCode)
 			}
 			st, _ := e.db.Stream(context.Background(), id)
-			if st.Status != db.StatusFailed || st.Error != "notes.mov is not a video edge can read" {
+			if st.Status != db.StatusFailed || st.Error != "notes.mov is a text file, not a video" {
 				t.Fatalf("stream: %s %q", st.Status, st.Error)
 			}
 			if keys := listKeys(t, e.uploads, "uploads/"+id+"/"); len(keys) != 0 {

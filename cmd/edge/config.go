@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/edgehls/edge/jobs"
 )
 
 // Config is everything `edge serve` reads from flags and EDGE_* variables.
@@ -31,6 +33,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	FastLane        bool
 	Jobs            int
+	Limits          jobs.Limits
+	JobTimeout      time.Duration
 	MaxUploadBytes  int64
 	UploadExpiry    time.Duration
 	Transcoder      string
@@ -108,10 +112,23 @@ var settings = []setting{
 		return err
 	}},
 	{"jobs", "EDGE_JOBS", "1", "transcodes run at once by the built-in ffmpeg runner", func(c *Config, v string) (err error) {
-		c.Jobs, err = strconv.Atoi(v)
-		if err == nil && (c.Jobs < 1 || c.Jobs > 64) {
-			err = errors.New("want a whole number from 1 to 64")
-		}
+		c.Jobs, err = parseIntIn(v, 1, 64)
+		return err
+	}},
+	{"max-duration", "EDGE_MAX_DURATION", "6h", "longest source edge transcodes; longer ones are refused", func(c *Config, v string) (err error) {
+		c.Limits.MaxDuration, err = parseDuration(v, time.Second)
+		return err
+	}},
+	{"max-resolution", "EDGE_MAX_RESOLUTION", "8192", "largest frame side in pixels edge transcodes; larger frames are refused", func(c *Config, v string) (err error) {
+		c.Limits.MaxResolution, err = parseIntIn(v, 16, 16384)
+		return err
+	}},
+	{"max-tracks", "EDGE_MAX_TRACKS", "16", "most tracks (video, audio, subtitles, data) a source may have", func(c *Config, v string) (err error) {
+		c.Limits.MaxTracks, err = parseIntIn(v, 1, 1024)
+		return err
+	}},
+	{"job-timeout", "EDGE_JOB_TIMEOUT", "8h", "longest one transcode may run before it fails", func(c *Config, v string) (err error) {
+		c.JobTimeout, err = parseDuration(v, time.Minute)
 		return err
 	}},
 	{"upload-max-bytes", "EDGE_UPLOAD_MAX_BYTES", "20GiB", "largest file a browser or script may upload", func(c *Config, v string) (err error) {
@@ -250,6 +267,14 @@ func parseDuration(v string, least time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("want a duration of at least %s, such as 10s", least)
 	}
 	return d, nil
+}
+
+func parseIntIn(v string, least, most int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < least || n > most {
+		return 0, fmt.Errorf("want a whole number from %d to %d", least, most)
+	}
+	return n, nil
 }
 
 func parseOrigins(v string) ([]string, error) {

@@ -54,7 +54,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	})
 	hooks, _ := transcoder.(web.WebhookReceiver)
 	handler, err := web.New(web.Config{
-		Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Uploads: uploads, Log: log, Worker: worker}, PublicURL: cfg.PublicURL,
+		Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Worker: worker}, PublicURL: cfg.PublicURL,
 		SetupToken: setupToken, Logger: log, Hooks: hooks,
 		UploadStaging: filepath.Join(cfg.DataDir, "uploads-staging"), MaxUploadBytes: cfg.MaxUploadBytes,
 	})
@@ -156,13 +156,13 @@ func newTranscoder(cfg Config, store, uploads storage.Store, log *slog.Logger) (
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("EDGE_DATA_DIR: %w", err)
 	}
-	return &jobs.FFmpeg{Store: store, Sources: uploads, TempDir: tmp, Quality: cfg.Quality, Log: log}, nil
+	return &jobs.FFmpeg{Store: store, Sources: uploads, TempDir: tmp, Quality: cfg.Quality, Limits: cfg.Limits, Log: log}, nil
 }
 
 // startWorker runs the transcode queue; stop waits for it, and a job cut
 // short by the stop is queued again for the next start.
 func startWorker(ctx context.Context, cfg Config, d *db.DB, t jobs.Transcoder, log *slog.Logger) (*jobs.Worker, func()) {
-	w := &jobs.Worker{DB: d, Log: log, Concurrency: cfg.Jobs, Transcoder: t}
+	w := &jobs.Worker{DB: d, Log: log, Concurrency: cfg.Jobs, Transcoder: t, JobTimeout: cfg.JobTimeout}
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -61,3 +61,9 @@ func MakeSource(t testing.TB, path string, seconds int, size string, audio bool)
 	args = append(args, "-t", strconv.Itoa(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-y", path)
 	run(t, "ffmpeg", args...)
 }
+
+// FFmpeg runs ffmpeg with args, for tests that make unusual media.
+func FFmpeg(t testing.TB, args ...string) {
+	t.Helper()
+	run(t, "ffmpeg", append([]string{"-v", "error", "-y"}, args...)...)
+}
