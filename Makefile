@@ -32,13 +32,12 @@ check:
 generate:
 	$(GO) tool templ generate
 
-## fuzz: a short run of the path and request-head fuzzers (longer: FUZZTIME=20000000x).
+## fuzz: a short run of the path fuzzer (longer: FUZZTIME=20000000x).
 ## A count, not a duration: Go 1.26's fuzz coordinator can fail a run that ends on
 ## its -fuzztime deadline with "context deadline exceeded" (golang/go#75804).
 FUZZTIME ?= 300000x
 fuzz:
 	$(GO) test ./proxy -run '^$$' -fuzz FuzzParseKey -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/fastlane -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 ## bench: edge against nginx with wrk, plus Go benchmarks
 bench:

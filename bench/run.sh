@@ -3,9 +3,9 @@
 # one static nginx origin serving an ffmpeg ladder; wrk measures hot hits of a
 # .ts segment and a .m3u8 playlist. Prints requests/s, p99 latency, the
 # edge/nginx ratio and edge's peak RSS.
-# Servers alternate for ROUNDS rounds; the median of each is reported. A
-# third server, edge with EDGE_FAST_LANE=false (net/http for everything),
-# shows what edge's fast lane for viewers' requests is worth in the same run.
+# Servers alternate for ROUNDS rounds; the median of each is reported.
+# These hot single-object figures are a secondary line: viewers are limited
+# by bytes, not requests per second.
 #   DURATION=10s CONNS=64 THREADS=1 ROUNDS=3 bash bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 . bench/lib.sh
-ORIGIN_PORT=$(free_port); NGINX_PORT=$(free_port); EDGE_PORT=$(free_port); CHURN_PORT=$(free_port); SLOW_PORT=$(free_port)
+ORIGIN_PORT=$(free_port); NGINX_PORT=$(free_port); EDGE_PORT=$(free_port); CHURN_PORT=$(free_port)
 
 echo "== building edge"
 go build -o "$work/edge" ./cmd/edge
@@ -112,16 +112,14 @@ proxy_edge() {
 }
 proxy_edge "$EDGE_PORT" edge "$CACHE_BYTES"
 edge_pid=$!
-proxy_edge "$SLOW_PORT" slow "$CACHE_BYTES" EDGE_FAST_LANE=false
 
 wait_up() { for _ in $(seq 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
 wait_up "http://127.0.0.1:$EDGE_PORT/healthz"
-wait_up "http://127.0.0.1:$SLOW_PORT/healthz"
 wait_up "http://127.0.0.1:$ORIGIN_PORT/streams/bench/master.m3u8"
 
 segment=streams/bench/720p/segment-1.ts
 playlist=streams/bench/720p/stream.m3u8
-for port in "$NGINX_PORT" "$EDGE_PORT" "$SLOW_PORT"; do
+for port in "$NGINX_PORT" "$EDGE_PORT"; do
   for path in "$segment" "$playlist"; do
     curl -fs -o /dev/null "http://127.0.0.1:$port/$path"; curl -fs -o /dev/null "http://127.0.0.1:$port/$path"
   done
@@ -148,8 +146,8 @@ declare -A rps p99s
 for kind in segment playlist; do
   path=${!kind}
   for round in $(seq "$ROUNDS"); do
-    for server in nginx edge edge-nethttp; do
-      case $server in nginx) port=$NGINX_PORT ;; edge) port=$EDGE_PORT ;; *) port=$SLOW_PORT ;; esac
+    for server in nginx edge; do
+      case $server in nginx) port=$NGINX_PORT ;; *) port=$EDGE_PORT ;; esac
       read -r r p <<<"$(run_wrk "http://127.0.0.1:$port/$path")"
       rps[$kind-$server]+="$r "; p99s[$kind-$server]+="$p "
       echo "   round $round $kind $server: $r req/s, p99 $p ms"
@@ -159,7 +157,7 @@ done
 echo
 printf '%-10s %-13s %14s %12s\n' object server "median req/s" "median p99 ms"
 for kind in segment playlist; do
-  for server in nginx edge edge-nethttp; do
+  for server in nginx edge; do
     r=$(tr ' ' '\n' <<<"${rps[$kind-$server]}" | grep . | median)
     p=$(tr ' ' '\n' <<<"${p99s[$kind-$server]}" | grep . | median)
     rps[$kind-$server]=$r
@@ -199,8 +197,5 @@ pl_ratio=$(awk -v e="${rps[playlist-edge]}" -v n="${rps[playlist-nginx]}" 'BEGIN
 echo
 echo "edge/nginx segment  ratio: ${seg_ratio}x (target >= 0.9x)"
 echo "edge/nginx playlist ratio: ${pl_ratio}x (target >= 1.0x)"
-for kind in segment playlist; do
-  echo "fast lane / net/http, $kind: $(awk -v e="${rps[$kind-edge]}" -v s="${rps[$kind-edge-nethttp]}" 'BEGIN {printf "%.2f", e/s}')x"
-done
 echo "edge peak RSS, hot runs:   $((rss_kib / 1024)) MiB (bound $CACHE_BYTES, cache held $((cache_kib / 1024)) MiB; target <= bound + 64 MiB)"
 echo "edge peak RSS, churn:      $((churn_rss_kib / 1024)) MiB (bound $CHURN_CACHE_BYTES; target <= bound + 64 MiB)"

@@ -23,6 +23,7 @@ type Config struct {
 	ManifestTTL    time.Duration // freshness of .m3u8 (default 10s)
 	StaleIfError   time.Duration // how long past expiry a copy may stand in for a failing origin (default 1h)
 	OriginTimeout  time.Duration // one origin fetch, body included (default 20s)
+	StallTimeout   time.Duration // a viewer that reads nothing this long is dropped (default 30s)
 	CORSOrigins    []string      // "*" or exact origins (default "*")
 	Logger         *slog.Logger
 	Now            func() time.Time // for tests
@@ -70,6 +71,9 @@ func withDefaults(c Config) Config {
 	}
 	if c.OriginTimeout <= 0 {
 		c.OriginTimeout = 20 * time.Second
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = 30 * time.Second
 	}
 	if len(c.CORSOrigins) == 0 {
 		c.CORSOrigins = []string{"*"}

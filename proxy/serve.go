@@ -25,7 +25,9 @@ var (
 	allowedMethod = "GET, HEAD, OPTIONS"
 )
 
-func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w := p.viewerWriter(rw)
+	w.startDeadline()
 	p.cors.apply(w.Header(), r.Header.Get("Origin"))
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -66,7 +68,7 @@ func (p *Proxy) cacheControl(pol policy) []string {
 	return immutableCC
 }
 
-func (p *Proxy) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, status cacheStatus, pol policy, now time.Time) {
+func (p *Proxy) serveEntry(w viewerWriter, r *http.Request, e *entry, status cacheStatus, pol policy, now time.Time) {
 	h := w.Header()
 	h["Content-Type"] = pol.contentType
 	h["Cache-Control"] = p.cacheControl(pol)
@@ -85,13 +87,12 @@ func (p *Proxy) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, sta
 		}
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
-			n, _ := w.Write(e.body)
-			p.metrics.servedBytes.Add(int64(n))
+			w.Write(e.body)
 		}
 		return
 	}
 	// Range and conditional requests are answered from the cached whole.
-	http.ServeContent(countingWriter{w, &p.metrics.servedBytes}, r, "", e.lastModified, bytes.NewReader(e.body))
+	http.ServeContent(w, r, "", e.lastModified, bytes.NewReader(e.body))
 }
 
 func needsServeContent(r *http.Request) bool {
@@ -102,7 +103,7 @@ func needsServeContent(r *http.Request) bool {
 
 // passThrough streams an object too large to cache, forwarding one byte
 // range to the origin.
-func (p *Proxy) passThrough(w http.ResponseWriter, r *http.Request, key string, pol policy) {
+func (p *Proxy) passThrough(w viewerWriter, r *http.Request, key string, pol policy) {
 	rng := singleRange(r.Header.Get("Range"))
 	obj, err := p.cfg.Origin.Get(r.Context(), key, rng)
 	if err != nil {
@@ -130,8 +131,11 @@ func (p *Proxy) passThrough(w http.ResponseWriter, r *http.Request, key string, 
 	}
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
-		n, _ := io.Copy(w, obj.Body)
-		p.metrics.servedBytes.Add(n)
+		body := io.Reader(obj.Body)
+		if length >= 0 { // never more than the head declared
+			body = io.LimitReader(body, length)
+		}
+		io.Copy(w, body)
 	}
 }
 
@@ -179,23 +183,4 @@ func (p *Proxy) fail(w http.ResponseWriter, code int, reason string) {
 	h["X-Content-Type-Options"] = []string{"nosniff"}
 	w.WriteHeader(code)
 	io.WriteString(w, reason+"\n")
-}
-
-// countingWriter counts body bytes written through http.ServeContent.
-type countingWriter struct {
-	http.ResponseWriter
-	n interface{ Add(int64) int64 }
-}
-
-func (c countingWriter) Write(b []byte) (int, error) {
-	n, err := c.ResponseWriter.Write(b)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-// ReadFrom keeps net/http's pooled copy buffers in use behind the wrapper.
-func (c countingWriter) ReadFrom(r io.Reader) (int64, error) {
-	n, err := io.Copy(c.ResponseWriter, r)
-	c.n.Add(n)
-	return n, err
 }

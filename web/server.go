@@ -92,6 +92,11 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// pageWriteTimeout bounds writing one portal page or API answer; viewers'
+// media moves its own deadline as it flows (proxy), and uploads have none,
+// as their answer follows a body that may take long to arrive.
+const pageWriteTimeout = time.Minute
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, proxy.PathPrefix) {
 		s.proxy.ServeHTTP(w, r)
@@ -101,6 +106,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.uploads.ServeHTTP(w, r)
 		return
 	}
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(pageWriteTimeout))
 	s.echo.ServeHTTP(w, r)
 }
 

@@ -31,7 +31,6 @@ type Config struct {
 	OriginTimeout   time.Duration
 	CORSOrigins     []string
 	ShutdownTimeout time.Duration
-	FastLane        bool
 	Jobs            int
 	Limits          jobs.Limits
 	JobTimeout      time.Duration
@@ -161,10 +160,6 @@ var settings = []setting{
 	}},
 	{"shutdown-timeout", "EDGE_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests may take to finish on shutdown", func(c *Config, v string) (err error) {
 		c.ShutdownTimeout, err = parseDuration(v, time.Second)
-		return err
-	}},
-	{"fast-lane", "EDGE_FAST_LANE", "true", "answer viewers' GET/HEAD /streams/ requests on edge's lean HTTP/1.1 loop (false: net/http for all)", func(c *Config, v string) (err error) {
-		c.FastLane, err = strconv.ParseBool(v)
 		return err
 	}},
 	{"log-level", "EDGE_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/edgehls/edge/db"
-	"github.com/edgehls/edge/internal/fastlane"
 	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/storage"
@@ -62,16 +61,21 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return fmt.Errorf("EDGE_DATA_DIR: %w", err)
 	}
 	go expireUploads(ctx, handler, cfg.UploadExpiry, log)
-	return listenAndServe(ctx, cfg, handler, p, ln, log)
+	return listenAndServe(ctx, cfg, handler, ln, log)
 }
 
-// listenAndServe serves until ctx ends, viewers' stream requests on the
-// fast lane unless it is off, then lets in-flight requests finish.
-func listenAndServe(ctx context.Context, cfg Config, handler, streams http.Handler, ln net.Listener, log *slog.Logger) error {
+// listenAndServe serves until ctx ends, then lets in-flight requests
+// finish. net/http alone reads every request: its parser is the one in
+// front of every connection. Write deadlines are per response and move
+// while bytes flow (web and proxy set them), so there is no WriteTimeout,
+// which would cut off a slow viewer of a long body. An accept error such
+// as EMFILE is temporary to net/http, which waits and accepts again.
+func listenAndServe(ctx context.Context, cfg Config, handler http.Handler, ln net.Listener, log *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if ln == nil {
@@ -82,13 +86,8 @@ func listenAndServe(ctx context.Context, cfg Config, handler, streams http.Handl
 	}
 	log.Info("edge serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "data_dir", cfg.DataDir,
 		"storage", redact(cfg.Storage), "uploads", redact(cfg.Uploads), "origin", redact(cfg.Origin), "cache_bytes", cfg.CacheBytes, "version", buildVersion())
-	serveLn, shutdown := srv.Serve, srv.Shutdown
-	if cfg.FastLane {
-		lane := &fastlane.Server{Prefix: proxy.PathPrefix, Fast: streams, Slow: srv, Timeout: srv.IdleTimeout}
-		serveLn, shutdown = lane.Serve, lane.Shutdown
-	}
 	errc := make(chan error, 1)
-	go func() { errc <- serveLn(ln) }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -97,7 +96,7 @@ func listenAndServe(ctx context.Context, cfg Config, handler, streams http.Handl
 	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := shutdown(sctx); err != nil {
+	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
