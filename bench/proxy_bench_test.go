@@ -27,7 +27,12 @@ func (d *discardWriter) ReadFrom(r io.Reader) (int64, error) { return io.Copy(io
 
 func newProxy(b *testing.B, objects map[string]string) *proxy.Proxy {
 	b.Helper()
-	return proxy.New(proxy.Config{Origin: storagetest.NewFileStore(b, objects), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	p, err := proxy.New(proxy.Config{Origin: storagetest.NewFileStore(b, objects), CacheDir: b.TempDir(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
 }
 
 func benchHit(b *testing.B, key string, size int, hdr map[string]string) {

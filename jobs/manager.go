@@ -24,7 +24,11 @@ type Manager struct {
 	Limits  Limits        // what uploads are refused; zero fields: DefaultLimits
 	Log     *slog.Logger
 	Worker  *Worker // optional: woken on submit, told to cancel on delete
+	Cache   Purger  // optional: told to forget a deleted stream
 }
+
+// Purger forgets what a cache holds of a stream.
+type Purger interface{ PurgeStream(id string) }
 
 // UploadStore is where uploaded sources are kept.
 func (m *Manager) UploadStore() storage.Store {
@@ -138,6 +142,9 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 	}
 	if err := m.deletePrefix(ctx, m.UploadStore(), uploadPrefix(id)); err != nil {
 		return err
+	}
+	if m.Cache != nil { // after the objects: nothing can be fetched again
+		m.Cache.PurgeStream(id)
 	}
 	return m.DB.DeleteStream(ctx, id)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/internal/hlstest"
+	"github.com/edgehls/edge/internal/proxytest"
 	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/storage"
@@ -111,7 +112,7 @@ func TestFFmpegEndToEnd(t *testing.T) {
 				t.Fatalf("job history: %+v", jobsList)
 			}
 			// Read back through the proxy by ffprobe, every rendition.
-			edge := httptest.NewServer(proxy.New(proxy.Config{Origin: store, Logger: r.log}))
+			edge := httptest.NewServer(proxytest.New(t, proxy.Config{Origin: store, Logger: r.log}))
 			defer edge.Close()
 			base := edge.URL + "/streams/" + st.ID + "/"
 			if h := heights(t, base+"master.m3u8"); !slices.Equal(h, []int{360, 480, 720}) {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,6 +87,21 @@ func (c *byteLRU) remove(key string) {
 	c.lru.Remove(key)
 	c.publish()
 	c.mu.Unlock()
+}
+
+// removePrefix drops every entry whose key starts so; it returns how many.
+func (c *byteLRU) removePrefix(prefix string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, key := range c.lru.Keys() {
+		if strings.HasPrefix(key, prefix) {
+			c.lru.Remove(key)
+			n++
+		}
+	}
+	c.publish()
+	return n
 }
 
 // publish updates the size gauges; the caller holds c.mu.

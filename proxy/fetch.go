@@ -47,6 +47,10 @@ func (p *Proxy) lookup(key string, manifest bool, now time.Time) (*entry, cacheS
 		}
 		return e, statusHit, nil
 	}
+	if p.isMissing(key) {
+		p.metrics.notFoundHits.Add(1)
+		return nil, nil, storage.ErrNotFound
+	}
 	p.metrics.misses.Add(1)
 	leader := false
 	v, err, shared := p.flight.Do(key, func() (any, error) {
@@ -69,8 +73,10 @@ func (p *Proxy) lookup(key string, manifest bool, now time.Time) (*entry, cacheS
 	return r.e, r.status, nil
 }
 
-// fill runs once per key at a time (singleflight) and owns the origin fetch.
+// fill runs once per key at a time (singleflight) and owns the origin
+// fetch of a playlist, kept whole in the memory tier.
 func (p *Proxy) fill(key string, manifest bool) (fillResult, error) {
+	purges := p.purges.Load()
 	now := p.cfg.Now()
 	old := p.cache.peek(key)
 	if old != nil && old.fresh(now) {
@@ -80,13 +86,16 @@ func (p *Proxy) fill(key string, manifest bool) (fillResult, error) {
 	e, err := p.fetch(key, manifest)
 	switch {
 	case err == nil:
-		p.cache.add(key, e)
+		if p.purges.Load() == purges { // else a purge ran meanwhile: serve, keep nothing
+			p.cache.add(key, e)
+		}
 		if old != nil {
 			return fillResult{e, statusRefreshed}, nil
 		}
 		return fillResult{e, statusMiss}, nil
 	case errors.Is(err, storage.ErrNotFound):
 		p.cache.remove(key)
+		p.rememberMissing(key)
 		return fillResult{}, err
 	case errors.Is(err, errTooLarge):
 		return fillResult{}, err
@@ -162,6 +171,11 @@ func etagFor(origin string, body []byte) string {
 		return origin
 	}
 	sum := sha256.Sum256(body)
+	return contentETag(sum[:])
+}
+
+// contentETag is a strong validator made from a body's SHA-256.
+func contentETag(sum []byte) string {
 	return `"` + hex.EncodeToString(sum[:12]) + `"`
 }
 

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgehls/edge/internal/proxytest"
 	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/storage"
 	"github.com/edgehls/edge/storage/storagetest"
@@ -82,7 +83,7 @@ func startEdge(t *testing.T, cfg proxy.Config) *httptest.Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	p := proxy.New(cfg)
+	p := proxytest.New(t, cfg)
 	// No ServeMux: it would clean "..", hiding what the proxy itself does.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/metrics" {

@@ -14,8 +14,9 @@ type metrics struct {
 	requests, hits, misses, stale, coalesced atomic.Int64
 	servedBytes, originFetches, originErrors atomic.Int64
 	originBytes, evictions, cacheBytes       atomic.Int64
-	cacheObjects                             atomic.Int64
+	cacheObjects, diskHits, notFoundHits     atomic.Int64
 	latency                                  histogram
+	disk                                     *diskTier
 }
 
 var latencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
@@ -52,8 +53,17 @@ func (m *metrics) write(w io.Writer) {
 	counter("edge_cache_stale_served_total", "Stale copies served because the origin failed.", &m.stale)
 	counter("edge_cache_coalesced_total", "Misses that waited on another request's origin fetch.", &m.coalesced)
 	counter("edge_cache_evictions_total", "Objects evicted to keep the cache within its byte bound.", &m.evictions)
-	gauge("edge_cache_bytes", "Bytes held by the cache.", &m.cacheBytes)
-	gauge("edge_cache_objects", "Objects held by the cache.", &m.cacheObjects)
+	gauge("edge_cache_bytes", "Bytes held by the memory tier.", &m.cacheBytes)
+	gauge("edge_cache_objects", "Objects held by the memory tier.", &m.cacheObjects)
+	counter("edge_cache_disk_hits_total", "Hits answered from the disk tier.", &m.diskHits)
+	counter("edge_cache_not_found_hits_total", "Requests answered 404 from a remembered origin 404.", &m.notFoundHits)
+	if m.disk != nil {
+		var bytes, objects atomic.Int64
+		bytes.Store(m.disk.bytes())
+		objects.Store(m.disk.objects())
+		gauge("edge_disk_cache_bytes", "Bytes held by the disk tier.", &bytes)
+		gauge("edge_disk_cache_objects", "Objects held by the disk tier.", &objects)
+	}
 	counter("edge_served_bytes_total", "Body bytes sent to viewers.", &m.servedBytes)
 	counter("edge_origin_fetches_total", "Requests made to the origin.", &m.originFetches)
 	counter("edge_origin_errors_total", "Origin requests that failed (not counting not-found).", &m.originErrors)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/edgehls/edge/internal/hlstest"
@@ -115,36 +114,4 @@ func countPackets(t *testing.T, url string) int {
 	var n int
 	json.Unmarshal([]byte(out.Streams[0].Packets), &n)
 	return n
-}
-
-// TestTruncatedOriginBodyIsNotCached: an origin that promises 100 bytes and
-// hangs up after 10 gets a 502, and the short body is never served later.
-func TestTruncatedOriginBodyIsNotCached(t *testing.T) {
-	var truncate atomic.Bool
-	truncate.Store(true)
-	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !truncate.Load() {
-			w.Write([]byte(strings.Repeat("s", 100)))
-			return
-		}
-		w.Header().Set("Content-Length", "100")
-		w.WriteHeader(200)
-		w.Write([]byte("0123456789"))
-		conn, _, _ := http.NewResponseController(w).Hijack()
-		conn.Close()
-	}))
-	t.Cleanup(origin.Close)
-	store, err := storage.NewHTTPStore(origin.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := startEdge(t, proxy.Config{Origin: store})
-	url := srv.URL + "/streams/a/segment-0.ts"
-	if r := get(t, url); r.code != 502 {
-		t.Fatalf("truncated body: %d %q", r.code, r.body)
-	}
-	truncate.Store(false)
-	if r := get(t, url); r.code != 200 || len(r.body) != 100 {
-		t.Fatalf("after recovery: %d, %d bytes", r.code, len(r.body))
-	}
 }

@@ -1,15 +1,23 @@
 // Package proxy serves HLS packages from an origin store to viewers, with
-// per-extension caching headers, CORS, a byte-bounded in-memory LRU, one
-// origin fetch per object however many viewers miss at once, and stale
-// copies when the origin fails.
+// per-extension caching headers, CORS, two cache tiers (a byte-bounded
+// in-memory LRU for playlists and hot segments, over a disk tier for
+// segments), one origin fetch per object however many viewers miss at
+// once, bytes that flow to viewers while an object fills, remembered 404s,
+// purge, and stale playlists when the origin fails.
 package proxy
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/edgehls/edge/storage"
@@ -18,7 +26,10 @@ import (
 // Config holds the proxy's settings; zero values get the defaults below.
 type Config struct {
 	Origin         storage.Store
-	CacheBytes     int64         // total bound of the cache (default 256 MiB)
+	CacheBytes     int64         // bound of the memory tier (default 256 MiB)
+	CacheDir       string        // the disk tier's folder (required)
+	DiskBytes      int64         // bound of the disk tier (default 10 GiB)
+	NotFoundTTL    time.Duration // how long an origin 404 is remembered (default 5s)
 	MaxObjectBytes int64         // larger objects are streamed through uncached (default 32 MiB)
 	ManifestTTL    time.Duration // freshness of .m3u8 (default 10s)
 	StaleIfError   time.Duration // how long past expiry a copy may stand in for a failing origin (default 1h)
@@ -33,7 +44,13 @@ type Config struct {
 type Proxy struct {
 	cfg     Config
 	cache   *byteLRU
+	disk    *diskTier
 	flight  singleflight.Group
+	fillsMu sync.Mutex
+	fills   map[string]*fill
+	missing *expirable.LRU[string, struct{}]
+	hitOnce *lru.Cache[string, struct{}] // segments hit once on disk lately
+	purges  atomic.Int64                 // purges so far: a playlist fetched across one is not kept
 	cors    cors
 	metrics *metrics
 	log     *slog.Logger
@@ -41,28 +58,53 @@ type Proxy struct {
 	manifestCC []string
 }
 
-// New builds a proxy in front of cfg.Origin.
-func New(cfg Config) *Proxy {
+// missingMax bounds how many 404s are remembered, so requests for random
+// names cannot grow memory.
+const missingMax = 4096
+
+// hitOnceMax bounds the keys remembered as hit once on disk.
+const hitOnceMax = 1 << 16
+
+// New builds a proxy in front of cfg.Origin, re-indexing the disk tier.
+func New(cfg Config) (*Proxy, error) {
 	cfg = withDefaults(cfg)
-	m := &metrics{}
+	if cfg.CacheDir == "" {
+		return nil, errors.New("proxy: the disk cache needs a folder")
+	}
+	disk, err := openDiskTier(cfg.CacheDir, cfg.DiskBytes, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	m := &metrics{disk: disk}
+	hitOnce, _ := lru.New[string, struct{}](hitOnceMax)
 	return &Proxy{
 		cfg:        cfg,
 		cache:      newByteLRU(cfg.CacheBytes, m),
+		disk:       disk,
+		fills:      map[string]*fill{},
+		missing:    expirable.NewLRU[string, struct{}](missingMax, nil, cfg.NotFoundTTL),
+		hitOnce:    hitOnce,
 		cors:       newCORS(cfg.CORSOrigins),
 		metrics:    m,
 		log:        cfg.Logger,
 		manifestCC: []string{fmt.Sprintf("public, max-age=%d", int(cfg.ManifestTTL.Seconds()))},
-	}
+	}, nil
 }
 
 func withDefaults(c Config) Config {
 	if c.CacheBytes <= 0 {
 		c.CacheBytes = 256 << 20
 	}
+	if c.DiskBytes <= 0 {
+		c.DiskBytes = 10 << 30
+	}
+	if c.NotFoundTTL <= 0 {
+		c.NotFoundTTL = 5 * time.Second
+	}
 	if c.MaxObjectBytes <= 0 {
 		c.MaxObjectBytes = 32 << 20
 	}
-	c.MaxObjectBytes = min(c.MaxObjectBytes, c.CacheBytes)
+	c.MaxObjectBytes = min(c.MaxObjectBytes, c.CacheBytes, c.DiskBytes, math.MaxUint32-512)
 	if c.ManifestTTL <= 0 {
 		c.ManifestTTL = 10 * time.Second
 	}

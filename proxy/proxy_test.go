@@ -320,37 +320,6 @@ func TestOriginTimeout(t *testing.T) {
 	}
 }
 
-func TestCacheIsBoundedByBytes(t *testing.T) {
-	objects := map[string]string{}
-	for i := range 10 {
-		objects[fmt.Sprintf("streams/big/segment-%d.ts", i)] = strings.Repeat("x", 100_000)
-	}
-	origin := fileOrigin(t, objects)
-	const bound = 350_000
-	srv := startEdge(t, proxy.Config{Origin: origin, CacheBytes: bound})
-	for i := range 10 {
-		// Large bodies carry an explicit length, never chunked encoding.
-		if r := get(t, fmt.Sprintf("%s/streams/big/segment-%d.ts", srv.URL, i)); r.header.Get("Content-Length") != "100000" {
-			t.Fatalf("segment %d: Content-Length %q", i, r.header.Get("Content-Length"))
-		}
-		if b := metric(t, srv, "edge_cache_bytes"); b > bound {
-			t.Fatalf("cache holds %d bytes, bound %d", b, bound)
-		}
-	}
-	if o := metric(t, srv, "edge_cache_objects"); o != 3 {
-		t.Fatalf("cache holds %d objects, want 3", o)
-	}
-	if e := metric(t, srv, "edge_cache_evictions_total"); e != 7 {
-		t.Fatalf("evictions = %d, want 7", e)
-	}
-	before := origin.gets.Load()
-	get(t, srv.URL+"/streams/big/segment-9.ts") // newest: still cached
-	get(t, srv.URL+"/streams/big/segment-0.ts") // oldest: evicted, fetched again
-	if got := origin.gets.Load() - before; got != 1 {
-		t.Fatalf("origin fetches after eviction = %d, want 1", got)
-	}
-}
-
 func TestObjectsOverTheCapStreamThrough(t *testing.T) {
 	big := strings.Repeat("0123456789", 10_000)
 	origin := fileOrigin(t, map[string]string{"streams/v/whole.mp4": big})

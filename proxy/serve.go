@@ -50,6 +50,10 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	p.metrics.requests.Add(1)
 	pol := policies[ext]
 	now := p.cfg.Now() // once per request: the clock is a measurable cost here
+	if !pol.manifest {
+		p.serveSegment(w, r, key, pol, now)
+		return
+	}
 	e, status, err := p.lookup(key, pol.manifest, now)
 	switch {
 	case errors.Is(err, errTooLarge):

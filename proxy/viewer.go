@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"io"
+	"math"
 	"net/http"
 	"time"
 )
@@ -47,8 +48,31 @@ func (v viewerWriter) Write(b []byte) (int, error) {
 	return n, nil
 }
 
-// ReadFrom copies through Write, so every piece moves the deadline.
+// ReadFrom sends a piece at a time through net/http's own ReadFrom, moving
+// the deadline before each, so a file still goes by sendfile: one
+// LimitedReader around it (as io.CopyN and http.ServeContent make) is
+// unwrapped, since the kernel path looks through one only.
 func (v viewerWriter) ReadFrom(r io.Reader) (int64, error) {
-	buf := make([]byte, 32<<10)
-	return io.CopyBuffer(struct{ io.Writer }{v}, r, buf)
+	rf, ok := v.ResponseWriter.(io.ReaderFrom)
+	if !ok {
+		return io.CopyBuffer(struct{ io.Writer }{v}, r, make([]byte, 32<<10))
+	}
+	src, remain := r, int64(math.MaxInt64)
+	if lr, ok := r.(*io.LimitedReader); ok {
+		src, remain = lr.R, lr.N
+		defer func() { lr.N = remain }()
+	}
+	var total int64
+	for remain > 0 {
+		v.startDeadline()
+		piece := min(remain, writeChunk)
+		n, err := rf.ReadFrom(&io.LimitedReader{R: src, N: piece})
+		total += n
+		remain -= n
+		v.served.Add(n)
+		if err != nil || n < piece {
+			return total, err
+		}
+	}
+	return total, nil
 }

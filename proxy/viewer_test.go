@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgehls/edge/internal/proxytest"
 	"github.com/edgehls/edge/proxy"
 )
 
@@ -24,7 +25,7 @@ func bigOrigin(t *testing.T, size int) *countingStore {
 // time a request's handler returns.
 func startWatchedEdge(t *testing.T, cfg proxy.Config) (*httptest.Server, <-chan struct{}) {
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	p := proxy.New(cfg)
+	p := proxytest.New(t, cfg)
 	done := make(chan struct{}, 16)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.ServeHTTP(w, r)

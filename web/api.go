@@ -103,6 +103,14 @@ func (s *Server) apiDeleteStream(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// apiPurgeStream makes this instance forget what it caches of a stream, so
+// edges that share an origin can be told of a delete made on one of them.
+// The stream need not be known here.
+func (s *Server) apiPurgeStream(c echo.Context) error {
+	s.cache.PurgeStream(c.Param("id"))
+	return c.NoContent(http.StatusNoContent)
+}
+
 func decodeJSON(c echo.Context, v any) error {
 	req := c.Request()
 	if ct := req.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {

@@ -87,8 +87,22 @@ func TestAPIStreamLifecycle(t *testing.T) {
 		e.store.Put(ctx, k, strings.NewReader("x"), 1)
 	}
 	e.store.Put(ctx, "streams/"+untitled.ID+"/master.m3u8", strings.NewReader("x"), 1)
+	// Viewers have it cached, in memory and on disk, when it is deleted.
+	for range 3 {
+		for _, p := range []string{"/master.m3u8", "/720p/segment-0.ts"} {
+			if r := e.api(t, "GET", "/streams/"+created.ID+p, "", ""); r.code != 200 {
+				t.Fatalf("before delete %s: %d", p, r.code)
+			}
+		}
+	}
 	if resp := e.api(t, "DELETE", "/api/v1/streams/"+created.ID, e.token, ""); resp.code != 204 {
 		t.Fatalf("delete: %d %s", resp.code, resp.body)
+	}
+	// The very next request for any of it is a 404, not a cached copy.
+	for _, p := range []string{"/master.m3u8", "/720p/segment-0.ts"} {
+		if r := e.api(t, "GET", "/streams/"+created.ID+p, "", ""); r.code != 404 {
+			t.Fatalf("after delete %s: %d %v", p, r.code, r.header)
+		}
 	}
 	left, _ := e.store.List(ctx, "streams/"+created.ID+"/")
 	uploads, _ := e.store.List(ctx, "uploads/"+created.ID+"/")
@@ -138,5 +152,28 @@ func TestAPIErrors(t *testing.T) {
 	req.Header.Set("Content-Type", "text/plain")
 	if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != 415 {
 		t.Fatalf("text/plain body: %d", resp.StatusCode)
+	}
+}
+
+// TestAPIPurgeTellsAnotherEdge: an edge sharing the origin, told through
+// the purge call, stops serving its cached copy of a stream deleted
+// elsewhere; the call needs a token.
+func TestAPIPurgeTellsAnotherEdge(t *testing.T) {
+	e := newEnv(t, map[string]string{"streams/abc/720p/segment-0.ts": "seg"})
+	for range 3 {
+		e.api(t, "GET", "/streams/abc/720p/segment-0.ts", "", "")
+	}
+	e.store.Delete(context.Background(), "streams/abc/720p/segment-0.ts") // deleted through another edge
+	if r := e.api(t, "GET", "/streams/abc/720p/segment-0.ts", "", ""); r.code != 200 {
+		t.Fatalf("cached copy: %d", r.code)
+	}
+	if r := e.api(t, "POST", "/api/v1/streams/abc/purge", "", ""); r.code != 401 {
+		t.Fatalf("purge without a token: %d", r.code)
+	}
+	if r := e.api(t, "POST", "/api/v1/streams/abc/purge", e.token, ""); r.code != 204 {
+		t.Fatalf("purge: %d %s", r.code, r.body)
+	}
+	if r := e.api(t, "GET", "/streams/abc/720p/segment-0.ts", "", ""); r.code != 404 {
+		t.Fatalf("after purge: %d", r.code)
 	}
 }

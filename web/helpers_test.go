@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/internal/proxytest"
 	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/storage"
@@ -48,9 +49,10 @@ func newEnv(t *testing.T, objects map[string]string, opts ...func(*web.Config)) 
 	t.Cleanup(func() { d.Close() })
 	store := storagetest.NewFileStore(t, objects)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cache := proxytest.New(t, proxy.Config{Origin: store, Logger: log})
 	cfg := web.Config{
-		Proxy: proxy.New(proxy.Config{Origin: store, Logger: log}), DB: d,
-		Jobs: &jobs.Manager{DB: d, Store: store, Log: log}, PublicURL: "https://edge.example", Logger: log,
+		Proxy: cache, DB: d,
+		Jobs: &jobs.Manager{DB: d, Store: store, Log: log, Cache: cache}, PublicURL: "https://edge.example", Logger: log,
 		UploadStaging: t.TempDir(), MaxUploadBytes: 64 << 20,
 	}
 	for _, o := range opts {

@@ -43,6 +43,7 @@ type Config struct {
 type Server struct {
 	echo      *echo.Echo
 	proxy     http.Handler
+	cache     *proxy.Proxy
 	uploads   http.Handler
 	db        *db.DB
 	jobs      *jobs.Manager
@@ -62,7 +63,7 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{echo: e, proxy: cfg.Proxy, db: cfg.DB, jobs: cfg.Jobs, publicURL: cfg.PublicURL, log: cfg.Logger,
+	s := &Server{echo: e, proxy: cfg.Proxy, cache: cfg.Proxy, db: cfg.DB, jobs: cfg.Jobs, publicURL: cfg.PublicURL, log: cfg.Logger,
 		setupToken: cfg.SetupToken, signInFailures: newFailureLimiter(5, 15*time.Minute),
 		uploadChunk: cmp.Or(cfg.UploadChunk, uploadChunkBytes), hooks: cfg.Hooks}
 	if u, err := url.Parse(cfg.PublicURL); err == nil {
@@ -81,6 +82,7 @@ func New(cfg Config) (*Server, error) {
 	api.POST("/streams", s.apiCreateStream)
 	api.GET("/streams/:id", s.apiGetStream)
 	api.DELETE("/streams/:id", s.apiDeleteStream)
+	api.POST("/streams/:id/purge", s.apiPurgeStream)
 	e.POST(hookRoute, s.ittybitHook)
 	if cfg.UploadStaging != "" {
 		up, err := s.newUploads(cfg.UploadStaging, cfg.MaxUploadBytes)

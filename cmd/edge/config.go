@@ -26,6 +26,8 @@ type Config struct {
 	S3PathStyle     bool
 	CacheBytes      int64
 	CacheObjectMax  int64
+	DiskCacheBytes  int64
+	CacheDir        string
 	ManifestTTL     time.Duration
 	StaleIfError    time.Duration
 	OriginTimeout   time.Duration
@@ -90,7 +92,15 @@ var settings = []setting{
 		c.CacheBytes, err = parseBytes(v)
 		return err
 	}},
-	{"cache-object-max", "EDGE_CACHE_OBJECT_MAX", "32MiB", "largest object the cache holds; larger ones stream through", func(c *Config, v string) (err error) {
+	{"disk-cache-bytes", "EDGE_DISK_CACHE_BYTES", "10GiB", "disk the segment cache may hold (under EDGE_CACHE_DIR)", func(c *Config, v string) (err error) {
+		c.DiskCacheBytes, err = parseBytes(v)
+		return err
+	}},
+	{"cache-dir", "EDGE_CACHE_DIR", "", "folder of the disk cache tier (default DATA_DIR/cache)", func(c *Config, v string) (err error) {
+		c.CacheDir, err = filepath.Abs(v)
+		return err
+	}},
+	{"cache-object-max", "EDGE_CACHE_OBJECT_MAX", "32MiB", "largest object the cache holds; larger ones stream through (at most 4GiB)", func(c *Config, v string) (err error) {
 		c.CacheObjectMax, err = parseBytes(v)
 		return err
 	}},
@@ -214,6 +224,9 @@ func parseConfig(args []string, getenv func(string) string, usageOut io.Writer) 
 
 // fillDerived sets the defaults that depend on other settings.
 func (c *Config) fillDerived() {
+	if c.CacheDir == "" {
+		c.CacheDir = filepath.Join(c.DataDir, "cache")
+	}
 	if c.Storage == "" {
 		c.Storage = "file://" + filepath.ToSlash(filepath.Join(c.DataDir, "media"))
 	}

@@ -46,14 +46,18 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	}
 	worker, stopWorker := startWorker(ctx, cfg, d, transcoder, log)
 	defer stopWorker()
-	p := proxy.New(proxy.Config{
+	p, err := proxy.New(proxy.Config{
 		Origin: origin, CacheBytes: cfg.CacheBytes, MaxObjectBytes: cfg.CacheObjectMax,
+		CacheDir: cfg.CacheDir, DiskBytes: cfg.DiskCacheBytes,
 		ManifestTTL: cfg.ManifestTTL, StaleIfError: cfg.StaleIfError, OriginTimeout: cfg.OriginTimeout,
 		CORSOrigins: cfg.CORSOrigins, Logger: log,
 	})
+	if err != nil {
+		return fmt.Errorf("EDGE_CACHE_DIR: %w", err)
+	}
 	hooks, _ := transcoder.(web.WebhookReceiver)
 	handler, err := web.New(web.Config{
-		Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Worker: worker}, PublicURL: cfg.PublicURL,
+		Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Worker: worker, Cache: p}, PublicURL: cfg.PublicURL,
 		SetupToken: setupToken, Logger: log, Hooks: hooks,
 		UploadStaging: filepath.Join(cfg.DataDir, "uploads-staging"), MaxUploadBytes: cfg.MaxUploadBytes,
 	})

@@ -1,0 +1,355 @@
+package proxy_test
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/edgehls/edge/internal/proxytest"
+	"github.com/edgehls/edge/internal/waitfor"
+	"github.com/edgehls/edge/proxy"
+	"github.com/edgehls/edge/storage"
+)
+
+// segments makes n distinct segments of size bytes under streams/<stream>/.
+func segments(stream string, n, size int) map[string]string {
+	objects := map[string]string{}
+	for i := range n {
+		objects[fmt.Sprintf("streams/%s/segment-%d.ts", stream, i)] = strings.Repeat(string(rune('a'+i%26)), size)
+	}
+	return objects
+}
+
+// diskBytes sums the object files in a cache folder, temporaries aside.
+func diskBytes(t *testing.T, dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && !strings.Contains(path, string(filepath.Separator)+"tmp"+string(filepath.Separator)) {
+			info, _ := e.Info()
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
+}
+
+// TestTiersAreBoundedByBytes: whatever is asked, the memory tier holds at
+// most EDGE_CACHE_BYTES and the disk tier's files at most
+// EDGE_DISK_CACHE_BYTES (plus their small .meta files).
+func TestTiersAreBoundedByBytes(t *testing.T) {
+	origin := fileOrigin(t, segments("big", 10, 100_000))
+	dir := t.TempDir()
+	const memBound, diskBound = 250_000, 450_000
+	srv := startEdge(t, proxy.Config{Origin: origin, CacheBytes: memBound, DiskBytes: diskBound, CacheDir: dir})
+	for round := range 3 {
+		for i := range 10 {
+			r := get(t, fmt.Sprintf("%s/streams/big/segment-%d.ts", srv.URL, i))
+			if r.code != 200 || len(r.body) != 100_000 || r.header.Get("Content-Length") != "100000" {
+				t.Fatalf("round %d segment %d: %d, %d bytes, Content-Length %q", round, i, r.code, len(r.body), r.header.Get("Content-Length"))
+			}
+			if b := metric(t, srv, "edge_cache_bytes"); b > memBound {
+				t.Fatalf("memory tier holds %d bytes, bound %d", b, memBound)
+			}
+			if b := metric(t, srv, "edge_disk_cache_bytes"); b > diskBound {
+				t.Fatalf("disk tier counts %d bytes, bound %d", b, diskBound)
+			}
+			if b := diskBytes(t, dir); b > diskBound+10*1024 {
+				t.Fatalf("disk tier's files hold %d bytes, bound %d", b, diskBound)
+			}
+		}
+	}
+	if metric(t, srv, "edge_cache_objects") == 0 || metric(t, srv, "edge_disk_cache_objects") == 0 {
+		t.Fatal("nothing cached: the bound was not tested")
+	}
+}
+
+// TestHotSetSurvivesAScan: on an edge whose disk tier is full, as in
+// steady use, segments viewers come back to stay cached when one viewer
+// scrubs through a long video whose segments fill the tier ten times over.
+// An LRU would have flushed them all.
+func TestHotSetSurvivesAScan(t *testing.T) {
+	objects := segments("hot", 8, 20_000)
+	for _, stream := range []string{"long", "earlier"} {
+		for k, v := range segments(stream, 200, 20_000) {
+			objects[k] = v
+		}
+	}
+	origin := fileOrigin(t, objects)
+	// The disk holds 20 segments; memory 1, so the disk tier is what is measured.
+	srv := startEdge(t, proxy.Config{Origin: origin, CacheBytes: 21_000, DiskBytes: 20 * 21_000})
+	hot := func() {
+		for i := range 8 {
+			get(t, fmt.Sprintf("%s/streams/hot/segment-%d.ts", srv.URL, i))
+		}
+	}
+	for i := range 20 { // what earlier viewers watched: the tier is full
+		get(t, fmt.Sprintf("%s/streams/earlier/segment-%d.ts", srv.URL, i))
+	}
+	for range 5 {
+		hot()
+	}
+	for i := range 200 {
+		get(t, fmt.Sprintf("%s/streams/long/segment-%d.ts", srv.URL, i))
+	}
+	before := origin.gets.Load()
+	hot()
+	refetched := origin.gets.Load() - before
+	t.Logf("hot segments fetched again after a 200-segment scan: %d of 8", refetched)
+	if refetched > 1 {
+		t.Fatalf("the scan flushed %d of 8 hot segments", refetched)
+	}
+}
+
+// cachedOnDisk has an edge, since stopped, store every object in a cache
+// folder; it returns the origin and the folder.
+func cachedOnDisk(t *testing.T, objects map[string]string) (*countingStore, string) {
+	origin, dir := fileOrigin(t, objects), t.TempDir()
+	first := startEdge(t, proxy.Config{Origin: origin, CacheDir: dir})
+	for key := range objects {
+		get(t, first.URL+"/"+key)
+	}
+	first.Close()
+	return origin, dir
+}
+
+// TestRestartKeepsTheDiskTierWarm: a new edge on the same cache folder
+// serves what the last one stored without asking the origin.
+func TestRestartKeepsTheDiskTierWarm(t *testing.T) {
+	objects := segments("s", 5, 50_000)
+	origin, dir := cachedOnDisk(t, objects)
+	before := origin.gets.Load()
+	second := startEdge(t, proxy.Config{Origin: origin, CacheDir: dir})
+	for key, body := range objects {
+		if r := get(t, second.URL+"/"+key); r.body != body || r.header.Get("Cache-Status") != "edge; hit" || r.header.Get("Etag") == "" {
+			t.Fatalf("%s after restart: %d bytes, %v", key, len(r.body), r.header)
+		}
+	}
+	if n := origin.gets.Load() - before; n != 0 {
+		t.Fatalf("a restarted edge asked the origin %d times for what it had on disk", n)
+	}
+}
+
+// TestTornObjectsAreDiscardedAtStart: a body cut short (a crash, a full
+// disk), a body whose meta never landed and a fill's temporary file are
+// never served: the next edge fetches the object whole again.
+func TestTornObjectsAreDiscardedAtStart(t *testing.T) {
+	objects := segments("s", 2, 50_000)
+	origin, dir := cachedOnDisk(t, objects)
+	var bodies []string
+	filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && !strings.HasSuffix(path, ".meta") {
+			bodies = append(bodies, path)
+		}
+		return nil
+	})
+	if len(bodies) != 2 {
+		t.Fatalf("cache folder: %v", bodies)
+	}
+	os.Truncate(bodies[0], 1000)   // torn
+	os.Remove(bodies[1] + ".meta") // meta never landed
+	os.WriteFile(filepath.Join(dir, "tmp", "fill-1"), []byte("partial"), 0o644)
+	before := origin.gets.Load()
+	second := startEdge(t, proxy.Config{Origin: origin, CacheDir: dir})
+	for key, body := range objects {
+		if r := get(t, second.URL+"/"+key); r.body != body {
+			t.Fatalf("%s: served %d bytes of %d", key, len(r.body), len(body))
+		}
+	}
+	if n := origin.gets.Load() - before; n != 2 {
+		t.Fatalf("origin fetches after discarding two bad objects: %d, want 2", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tmp", "fill-1")); err == nil {
+		t.Fatal("a fill's temporary file survived the start")
+	}
+}
+
+// gatedOrigin sends the first half of a body, then waits for release.
+type gatedOrigin struct {
+	srv      *httptest.Server
+	halfSent chan struct{}
+	release  chan struct{}
+	gets     int
+}
+
+func startGatedOrigin(t *testing.T, body string) *gatedOrigin {
+	g := &gatedOrigin{halfSent: make(chan struct{}, 16), release: make(chan struct{})}
+	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.gets++
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		io.WriteString(w, body[:len(body)/2])
+		w.(http.Flusher).Flush()
+		g.halfSent <- struct{}{}
+		select {
+		case <-g.release:
+			io.WriteString(w, body[len(body)/2:])
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(g.srv.Close)
+	return g
+}
+
+// TestMissStreamsWhileFilling: the first viewer of a missing segment, and
+// one who joins it, read the first half before the origin has sent the
+// rest; both get the whole body from one origin fetch.
+func TestMissStreamsWhileFilling(t *testing.T) {
+	body := strings.Repeat("0123456789", 50_000)
+	g := startGatedOrigin(t, body)
+	store, _ := storage.NewHTTPStore(g.srv.URL, nil)
+	srv := startEdge(t, proxy.Config{Origin: store})
+	url := srv.URL + "/streams/s/segment-0.ts"
+	var bodies []io.ReadCloser
+	for viewer := range 2 {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		half := make([]byte, len(body)/2)
+		if _, err := io.ReadFull(resp.Body, half); err != nil || string(half) != body[:len(body)/2] {
+			t.Fatalf("viewer %d: first half: %v", viewer, err)
+		}
+		if viewer == 1 && resp.Header.Get("Cache-Status") != "edge; fwd=miss; collapsed" {
+			t.Fatalf("second viewer: %q", resp.Header.Get("Cache-Status"))
+		}
+		bodies = append(bodies, resp.Body)
+	}
+	<-g.halfSent
+	close(g.release)
+	for i, b := range bodies {
+		rest, err := io.ReadAll(b)
+		if err != nil || string(rest) != body[len(body)/2:] {
+			t.Fatalf("viewer %d: rest: %v, %d bytes", i, err, len(rest))
+		}
+	}
+	if g.gets != 1 {
+		t.Fatalf("origin fetches: %d, want 1", g.gets)
+	}
+	if r := get(t, url); r.body != body || r.header.Get("Cache-Status") != "edge; hit" {
+		t.Fatalf("after the fill: %d bytes, %q", len(r.body), r.header.Get("Cache-Status"))
+	}
+}
+
+// TestOriginBreakingOffMidBodyIsNeverTakenForWhole: viewers streaming a
+// fill whose origin hangs up see their connection cut, not a short body
+// that looks whole, and nothing is cached.
+func TestOriginBreakingOffMidBodyIsNeverTakenForWhole(t *testing.T) {
+	body := strings.Repeat("x", 200_000)
+	g := startGatedOrigin(t, body)
+	store, _ := storage.NewHTTPStore(g.srv.URL, nil)
+	srv := startEdge(t, proxy.Config{Origin: store})
+	url := srv.URL + "/streams/s/segment-0.ts"
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-g.halfSent
+	g.srv.CloseClientConnections() // the origin hangs up half-way
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil || len(got) == len(body) {
+		t.Fatalf("a broken fill read as %d whole bytes (err %v)", len(got), err)
+	}
+	close(g.release)
+	if r := get(t, url); r.code != 200 || r.body != body || r.header.Get("Cache-Status") != "edge; fwd=miss; stored" {
+		t.Fatalf("after the break: %d, %d bytes, %q", r.code, len(r.body), r.header.Get("Cache-Status"))
+	}
+}
+
+// TestNotFoundIsRememberedBriefly: a missing key costs one origin request
+// while it is remembered, then is asked again.
+func TestNotFoundIsRememberedBriefly(t *testing.T) {
+	origin := fileOrigin(t, fixtures)
+	srv := startEdge(t, proxy.Config{Origin: origin, NotFoundTTL: 200 * 1e6})
+	for _, path := range []string{"/streams/s1/720p/segment-9.ts", "/streams/s1/other.m3u8"} {
+		before := origin.gets.Load()
+		for range 5 {
+			if r := get(t, srv.URL+path); r.code != 404 {
+				t.Fatalf("%s: %d", path, r.code)
+			}
+		}
+		if n := origin.gets.Load() - before; n != 1 {
+			t.Fatalf("%s: 5 requests for a missing key cost %d origin requests, want 1", path, n)
+		}
+		waitfor.True(t, "the remembered 404 to expire", func() bool {
+			get(t, srv.URL+path)
+			return origin.gets.Load()-before == 2
+		})
+	}
+	if metric(t, srv, "edge_cache_not_found_hits_total") < 8 {
+		t.Fatal("remembered 404s not counted")
+	}
+}
+
+// TestPurgeForgetsAStreamInBothTiers: after PurgeStream, nothing of the
+// stream is served from the cache — memory, disk or a fill in flight —
+// and other streams stay cached.
+func TestPurgeForgetsAStreamInBothTiers(t *testing.T) {
+	objects := segments("gone", 3, 10_000)
+	objects["streams/gone/master.m3u8"] = "#EXTM3U\n"
+	objects["streams/kept/segment-0.ts"] = "kept"
+	origin := fileOrigin(t, objects)
+	cfg := proxy.Config{Origin: origin, CacheDir: t.TempDir()}
+	p := proxytest.New(t, cfg)
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	for range 3 { // miss, disk hit, promoted to memory
+		for key := range objects {
+			get(t, srv.URL+"/"+key)
+		}
+	}
+	get(t, srv.URL+"/streams/gone/missing.ts") // a remembered 404
+	for key := range objects {
+		if strings.HasPrefix(key, "streams/gone/") {
+			origin.Store.Delete(t.Context(), key)
+		}
+	}
+	origin.Store.Put(t.Context(), "streams/gone/missing.ts", strings.NewReader("late"), 4)
+	p.PurgeStream("gone")
+	for key := range objects {
+		r := get(t, srv.URL+"/"+key)
+		if want := 404; strings.HasPrefix(key, "streams/gone/") && r.code != want {
+			t.Fatalf("%s after purge: %d %q", key, r.code, r.header.Get("Cache-Status"))
+		}
+		if strings.HasPrefix(key, "streams/kept/") && r.header.Get("Cache-Status") != "edge; hit" {
+			t.Fatalf("another stream's %s was purged too: %v", key, r.header)
+		}
+	}
+	if r := get(t, srv.URL+"/streams/gone/missing.ts"); r.body != "late" {
+		t.Fatalf("a remembered 404 outlived the purge: %d", r.code)
+	}
+}
+
+// TestPurgeDuringAFillKeepsNothing: a fill under way when its stream is
+// purged serves its viewer but is not kept: the next request asks the
+// origin again.
+func TestPurgeDuringAFillKeepsNothing(t *testing.T) {
+	body := strings.Repeat("y", 100_000)
+	g := startGatedOrigin(t, body)
+	store, _ := storage.NewHTTPStore(g.srv.URL, nil)
+	p := proxytest.New(t, proxy.Config{Origin: store})
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	url := srv.URL + "/streams/s/segment-0.ts"
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-g.halfSent
+	p.PurgeStream("s")
+	close(g.release)
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || string(got) != body {
+		t.Fatalf("the viewer of a purged fill: %v, %d bytes", err, len(got))
+	}
+	if r := get(t, url); r.header.Get("Cache-Status") != "edge; fwd=miss; stored" || g.gets != 2 {
+		t.Fatalf("after the purge: %q, %d origin fetches", r.header.Get("Cache-Status"), g.gets)
+	}
+}

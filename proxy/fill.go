@@ -1,0 +1,240 @@
+package proxy
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/edgehls/edge/storage"
+)
+
+// fill is one origin fetch of an immutable object, written to a temporary
+// file of the disk tier while every viewer who asked for it reads what has
+// arrived so far: the first viewer's bytes flow as the origin sends them,
+// and no viewer holds a copy of the body in memory.
+type fill struct {
+	key   string
+	ready chan struct{} // closed once the origin answered: head or err is set
+	head  objectHead
+
+	hash hash.Hash // of the body, for an ETag when the origin gave none
+
+	mu      sync.Mutex
+	grew    *sync.Cond
+	file    *os.File // the temporary file the fill writes
+	path    string   // its name
+	written int64
+	done    bool
+	err     error
+	discard bool // purged while filling: serve the viewers, keep nothing
+}
+
+// objectHead is what an origin said of an object before its body.
+type objectHead struct {
+	size         int64 // -1 when the origin did not say
+	etag         string
+	lastModified time.Time
+	fetched      time.Time
+}
+
+// errTruncated is an origin body that ended before its declared length.
+var errTruncated = errors.New("origin body ended early")
+
+// joinFill returns the fill under way for key, or starts one (leader is
+// true then), with the caller's own descriptor on its file. The file
+// stays where it is while the fill is registered, so every viewer who
+// joins can open it; it is moved into the disk tier only after.
+func (p *Proxy) joinFill(key string) (f *fill, reader *os.File, leader bool, err error) {
+	p.fillsMu.Lock()
+	defer p.fillsMu.Unlock()
+	if f = p.fills[key]; f == nil {
+		leader = true
+		f = &fill{key: key, ready: make(chan struct{}), hash: sha256.New()}
+		f.grew = sync.NewCond(&f.mu)
+		if f.file, err = p.disk.tempFile(); err != nil {
+			return nil, nil, false, fmt.Errorf("cache file: %w", err)
+		}
+		f.path = f.file.Name()
+	}
+	if reader, err = os.Open(f.path); err != nil {
+		if leader {
+			f.file.Close()
+			os.Remove(f.path)
+		}
+		return nil, nil, false, fmt.Errorf("cache file: %w", err)
+	}
+	if leader {
+		p.fills[key] = f
+		go p.runFill(f)
+	}
+	return f, reader, leader, nil
+}
+
+// runFill fetches the object detached from any viewer, so one who leaves
+// does not fail the others; the origin timeout bounds each wait for bytes.
+func (p *Proxy) runFill(f *fill) {
+	defer p.endFill(f)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	idle := time.AfterFunc(p.cfg.OriginTimeout, cancel)
+	defer idle.Stop()
+	start := time.Now()
+	p.metrics.originFetches.Add(1)
+	obj, err := p.cfg.Origin.Get(ctx, f.key, nil)
+	p.metrics.latency.observe(time.Since(start))
+	if err == nil && obj.Size > p.cfg.MaxObjectBytes {
+		obj.Body.Close()
+		err = errTooLarge
+	}
+	if err != nil {
+		f.fail(timeoutOr(ctx, err))
+		close(f.ready)
+		return
+	}
+	defer obj.Body.Close()
+	f.head = objectHead{size: obj.Size, etag: obj.ETag, lastModified: obj.LastModified, fetched: p.cfg.Now()}
+	close(f.ready)
+	err = f.copyFrom(f.file, &idleReader{obj.Body, idle, p.cfg.OriginTimeout}, p.cfg.MaxObjectBytes)
+	if cerr := f.file.Close(); err == nil {
+		err = cerr
+	}
+	p.metrics.originBytes.Add(f.written)
+	if err != nil {
+		f.fail(timeoutOr(ctx, err))
+		return
+	}
+	p.finishFill(f)
+}
+
+// copyFrom writes the origin body to the file, telling readers each time
+// it grows.
+func (f *fill) copyFrom(file *os.File, body io.Reader, limit int64) error {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := body.Read(buf)
+		if n > 0 {
+			if _, werr := file.Write(buf[:n]); werr != nil {
+				return fmt.Errorf("cache file: %w", werr)
+			}
+			f.hash.Write(buf[:n])
+			f.mu.Lock()
+			f.written += int64(n)
+			over := f.written > limit
+			f.grew.Broadcast()
+			f.mu.Unlock()
+			if over {
+				return errTooLarge
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			if f.head.size >= 0 && f.written != f.head.size {
+				return errTruncated
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// finishFill commits a whole object to the disk tier, unless it was purged
+// while it filled, and wakes the readers.
+func (p *Proxy) finishFill(f *fill) {
+	p.unregister(f) // no one joins now, so the file may move
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.discard {
+		etag := f.head.etag
+		if etag == "" {
+			etag = contentETag(f.hash.Sum(nil))
+		}
+		o := &diskObject{Key: f.key, Size: f.written, ETag: etag, LastModified: f.head.lastModified, Fetched: f.head.fetched}
+		if err := p.disk.commit(f.path, o); err != nil {
+			p.log.Warn("disk cache: commit", "key", f.key, "err", err)
+			os.Remove(f.path)
+		}
+	}
+	f.done = true
+	f.grew.Broadcast()
+}
+
+func (f *fill) fail(err error) {
+	f.mu.Lock()
+	f.err = err
+	f.grew.Broadcast()
+	f.mu.Unlock()
+}
+
+// unregister lets the next viewer start afresh.
+func (p *Proxy) unregister(f *fill) {
+	p.fillsMu.Lock()
+	if p.fills[f.key] == f {
+		delete(p.fills, f.key)
+	}
+	p.fillsMu.Unlock()
+}
+
+// endFill drops what was not kept; readers keep their open descriptors.
+func (p *Proxy) endFill(f *fill) {
+	p.unregister(f)
+	f.file.Close()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil || f.discard {
+		os.Remove(f.path)
+		if errors.Is(f.err, storage.ErrNotFound) {
+			p.rememberMissing(f.key)
+		} else if f.err != nil && !errors.Is(f.err, errTooLarge) {
+			p.metrics.originErrors.Add(1)
+			p.log.Warn("origin fetch failed", "key", f.key, "err", f.err)
+		}
+	}
+}
+
+// failed is the error of a fill that failed before its body, once ready.
+func (f *fill) failed() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+// wait blocks until the file holds more than have bytes, or the fill
+// ended; it returns how many bytes are there and whether that is all.
+func (f *fill) wait(have int64) (int64, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.written <= have && !f.done && f.err == nil {
+		f.grew.Wait()
+	}
+	return f.written, f.done, f.err
+}
+
+// idleReader cancels the fetch when one read waits longer than the origin
+// timeout, however long the whole body takes.
+type idleReader struct {
+	r       io.Reader
+	timer   *time.Timer
+	timeout time.Duration
+}
+
+func (r *idleReader) Read(b []byte) (int, error) {
+	r.timer.Reset(r.timeout)
+	n, err := r.r.Read(b)
+	r.timer.Stop()
+	return n, err
+}
+
+// timeoutOr reports a cancelled fetch as the timeout it was.
+func timeoutOr(ctx context.Context, err error) error {
+	if ctx.Err() != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
+	}
+	return err
+}

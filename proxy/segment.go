@@ -1,0 +1,166 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/edgehls/edge/storage"
+)
+
+// serveSegment answers an immutable object: from the memory tier, else the
+// disk tier, else a remembered 404, else a fill whose bytes flow to the
+// viewer as they arrive.
+func (p *Proxy) serveSegment(w viewerWriter, r *http.Request, key string, pol policy, now time.Time) {
+	if e := p.cache.get(key); e != nil {
+		p.metrics.hits.Add(1)
+		p.serveEntry(w, r, e, statusHit, pol, now)
+		return
+	}
+	if o, file := p.disk.open(key); file != nil {
+		defer file.Close()
+		p.metrics.hits.Add(1)
+		p.metrics.diskHits.Add(1)
+		if e := p.promote(key, o, file); e != nil {
+			p.serveEntry(w, r, e, statusHit, pol, now)
+			return
+		}
+		p.serveFile(w, r, o, file, statusHit, pol, now)
+		return
+	}
+	if p.isMissing(key) {
+		p.metrics.notFoundHits.Add(1)
+		p.failErr(w, storage.ErrNotFound)
+		return
+	}
+	p.metrics.misses.Add(1)
+	f, file, leader, err := p.joinFill(key)
+	if err != nil {
+		p.log.Error("disk cache", "key", key, "err", err)
+		p.failErr(w, err)
+		return
+	}
+	defer file.Close()
+	status := statusMiss
+	if !leader {
+		p.metrics.coalesced.Add(1)
+		status = statusCollapsed
+	}
+	p.serveFill(w, r, f, file, status, pol)
+}
+
+// segmentHeaders are an immutable object's headers; etag may be empty
+// while a fill has not yet seen the whole body.
+func (p *Proxy) segmentHeaders(w http.ResponseWriter, pol policy, etag string, modified time.Time, age time.Duration, status cacheStatus) {
+	h := w.Header()
+	h["Content-Type"] = pol.contentType
+	h["Cache-Control"] = immutableCC
+	if etag != "" {
+		h["Etag"] = []string{etag}
+	}
+	if !modified.IsZero() {
+		h["Last-Modified"] = []string{modified.UTC().Format(http.TimeFormat)}
+	}
+	h["Accept-Ranges"] = acceptRanges
+	h["Age"] = ageValue(age)
+	h["Cache-Status"] = status
+}
+
+// serveFile sends a whole object from its file; the kernel copies it
+// (sendfile), ranges and validators included.
+func (p *Proxy) serveFile(w viewerWriter, r *http.Request, o *diskObject, file *os.File, status cacheStatus, pol policy, now time.Time) {
+	p.segmentHeaders(w, pol, o.ETag, o.LastModified, now.Sub(o.Fetched), status)
+	http.ServeContent(w, r, "", o.LastModified, file)
+}
+
+// serveFill streams an object as it fills. A range or a conditional
+// request waits for the whole object and is answered from it.
+func (p *Proxy) serveFill(w viewerWriter, r *http.Request, f *fill, file *os.File, status cacheStatus, pol policy) {
+	<-f.ready
+	if f.head.fetched.IsZero() { // the origin gave no body
+		if err := f.failed(); errors.Is(err, errTooLarge) {
+			p.passThrough(w, r, f.key, pol)
+		} else {
+			p.failErr(w, err)
+		}
+		return
+	}
+	if needsServeContent(r) {
+		p.serveWhenWhole(w, r, f, file, status, pol)
+		return
+	}
+	p.segmentHeaders(w, pol, f.head.etag, f.head.lastModified, 0, status)
+	if f.head.size >= 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(f.head.size, 10))
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	var sent int64
+	for {
+		have, done, err := f.wait(sent)
+		if have > sent {
+			n, werr := io.CopyN(w, file, have-sent)
+			sent += n
+			if werr != nil {
+				return // the viewer left; the fill goes on for the others
+			}
+		}
+		if err != nil {
+			// The origin broke off after the head was sent: cut the
+			// connection, so no viewer takes a short body for a whole one.
+			panic(http.ErrAbortHandler)
+		}
+		if done && sent == have {
+			return
+		}
+	}
+}
+
+func (p *Proxy) serveWhenWhole(w viewerWriter, r *http.Request, f *fill, file *os.File, status cacheStatus, pol policy) {
+	var have int64
+	for {
+		n, done, err := f.wait(have)
+		if err != nil {
+			p.failErr(w, err)
+			return
+		}
+		if have = n; done {
+			break
+		}
+	}
+	etag := f.head.etag
+	if etag == "" {
+		etag = contentETag(f.hash.Sum(nil))
+	}
+	p.segmentHeaders(w, pol, etag, f.head.lastModified, 0, status)
+	http.ServeContent(w, r, "", f.head.lastModified, io.NewSectionReader(file, 0, have))
+}
+
+// promote copies a segment into the memory tier the second time it is hit
+// on disk while still remembered as hit once: what viewers come back to
+// moves up, and a scan through a long video (each segment asked once)
+// never displaces it. It returns the memory entry, or nil.
+func (p *Proxy) promote(key string, o *diskObject, file *os.File) *entry {
+	if !p.hitOnce.Contains(key) {
+		p.hitOnce.Add(key, struct{}{})
+		return nil
+	}
+	p.hitOnce.Remove(key)
+	body := make([]byte, o.Size)
+	if _, err := file.ReadAt(body, 0); err != nil {
+		p.log.Warn("disk cache: read", "key", key, "err", err)
+		return nil
+	}
+	e := &entry{body: body, etag: []string{o.ETag}, lastModified: o.LastModified, fetched: o.Fetched,
+		contentLength: []string{strconv.FormatInt(o.Size, 10)}}
+	if !o.LastModified.IsZero() {
+		e.lastModifiedHeader = []string{o.LastModified.UTC().Format(http.TimeFormat)}
+	}
+	p.cache.add(key, e)
+	return e
+}
