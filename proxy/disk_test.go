@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/edgehls/edge/internal/proxytest"
@@ -174,13 +175,13 @@ type gatedOrigin struct {
 	srv      *httptest.Server
 	halfSent chan struct{}
 	release  chan struct{}
-	gets     int
+	gets     atomic.Int64
 }
 
 func startGatedOrigin(t *testing.T, body string) *gatedOrigin {
 	g := &gatedOrigin{halfSent: make(chan struct{}, 16), release: make(chan struct{})}
 	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g.gets++
+		g.gets.Add(1)
 		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 		io.WriteString(w, body[:len(body)/2])
 		w.(http.Flusher).Flush()
@@ -228,8 +229,8 @@ func TestMissStreamsWhileFilling(t *testing.T) {
 			t.Fatalf("viewer %d: rest: %v, %d bytes", i, err, len(rest))
 		}
 	}
-	if g.gets != 1 {
-		t.Fatalf("origin fetches: %d, want 1", g.gets)
+	if n := g.gets.Load(); n != 1 {
+		t.Fatalf("origin fetches: %d, want 1", n)
 	}
 	if r := get(t, url); r.body != body || r.header.Get("Cache-Status") != "edge; hit" {
 		t.Fatalf("after the fill: %d bytes, %q", len(r.body), r.header.Get("Cache-Status"))
@@ -349,7 +350,7 @@ func TestPurgeDuringAFillKeepsNothing(t *testing.T) {
 	if err != nil || string(got) != body {
 		t.Fatalf("the viewer of a purged fill: %v, %d bytes", err, len(got))
 	}
-	if r := get(t, url); r.header.Get("Cache-Status") != "edge; fwd=miss; stored" || g.gets != 2 {
-		t.Fatalf("after the purge: %q, %d origin fetches", r.header.Get("Cache-Status"), g.gets)
+	if r := get(t, url); r.header.Get("Cache-Status") != "edge; fwd=miss; stored" || g.gets.Load() != 2 {
+		t.Fatalf("after the purge: %q, %d origin fetches", r.header.Get("Cache-Status"), g.gets.Load())
 	}
 }
