@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"time"
 )
 
 // FileStore keeps objects as files below a folder. os.Root confines every
@@ -186,4 +187,24 @@ func randomSuffix() string {
 type readCloser struct {
 	io.Reader
 	io.Closer
+}
+
+// RemoveTemporaries deletes the temporary files of writes that never
+// finished (edge killed mid-copy, a full disk) last modified before
+// before: List hides them, so nothing else would ever find them.
+func (s *FileStore) RemoveTemporaries(before time.Time) (int, error) {
+	removed := 0
+	err := fs.WalkDir(s.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.Contains(path.Base(p), ".tmp-") {
+			return err
+		}
+		if st, err := d.Info(); err == nil && st.ModTime().Before(before) && s.root.Remove(p) == nil {
+			removed++
+		}
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("remove temporaries: %w", err)
+	}
+	return removed, nil
 }

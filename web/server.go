@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	tushandler "github.com/tus/tusd/v2/pkg/handler"
 
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/jobs"
@@ -56,6 +57,7 @@ type Server struct {
 	signInFailures *failureLimiter
 	uploadChunk    int64
 	uploadStore    uploadStore
+	tusStore       tushandler.DataStore // to take up uploads whose hand-over failed
 	hooks          WebhookReceiver
 }
 

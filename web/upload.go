@@ -29,6 +29,7 @@ func (s *Server) newUploads(dir string, maxBytes int64) (http.Handler, error) {
 	s.uploadStore = newUploadStore(s.jobs.UploadStore(), dir)
 	composer := tushandler.NewStoreComposer()
 	s.uploadStore.useIn(composer)
+	s.tusStore = composer.Core
 	memorylocker.New().UseIn(composer)
 	h, err := tushandler.NewHandler(tushandler.Config{
 		BasePath:                  uploadsPath,
@@ -66,24 +67,75 @@ func (s *Server) beforeUpload(hook tushandler.HookEvent) (tushandler.HTTPRespons
 	case st.Status != db.StatusUploading:
 		return tushandler.HTTPResponse{}, none, tushandler.NewError("ERR_STREAM_NOT_WAITING", "stream "+id+" already has its source", http.StatusConflict)
 	}
+	if hook.Upload.SizeIsDeferred {
+		return tushandler.HTTPResponse{}, none, tushandler.NewError("ERR_LENGTH_REQUIRED",
+			"send the file's length with Upload-Length: edge does not take uploads of unknown length", http.StatusBadRequest)
+	}
 	name := hook.Upload.MetaData["filename"]
 	meta := tushandler.MetaData{"stream": id, "filename": name, "filetype": hook.Upload.MetaData["filetype"]}
 	return tushandler.HTTPResponse{}, tushandler.FileInfoChanges{ID: s.uploadStore.uploadID(id, name), MetaData: meta}, nil
 }
 
 // afterUpload hands the finished file over before the client hears 204.
+// The upload is recorded first, so if the hand-over fails or edge dies
+// during it, HandOverPendingUploads takes it up again.
 func (s *Server) afterUpload(hook tushandler.HookEvent) (tushandler.HTTPResponse, error) {
-	info := hook.Upload
-	up := s.uploadStore.finished(info)
-	up.StreamID, up.Filename = info.MetaData["stream"], info.MetaData["filename"]
-	if err := s.jobs.AcceptUpload(hook.Context, up); err != nil {
-		s.log.Error("accept upload", "stream", up.StreamID, "err", err)
-		return tushandler.HTTPResponse{}, tushandler.NewError("ERR_STORE_FAILED", "the upload arrived but could not be stored; retry", http.StatusInternalServerError)
+	streamID := hook.Upload.MetaData["stream"]
+	err := s.db.SetUploadID(hook.Context, streamID, hook.Upload.ID)
+	if err == nil {
+		err = s.handOver(hook.Context, hook.Upload)
 	}
-	if err := s.uploadStore.drop(hook.Context, up); err != nil {
-		s.log.Warn("drop a finished upload's resume state", "stream", up.StreamID, "err", err)
+	if err != nil {
+		s.log.Error("accept upload", "stream", streamID, "err", err)
+		return tushandler.HTTPResponse{}, tushandler.NewError("ERR_STORE_FAILED",
+			"the upload arrived but could not be stored yet; edge will try again, nothing to resend", http.StatusInternalServerError)
 	}
 	return tushandler.HTTPResponse{}, nil
+}
+
+// handOver gives a finished upload to jobs, which judges and queues it,
+// then forgets tusd's resume state.
+func (s *Server) handOver(ctx context.Context, info tushandler.FileInfo) error {
+	up := s.uploadStore.finished(info)
+	up.StreamID, up.Filename = info.MetaData["stream"], info.MetaData["filename"]
+	if err := s.jobs.AcceptUpload(ctx, up); err != nil {
+		return err
+	}
+	if err := s.uploadStore.drop(ctx, up); err != nil {
+		s.log.Warn("drop a finished upload's resume state", "stream", up.StreamID, "err", err)
+	}
+	return nil
+}
+
+// HandOverPendingUploads takes up again every upload that finished while
+// its hand-over failed or was cut short (edge killed, disk full, ffprobe
+// crashed): run at start and periodically, no upload stays "uploading"
+// with its whole file on hand.
+func (s *Server) HandOverPendingUploads(ctx context.Context) error {
+	if s.uploadStore == nil {
+		return nil
+	}
+	pending, err := s.db.PendingUploads(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range pending {
+		upload, err := s.tusStore.GetUpload(ctx, p.UploadID)
+		if errors.Is(err, tushandler.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("pending upload %s: %w", p.UploadID, err)
+		}
+		info, err := upload.GetInfo(ctx)
+		if err != nil || info.SizeIsDeferred || info.Offset != info.Size {
+			continue // still arriving
+		}
+		if err := s.handOver(ctx, info); err != nil {
+			return fmt.Errorf("hand over upload of stream %s: %w", p.StreamID, err)
+		}
+		s.log.Info("upload handed over again", "stream", p.StreamID)
+	}
+	return nil
 }
 
 // userFromHeaders authenticates a request by Bearer token or session

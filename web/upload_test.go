@@ -273,3 +273,63 @@ func pendingMultipart(t *testing.T, srv *storagetest.S3Server) []string {
 	}
 	return keys
 }
+
+// TestDeferredLengthIsRefused: an upload must say its length up front, or
+// it could run past EDGE_UPLOAD_MAX_BYTES.
+func TestDeferredLengthIsRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	_, createURL := e.createUpload(t, "x")
+	if r := tusReq(t, "POST", createURL, e.token, map[string]string{"Upload-Defer-Length": "1"}, nil); r.StatusCode != 400 {
+		t.Fatalf("deferred length: %d, want 400", r.StatusCode)
+	}
+}
+
+// brokenFFprobe puts first on PATH an ffprobe that is killed every time
+// (as by the OOM killer); the returned func puts the real one back.
+func brokenFFprobe(t *testing.T) (restore func()) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ffprobe"), []byte("#!/bin/sh\nkill -9 $$\n"), 0o755)
+	path := os.Getenv("PATH")
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+path)
+	return func() { os.Setenv("PATH", path) }
+}
+
+// TestFailedHandOverIsTakenUpAgain: an upload that arrived whole while its
+// hand-over failed (here ffprobe killed every time) is neither refused nor
+// lost: the client hears it need not resend, the stream waits, and the
+// next pass (at start, then every 30 s) queues it with the file intact.
+func TestFailedHandOverIsTakenUpAgain(t *testing.T) {
+	for _, backend := range []string{"file", "s3"} {
+		t.Run(backend, func(t *testing.T) {
+			e, _ := uploadEnv(t, backend)
+			src := filepath.Join(t.TempDir(), "talk.mov")
+			hlstest.MakeSource(t, src, 2, "320x240", true)
+			data, _ := os.ReadFile(src)
+			id, createURL := e.createUpload(t, "Talk")
+			loc := tusReq(t, "POST", createURL, e.token, map[string]string{
+				"Upload-Length": strconv.Itoa(len(data)), "Upload-Metadata": meta("talk.mov")}, nil).Header.Get("Location")
+			restore := brokenFFprobe(t)
+			r := tusReq(t, "PATCH", loc, "", map[string]string{"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}, data)
+			if st, _ := e.db.Stream(context.Background(), id); r.StatusCode != 500 || st.Status != db.StatusUploading {
+				t.Fatalf("failed hand-over: %d, stream %s %q", r.StatusCode, st.Status, st.Error)
+			}
+			if err := e.server.HandOverPendingUploads(context.Background()); err == nil {
+				t.Fatal("a hand-over with ffprobe still broken reported success")
+			}
+			restore()
+			if err := e.server.HandOverPendingUploads(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			st, _ := e.db.Stream(context.Background(), id)
+			if st.Status != db.StatusQueued || st.SourceKey != "uploads/"+id+"/talk.mov" {
+				t.Fatalf("after the next pass: %+v", st)
+			}
+			if stored := readAll(t, e.uploads, st.SourceKey); sha256.Sum256(stored) != sha256.Sum256(data) {
+				t.Fatal("the stored source differs from the upload")
+			}
+			if keys := listKeys(t, e.uploads, "uploads/"+id+"/"); len(keys) != 1 {
+				t.Fatalf("upload folder holds %v, want the source alone", keys)
+			}
+		})
+	}
+}

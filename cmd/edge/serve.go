@@ -64,7 +64,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	if err != nil {
 		return fmt.Errorf("EDGE_DATA_DIR: %w", err)
 	}
-	go expireUploads(ctx, handler, cfg.UploadExpiry, log)
+	removeTemporaries(store, uploads, time.Now(), log) // no write is under way yet
+	go expireUploads(ctx, handler, cfg.UploadExpiry, log, store, uploads)
+	go handOverUploads(ctx, handler, log)
 	return listenAndServe(ctx, cfg, handler, ln, log)
 }
 
@@ -177,14 +179,51 @@ func startWorker(ctx context.Context, cfg Config, d *db.DB, t jobs.Transcoder, l
 	return w, func() { cancel(); <-done }
 }
 
-// expireUploads cleans abandoned uploads hourly until ctx ends.
-func expireUploads(ctx context.Context, s *web.Server, maxAge time.Duration, log *slog.Logger) {
+// handOverUploadsEvery is how soon an upload whose hand-over failed is
+// tried again.
+const handOverUploadsEvery = 30 * time.Second
+
+// handOverUploads takes up finished uploads whose hand-over failed, at
+// start and then periodically, until ctx ends.
+func handOverUploads(ctx context.Context, s *web.Server, log *slog.Logger) {
+	tick := time.NewTicker(handOverUploadsEvery)
+	defer tick.Stop()
+	for {
+		if err := s.HandOverPendingUploads(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("hand over finished uploads", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// removeTemporaries deletes what writes into local folders left when they
+// were cut short, last modified before before.
+func removeTemporaries(store, uploads storage.Store, before time.Time, log *slog.Logger) {
+	for _, st := range []storage.Store{store, uploads} {
+		if fs, ok := st.(*storage.FileStore); ok {
+			if n, err := fs.RemoveTemporaries(before); err != nil {
+				log.Warn("remove unfinished writes", "err", err)
+			} else if n > 0 {
+				log.Info("removed unfinished writes", "files", n)
+			}
+		}
+	}
+}
+
+// expireUploads cleans abandoned uploads, and unfinished writes an hour
+// old, hourly until ctx ends.
+func expireUploads(ctx context.Context, s *web.Server, maxAge time.Duration, log *slog.Logger, store, uploads storage.Store) {
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {
 		if err := s.ExpireUploads(ctx, time.Now().Add(-maxAge)); err != nil && ctx.Err() == nil {
 			log.Warn("expire abandoned uploads", "err", err)
 		}
+		removeTemporaries(store, uploads, time.Now().Add(-time.Hour), log)
 		select {
 		case <-ctx.Done():
 			return
