@@ -3,7 +3,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-deps check generate fuzz bench
+.PHONY: run build test test-deps check generate fuzz bench bench-viewers
 
 ## run: start edge on its embedded defaults (./data, local media folder)
 run:
@@ -39,6 +39,10 @@ FUZZTIME ?= 300000x
 fuzz:
 	$(GO) test ./proxy -run '^$$' -fuzz FuzzParseKey -fuzztime $(FUZZTIME)
 
-## bench: edge against nginx with wrk, plus Go benchmarks
+## bench: edge against nginx with wrk on hot objects (a secondary line)
 bench:
 	bash bench/run.sh
+
+## bench-viewers: edge against nginx as 1,000 viewers at real pace on a library larger than the caches
+bench-viewers:
+	bash bench/viewers.sh
