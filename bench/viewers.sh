@@ -126,7 +126,10 @@ PY
 echo "== $VIEWERS viewers for $DURATION (+$RAMP ramp), Zipf over $STREAMS streams, each server cold"
 play edge "$EDGE_PORT"
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$edge_pid/status")
+edge_disk=$(du -sm "$work/edge-data/cache" | cut -f1)
 play nginx "$NGINX_PORT"
+nginx_disk=$(du -sm "$work/nginx/cache" | cut -f1)
+echo "   disk used at the end: edge $edge_disk MiB, nginx $nginx_disk MiB (budget $DISK)"
 
 echo "== edge restarted on its warm disk tier, $VIEWERS viewers again"
 kill "$edge_pid"; wait "$edge_pid" 2>/dev/null || true

@@ -8,22 +8,18 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/maypok86/otter/v2"
 )
 
 // diskTier keeps whole immutable objects (segments) as files, bounded by
-// bytes. Which objects stay is otter's W-TinyLFU: a newcomer is admitted
-// only over a victim that is used less often, so one viewer scrubbing
-// through a long video cannot flush what everyone else watches, where a
-// plain LRU would. Hits are sent from the file, by sendfile.
+// bytes. Which objects stay is a segmented LRU (slru.go): one viewer
+// scrubbing through a long video cannot flush what everyone else watches,
+// where a plain LRU would. Hits are sent from the file, by sendfile.
 //
 // An object is a body file and a .meta file beside it, both named after
 // the key's hash and a version, written in tmp/ and renamed into place
@@ -32,7 +28,7 @@ import (
 // so a restart stays warm and never serves a partial object.
 type diskTier struct {
 	dir     string
-	index   *otter.Cache[string, *diskObject]
+	index   *slru
 	version atomic.Uint64
 	log     *slog.Logger
 }
@@ -56,22 +52,9 @@ func openDiskTier(dir string, maxBytes int64, log *slog.Logger) (*diskTier, erro
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
 		return nil, fmt.Errorf("cache folder: %w", err)
 	}
-	d := &diskTier{dir: dir, log: log}
+	// The files are deleted before the call that evicted or purged them returns.
+	d := &diskTier{dir: dir, log: log, index: newSLRU(maxBytes, (*diskObject).remove)}
 	d.version.Store(uint64(time.Now().UnixNano()))
-	var err error
-	d.index, err = otter.New(&otter.Options[string, *diskObject]{
-		MaximumWeight: uint64(maxBytes),
-		Weigher: func(_ string, o *diskObject) uint32 {
-			return uint32(min(o.Size+512, math.MaxUint32)) // a file costs a block or so besides its bytes
-		},
-		OnDeletion: func(e otter.DeletionEvent[string, *diskObject]) { e.Value.remove() },
-		// Deletion on the caller's goroutine: the files are gone when the
-		// call that evicted or purged them returns. It only unlinks files.
-		Executor: func(task func()) { task() },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cache index: %w", err)
-	}
 	return d, d.load()
 }
 
@@ -101,11 +84,11 @@ func (d *diskTier) load() error {
 		return fmt.Errorf("cache folder: %w", err)
 	}
 	for _, o := range found {
-		d.index.Set(o.Key, o)
+		d.index.add(o.Key, o)
 	}
-	d.index.CleanUp()
 	if len(found) > 0 {
-		d.log.Info("disk cache re-indexed", "objects", len(found), "bytes", d.index.WeightedSize())
+		bytes, _ := d.index.size()
+		d.log.Info("disk cache re-indexed", "objects", len(found), "bytes", bytes)
 	}
 	return nil
 }
@@ -192,14 +175,13 @@ func (d *diskTier) commit(tmp string, o *diskObject) error {
 		os.Remove(o.body)
 		return err
 	}
-	d.index.Set(o.Key, o)
-	d.index.CleanUp() // evict now, so the folder stays within its bound
+	d.index.add(o.Key, o)
 	return nil
 }
 
 // open returns an object and its body, or nil when the tier lacks it.
 func (d *diskTier) open(key string) (*diskObject, *os.File) {
-	o, ok := d.index.GetIfPresent(key)
+	o, ok := d.index.get(key)
 	if !ok {
 		return nil, nil
 	}
@@ -216,15 +198,20 @@ func (d *diskTier) open(key string) (*diskObject, *os.File) {
 // removePrefix forgets (and deletes) every object whose key starts so.
 func (d *diskTier) removePrefix(prefix string) int {
 	n := 0
-	for key := range d.index.Keys() {
-		if strings.HasPrefix(key, prefix) {
-			if _, ok := d.index.Invalidate(key); ok {
-				n++
-			}
+	for _, key := range d.index.keys() {
+		if strings.HasPrefix(key, prefix) && d.index.remove(key) {
+			n++
 		}
 	}
 	return n
 }
 
-func (d *diskTier) bytes() int64   { return int64(d.index.WeightedSize()) }
-func (d *diskTier) objects() int64 { return int64(d.index.EstimatedSize()) }
+func (d *diskTier) bytes() int64 {
+	b, _ := d.index.size()
+	return b
+}
+
+func (d *diskTier) objects() int64 {
+	_, n := d.index.size()
+	return n
+}

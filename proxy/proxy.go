@@ -1,7 +1,6 @@
 // Package proxy serves HLS packages from an origin store to viewers, with
 // per-extension caching headers, CORS, two cache tiers (a byte-bounded
-// in-memory LRU for playlists and hot segments, over a disk tier for
-// segments), one origin fetch per object however many viewers miss at
+// in-memory LRU for playlists, a disk tier for segments sent by sendfile), one origin fetch per object however many viewers miss at
 // once, bytes that flow to viewers while an object fills, remembered 404s,
 // purge, and stale playlists when the origin fails.
 package proxy
@@ -16,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"golang.org/x/sync/singleflight"
 
@@ -26,7 +24,7 @@ import (
 // Config holds the proxy's settings; zero values get the defaults below.
 type Config struct {
 	Origin         storage.Store
-	CacheBytes     int64         // bound of the memory tier (default 256 MiB)
+	CacheBytes     int64         // bound of the memory tier, playlists (default 256 MiB)
 	CacheDir       string        // the disk tier's folder (required)
 	DiskBytes      int64         // bound of the disk tier (default 10 GiB)
 	NotFoundTTL    time.Duration // how long an origin 404 is remembered (default 5s)
@@ -49,8 +47,7 @@ type Proxy struct {
 	fillsMu sync.Mutex
 	fills   map[string]*fill
 	missing *expirable.LRU[string, struct{}]
-	hitOnce *lru.Cache[string, struct{}] // segments hit once on disk lately
-	purges  atomic.Int64                 // purges so far: a playlist fetched across one is not kept
+	purges  atomic.Int64 // purges so far: a playlist fetched across one is not kept
 	cors    cors
 	metrics *metrics
 	log     *slog.Logger
@@ -61,9 +58,6 @@ type Proxy struct {
 // missingMax bounds how many 404s are remembered, so requests for random
 // names cannot grow memory.
 const missingMax = 4096
-
-// hitOnceMax bounds the keys remembered as hit once on disk.
-const hitOnceMax = 1 << 16
 
 // New builds a proxy in front of cfg.Origin, re-indexing the disk tier.
 func New(cfg Config) (*Proxy, error) {
@@ -76,14 +70,12 @@ func New(cfg Config) (*Proxy, error) {
 		return nil, err
 	}
 	m := &metrics{disk: disk}
-	hitOnce, _ := lru.New[string, struct{}](hitOnceMax)
 	return &Proxy{
 		cfg:        cfg,
 		cache:      newByteLRU(cfg.CacheBytes, m),
 		disk:       disk,
 		fills:      map[string]*fill{},
 		missing:    expirable.NewLRU[string, struct{}](missingMax, nil, cfg.NotFoundTTL),
-		hitOnce:    hitOnce,
 		cors:       newCORS(cfg.CORSOrigins),
 		metrics:    m,
 		log:        cfg.Logger,

@@ -11,23 +11,18 @@ import (
 	"github.com/edgehls/edge/storage"
 )
 
-// serveSegment answers an immutable object: from the memory tier, else the
-// disk tier, else a remembered 404, else a fill whose bytes flow to the
-// viewer as they arrive.
+// serveSegment answers an immutable object: from the disk tier, else a
+// remembered 404, else a fill whose bytes flow to the viewer as they
+// arrive. Segments are not copied into the memory tier: the kernel's page
+// cache already keeps the hot ones in memory and sendfile sends them from
+// there, while copies on the Go heap churned it into continuous garbage
+// collection under the memory limit (1,000 viewers: TTFB p99 1.2 s against
+// 0.19 s with the limit lifted, at 400 MiB of RSS instead of 122).
 func (p *Proxy) serveSegment(w viewerWriter, r *http.Request, key string, pol policy, now time.Time) {
-	if e := p.cache.get(key); e != nil {
-		p.metrics.hits.Add(1)
-		p.serveEntry(w, r, e, statusHit, pol, now)
-		return
-	}
 	if o, file := p.disk.open(key); file != nil {
 		defer file.Close()
 		p.metrics.hits.Add(1)
 		p.metrics.diskHits.Add(1)
-		if e := p.promote(key, o, file); e != nil {
-			p.serveEntry(w, r, e, statusHit, pol, now)
-			return
-		}
 		p.serveFile(w, r, o, file, statusHit, pol, now)
 		return
 	}
@@ -139,28 +134,4 @@ func (p *Proxy) serveWhenWhole(w viewerWriter, r *http.Request, f *fill, file *o
 	}
 	p.segmentHeaders(w, pol, etag, f.head.lastModified, 0, status)
 	http.ServeContent(w, r, "", f.head.lastModified, io.NewSectionReader(file, 0, have))
-}
-
-// promote copies a segment into the memory tier the second time it is hit
-// on disk while still remembered as hit once: what viewers come back to
-// moves up, and a scan through a long video (each segment asked once)
-// never displaces it. It returns the memory entry, or nil.
-func (p *Proxy) promote(key string, o *diskObject, file *os.File) *entry {
-	if !p.hitOnce.Contains(key) {
-		p.hitOnce.Add(key, struct{}{})
-		return nil
-	}
-	p.hitOnce.Remove(key)
-	body := make([]byte, o.Size)
-	if _, err := file.ReadAt(body, 0); err != nil {
-		p.log.Warn("disk cache: read", "key", key, "err", err)
-		return nil
-	}
-	e := &entry{body: body, etag: []string{o.ETag}, lastModified: o.LastModified, fetched: o.Fetched,
-		contentLength: []string{strconv.FormatInt(o.Size, 10)}}
-	if !o.LastModified.IsZero() {
-		e.lastModifiedHeader = []string{o.LastModified.UTC().Format(http.TimeFormat)}
-	}
-	p.cache.add(key, e)
-	return e
 }

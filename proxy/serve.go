@@ -106,15 +106,22 @@ func needsServeContent(r *http.Request) bool {
 }
 
 // passThrough streams an object too large to cache, forwarding one byte
-// range to the origin.
+// range to the origin. The fetch ends when the viewer goes (the request's
+// context) or when the origin keeps it waiting longer than the origin
+// timeout, for the head or for any read of the body.
 func (p *Proxy) passThrough(w viewerWriter, r *http.Request, key string, pol policy) {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	idle := time.AfterFunc(p.cfg.OriginTimeout, cancel)
+	defer idle.Stop()
 	rng := singleRange(r.Header.Get("Range"))
-	obj, err := p.cfg.Origin.Get(r.Context(), key, rng)
+	obj, err := p.cfg.Origin.Get(ctx, key, rng)
 	if err != nil {
-		p.failErr(w, err)
+		p.failErr(w, timeoutOr(ctx, err))
 		return
 	}
 	defer obj.Body.Close()
+	idle.Stop()
 	h := w.Header()
 	h["Content-Type"] = pol.contentType
 	h["Cache-Control"] = p.cacheControl(pol)
@@ -135,7 +142,7 @@ func (p *Proxy) passThrough(w viewerWriter, r *http.Request, key string, pol pol
 	}
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
-		body := io.Reader(obj.Body)
+		body := io.Reader(&idleReader{obj.Body, idle, p.cfg.OriginTimeout})
 		if length >= 0 { // never more than the head declared
 			body = io.LimitReader(body, length)
 		}

@@ -131,3 +131,46 @@ func TestKeepAliveAfterALongAnswer(t *testing.T) {
 		t.Fatalf("second answer on the connection: %v %v", err, resp)
 	}
 }
+
+// TestPassThroughEnds: a body too large to cache is fetched for one
+// viewer; an origin that stalls mid-body past the origin timeout ends it,
+// and a viewer who leaves ends the origin's request too.
+func TestPassThroughEnds(t *testing.T) {
+	body := strings.Repeat("p", 2<<20)
+	t.Run("origin stalls", func(t *testing.T) {
+		g := startGatedOrigin(t, body) // sends half, then waits for ever
+		srv := startEdge(t, proxy.Config{Origin: httpOrigin(t, g.srv.URL), MaxObjectBytes: 1 << 20, OriginTimeout: 300 * time.Millisecond})
+		resp, err := http.Get(srv.URL + "/streams/a/big.ts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body) // returns once edge gives up on the origin
+		resp.Body.Close()
+		if err == nil || len(got) >= len(body) || resp.Header.Get("Cache-Status") != "edge; fwd=miss; detail=too-large" {
+			t.Fatalf("stalled origin: %d bytes, err %v, %v", len(got), err, resp.Header)
+		}
+	})
+	t.Run("viewer leaves", func(t *testing.T) {
+		left := make(chan struct{})
+		origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+			io.WriteString(w, body[:len(body)/2])
+			w.(http.Flusher).Flush()
+			<-r.Context().Done() // edge hung up on the origin
+			close(left)
+		}))
+		t.Cleanup(origin.Close)
+		srv := startEdge(t, proxy.Config{Origin: httpOrigin(t, origin.URL), MaxObjectBytes: 1 << 20, OriginTimeout: time.Minute})
+		c := askFor(t, srv, "/streams/a/big.ts")
+		r := bufio.NewReader(c)
+		if _, err := http.ReadResponse(r, nil); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		select {
+		case <-left:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the origin request went on after the viewer left")
+		}
+	})
+}

@@ -1,0 +1,134 @@
+package proxy
+
+import (
+	"math"
+	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+)
+
+// protectedShare is the part of the disk tier kept for objects asked for
+// more than once.
+const protectedShare = 0.8
+
+// slru is a segmented LRU bounded by bytes, the disk tier's policy. A new
+// object enters a probation segment; asked for again, it moves to a
+// protected one. Eviction takes the least recent object of probation
+// first, so a viewer scrubbing through a long video (each segment asked
+// once) churns probation only and cannot flush what viewers come back to;
+// the protected segment's own least recent objects drop back to probation
+// when it is full. golang-lru's lists do the ordering.
+//
+// Measured before choosing it, on the viewers bench (1,000 viewers, Zipf
+// over 40 streams, a disk budget under the library): W-TinyLFU (otter)
+// made 2.45× nginx's origin fetches (hit ratio 0.895 vs 0.957), because a
+// new segment's frequency is low just when its cohort of viewers is about
+// to ask for it; a replay of that access pattern gave LRU 0.960, SLRU
+// 0.959, W-TinyLFU 0.936.
+type slru struct {
+	mu                   sync.Mutex
+	probation, protected *simplelru.LRU[string, *diskObject]
+	probBytes, protBytes int64
+	max, protectedMax    int64
+	onEvict              func(*diskObject) // called after the lock is released
+}
+
+func newSLRU(maxBytes int64, onEvict func(*diskObject)) *slru {
+	c := &slru{max: maxBytes, protectedMax: int64(float64(maxBytes) * protectedShare), onEvict: onEvict}
+	// Unbounded by count: the bound is in bytes, kept by add and get.
+	c.probation, _ = simplelru.NewLRU[string, *diskObject](math.MaxInt, nil)
+	c.protected, _ = simplelru.NewLRU[string, *diskObject](math.MaxInt, nil)
+	return c
+}
+
+func weight(o *diskObject) int64 { return o.Size + 512 } // a file costs a block or so besides its bytes
+
+// get returns an object, moving it to (or up in) the protected segment.
+func (c *slru) get(key string) (*diskObject, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if o, ok := c.protected.Get(key); ok {
+		return o, true
+	}
+	o, ok := c.probation.Peek(key)
+	if !ok {
+		return nil, false
+	}
+	c.probation.Remove(key)
+	c.probBytes -= weight(o)
+	c.protected.Add(key, o)
+	c.protBytes += weight(o)
+	for c.protBytes > c.protectedMax && c.protected.Len() > 1 {
+		k, old, _ := c.protected.RemoveOldest()
+		c.protBytes -= weight(old)
+		c.probation.Add(k, old)
+		c.probBytes += weight(old)
+	}
+	return o, true
+}
+
+// add puts an object on probation (replacing an older version of it) and
+// evicts down to the bound.
+func (c *slru) add(key string, o *diskObject) {
+	c.mu.Lock()
+	victims := c.removeLocked(key, nil)
+	c.probation.Add(key, o)
+	c.probBytes += weight(o)
+	for c.probBytes+c.protBytes > c.max {
+		lru, bytes := c.probation, &c.probBytes
+		if lru.Len() == 0 {
+			lru, bytes = c.protected, &c.protBytes
+		}
+		_, old, ok := lru.RemoveOldest()
+		if !ok {
+			break
+		}
+		*bytes -= weight(old)
+		victims = append(victims, old)
+	}
+	c.mu.Unlock()
+	c.evict(victims)
+}
+
+// remove forgets an object; it says whether there was one.
+func (c *slru) remove(key string) bool {
+	c.mu.Lock()
+	victims := c.removeLocked(key, nil)
+	c.mu.Unlock()
+	c.evict(victims)
+	return len(victims) > 0
+}
+
+func (c *slru) removeLocked(key string, victims []*diskObject) []*diskObject {
+	if o, ok := c.probation.Peek(key); ok {
+		c.probation.Remove(key)
+		c.probBytes -= weight(o)
+		victims = append(victims, o)
+	}
+	if o, ok := c.protected.Peek(key); ok {
+		c.protected.Remove(key)
+		c.protBytes -= weight(o)
+		victims = append(victims, o)
+	}
+	return victims
+}
+
+func (c *slru) evict(victims []*diskObject) {
+	for _, o := range victims {
+		c.onEvict(o)
+	}
+}
+
+// keys lists every key, both segments.
+func (c *slru) keys() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append(c.probation.Keys(), c.protected.Keys()...)
+}
+
+// size is the bytes and objects held.
+func (c *slru) size() (bytes, objects int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.probBytes + c.protBytes, int64(c.probation.Len() + c.protected.Len())
+}
