@@ -161,10 +161,18 @@ func (s *FileStore) Delete(_ context.Context, key string) error {
 }
 
 func (s *FileStore) wrap(key string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || escapes(err) {
 		return fmt.Errorf("%w: %s", ErrNotFound, key)
 	}
 	return fmt.Errorf("open %s: %w", key, err)
+}
+
+// escapes reports os.Root's refusal to follow a link out of the folder: to
+// a viewer that object does not exist (it is not an origin failure). The
+// os package keeps that error unexported, so it is known by its text.
+func escapes(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && pe.Err.Error() == "path escapes from parent"
 }
 
 // fileInfo uses nginx's ETag shape (mtime-size), so two edges serving the

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,5 +45,23 @@ func TestRemoveTemporaries(t *testing.T) {
 	}
 	if _, err := s.Head(ctx, "uploads/a/talk.mp4"); err != nil {
 		t.Fatalf("a whole object went too: %v", err)
+	}
+}
+
+// TestLinkOutOfTheFolderIsNotFound: a symlink inside the media folder that
+// leads out of it is refused as a missing object (404 to a viewer), never
+// followed and never reported as an origin failure.
+func TestLinkOutOfTheFolderIsNotFound(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "secret.ts")
+	os.WriteFile(outside, []byte("secret"), 0o644)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "streams", "x"), 0o755)
+	os.Symlink(outside, filepath.Join(dir, "streams", "x", "leak.ts"))
+	s, err := storage.NewFileStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(context.Background(), "streams/x/leak.ts", nil); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a link out of the folder: %v, want not found", err)
 	}
 }
