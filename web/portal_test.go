@@ -80,7 +80,8 @@ func TestSignInAndOut(t *testing.T) {
 		t.Fatalf("still signed in after sign-out: %d", r.code)
 	}
 	// An open redirect through next= is refused.
-	for _, next := range []string{"//evil.example", "https://evil.example", "/\\evil.example"} {
+	for _, next := range []string{"//evil.example", "https://evil.example", "/\\evil.example", "/\t/evil.example",
+		"/\n/evil.example", "\t//evil.example", "/\x7f/x", "javascript:alert(1)", "evil.example"} {
 		b2 := e.browser(t)
 		f := b2.get("/signin")
 		r := b2.post("/signin", url.Values{"csrf": {f.csrf(t)}, "email": {"ed@example.com"}, "password": {"correct horse"}, "next": {next}}, nil)

@@ -5,6 +5,7 @@ package web
 import (
 	"cmp"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -33,8 +34,12 @@ type Config struct {
 	MaxUploadBytes int64
 	UploadChunk    int64 // bytes per PATCH from the upload page; default 8 MiB
 	// Hooks receives Ittybit's webhooks; nil when the transcoder is ffmpeg.
-	Hooks  WebhookReceiver
-	Logger *slog.Logger
+	Hooks WebhookReceiver
+	// TrustedProxies may name the client in X-Forwarded-For; TrustFly
+	// believes Fly's Fly-Client-IP instead. Neither: the connection's address.
+	TrustedProxies []*net.IPNet
+	TrustFly       bool
+	Logger         *slog.Logger
 }
 
 // Server routes viewers' /streams/ requests straight to the proxy and
@@ -51,14 +56,14 @@ type Server struct {
 	publicURL string
 	log       *slog.Logger
 
-	publicOrigin   string // scheme://host of publicURL, for Origin checks
-	secureCookies  bool
-	setupToken     string
-	signInFailures *failureLimiter
-	uploadChunk    int64
-	uploadStore    uploadStore
-	tusStore       tushandler.DataStore // to take up uploads whose hand-over failed
-	hooks          WebhookReceiver
+	publicOrigin  string // scheme://host of publicURL, for Origin checks
+	secureCookies bool
+	setupToken    string
+	signIns       *signInGuard
+	uploadChunk   int64
+	uploadStore   uploadStore
+	tusStore      tushandler.DataStore // to take up uploads whose hand-over failed
+	hooks         WebhookReceiver
 }
 
 // New builds the server.
@@ -66,15 +71,13 @@ func New(cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, proxy: cfg.Proxy, cache: cfg.Proxy, db: cfg.DB, jobs: cfg.Jobs, publicURL: cfg.PublicURL, log: cfg.Logger,
-		setupToken: cfg.SetupToken, signInFailures: newFailureLimiter(5, 15*time.Minute),
+		setupToken: cfg.SetupToken, signIns: &signInGuard{db: cfg.DB, now: time.Now},
 		uploadChunk: cmp.Or(cfg.UploadChunk, uploadChunkBytes), hooks: cfg.Hooks}
 	if u, err := url.Parse(cfg.PublicURL); err == nil {
 		s.publicOrigin = u.Scheme + "://" + u.Host
 		s.secureCookies = u.Scheme == "https"
 	}
-	// Client IPs (for sign-in limits and logs) come from the connection;
-	// forwarded headers are trivially forged unless a proxy is trusted.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientIPs(cfg.TrustedProxies, cfg.TrustFly)
 	e.HTTPErrorHandler = s.handleError
 	s.portalRoutes()
 	e.GET("/healthz", healthz)

@@ -5,8 +5,10 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,24 +29,27 @@ func (s *Server) signIn(c echo.Context) error {
 	email := strings.ToLower(strings.TrimSpace(c.FormValue("email")))
 	form := templates.SignIn{CSSURL: cssURL, CSRF: s.loginCSRFToken(c), Email: email, Next: safeNext(c.FormValue("next"))}
 	ip := c.RealIP()
-	for _, key := range []string{"email:" + email, "ip:" + ip} {
-		if blocked, wait := s.signInFailures.blocked(key); blocked {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			form.Error = "Too many failed sign-ins. Wait " + wait.Round(1e9).String() + " and try again."
-			return render(c, http.StatusTooManyRequests, templates.SignInPage(form))
-		}
+	ctx := c.Request().Context()
+	try, wait, err := s.signIns.begin(ctx, email, limitKey(ip))
+	if err != nil {
+		return err
 	}
-	u, err := s.db.Authenticate(c.Request().Context(), email, c.FormValue("password"))
+	if try == nil {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		form.Error = "Too many failed sign-ins. Wait " + wait.Round(time.Second).String() + " and try again."
+		return render(c, http.StatusTooManyRequests, templates.SignInPage(form))
+	}
+	u, err := s.db.Authenticate(ctx, email, c.FormValue("password"))
 	if errors.Is(err, db.ErrNotFound) {
-		s.signInFailures.fail("email:" + email)
-		s.signInFailures.fail("ip:" + ip)
 		s.log.Info("sign-in failed", "email", email, "ip", ip)
 		form.Error = "That email and password do not match an account."
 		return render(c, http.StatusUnauthorized, templates.SignInPage(form))
 	} else if err != nil {
 		return err
 	}
-	s.signInFailures.reset("email:" + email)
+	if err := s.signIns.succeeded(ctx, try); err != nil {
+		return err
+	}
 	if err := s.startSession(c, u.ID); err != nil {
 		return err
 	}
@@ -59,9 +64,20 @@ func (s *Server) signOut(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/signin")
 }
 
-// safeNext keeps post-sign-in redirects on this site.
+// safeNext keeps post-sign-in redirects on this site: a path, nothing a
+// browser could read as another host. Browsers drop tabs and newlines
+// from URLs and read a backslash as a slash, so "/\t/evil.example" and
+// "/\\evil.example" are other hosts to them; any control character or
+// backslash is refused, and what is left must parse as a bare path.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return next

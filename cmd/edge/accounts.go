@@ -114,3 +114,32 @@ func tokenCreate(ctx context.Context, args []string, getenv func(string) string,
 
 // generatePassword returns 26 base32 characters (130 random bits).
 func generatePassword() string { return rand.Text() }
+
+// userUnlock: edge user unlock --email E. It forgets the account's failed
+// sign-ins from every address, so a running edge lets it in at once.
+func userUnlock(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("edge user unlock", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "the account's email (required)")
+	dataDir := dataDirFlag(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("user unlock: --email is required")
+	}
+	d, err := openDB(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if _, err := d.UserByEmail(ctx, *email); err != nil {
+		return fmt.Errorf("user unlock: %s", db.Reason(err))
+	}
+	n, err := d.UnlockAccount(ctx, *email)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "unlocked %s (%d failed sign-ins forgotten)\n", strings.ToLower(strings.TrimSpace(*email)), n)
+	return nil
+}

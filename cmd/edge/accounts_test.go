@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) (string, error) {
@@ -101,5 +102,34 @@ func TestFirstRunLogsASetupLink(t *testing.T) {
 	logs.Reset()
 	if token, err := firstRunSetup(context.Background(), d, "http://localhost:8080", log); token != "" || err != nil || logs.Len() != 0 {
 		t.Fatalf("with an account: %q %v %q", token, err, logs.String())
+	}
+}
+
+// TestUserUnlock: an account locked by guesses from everywhere signs in
+// again at once after `edge user unlock`, which the running edge sees
+// because the counts live in the database.
+func TestUserUnlock(t *testing.T) {
+	vars := map[string]string{"EDGE_DATA_DIR": t.TempDir()}
+	if _, err := runCmd(t, vars, "", "user", "add", "--email", "ana@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := openDB(context.Background(), vars["EDGE_DATA_DIR"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	for _, key := range []string{"acct:ana@example.com", "acct-ip:ana@example.com 192.0.2.1", "acct-ip:anal@example.com 192.0.2.1", "ip:192.0.2.1"} {
+		d.AddSignInFailure(ctx, key)
+	}
+	out, err := runCmd(t, vars, "", "user", "unlock", "--email", "Ana@Example.com")
+	if err != nil || out != "unlocked ana@example.com (2 failed sign-ins forgotten)\n" {
+		t.Fatalf("unlock: %q %v", out, err)
+	}
+	if n, _, _ := d.CountSignInFailures(ctx, "acct-ip:anal@example.com 192.0.2.1", time.Time{}); n != 1 {
+		t.Fatal("another account's failures were forgotten too")
+	}
+	if _, err := runCmd(t, vars, "", "user", "unlock", "--email", "nobody@example.com"); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("unknown account: %v", err)
 	}
 }

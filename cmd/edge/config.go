@@ -43,6 +43,8 @@ type Config struct {
 	IttybitKey      string
 	IttybitURL      string
 	IttybitConnID   string
+	TrustedProxies  []*net.IPNet
+	TrustFly        bool
 	LogLevel        string
 	LogFormat       string
 }
@@ -172,6 +174,13 @@ var settings = []setting{
 		c.ShutdownTimeout, err = parseDuration(v, time.Second)
 		return err
 	}},
+	{"trusted-proxies", "EDGE_TRUSTED_PROXIES", "", "proxies whose X-Forwarded-For names the client: CIDRs, comma-separated, or fly (Fly-Client-IP)", func(c *Config, v string) (err error) {
+		c.TrustFly = v == "fly"
+		if !c.TrustFly {
+			c.TrustedProxies, err = parseCIDRs(v)
+		}
+		return err
+	}},
 	{"log-level", "EDGE_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
 		c.LogLevel = v
 		return oneOf(v, "debug", "info", "warn", "error")
@@ -275,6 +284,26 @@ func parseDuration(v string, least time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("want a duration of at least %s, such as 10s", least)
 	}
 	return d, nil
+}
+
+// parseCIDRs reads "10.0.0.0/8, 2001:db8::/32, 192.0.2.7" (a bare address
+// is its own /32 or /128).
+func parseCIDRs(v string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if ip := net.ParseIP(s); ip != nil && ip.To4() != nil {
+			s += "/32"
+		} else if ip != nil {
+			s += "/128"
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR range, such as 10.0.0.0/8", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func parseIntIn(v string, least, most int) (int, error) {

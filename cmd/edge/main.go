@@ -23,6 +23,7 @@ const usage = `usage: edge [command] [flags]
 commands:
   serve         run the portal, player and proxy (default)
   user add      add a portal account: --email E [--role admin|editor] [--password-stdin]
+  user unlock   let an account sign in again after too many failures: --email E
   token create  print a new API token: --email E [--name N]
   cloudfront    print (or --apply) the CloudFront setup for a bucket: --bucket B --region R --account A [--prefix P]
   version       print the version
@@ -88,6 +89,8 @@ func runAccountCommand(ctx context.Context, cmd string, args []string, getenv fu
 	switch cmd + " " + sub {
 	case "user add":
 		return userAdd(ctx, args, getenv, stdin, stdout, stderr)
+	case "user unlock":
+		return userUnlock(ctx, args, getenv, stdout, stderr)
 	case "token create":
 		return tokenCreate(ctx, args, getenv, stdout, stderr)
 	default:

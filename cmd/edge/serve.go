@@ -60,12 +60,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Worker: worker, Cache: p}, PublicURL: cfg.PublicURL,
 		SetupToken: setupToken, Logger: log, Hooks: hooks,
 		UploadStaging: filepath.Join(cfg.DataDir, "uploads-staging"), MaxUploadBytes: cfg.MaxUploadBytes,
+		TrustedProxies: cfg.TrustedProxies, TrustFly: cfg.TrustFly,
 	})
 	if err != nil {
 		return fmt.Errorf("EDGE_DATA_DIR: %w", err)
 	}
 	removeTemporaries(store, uploads, time.Now(), log) // no write is under way yet
-	go expireUploads(ctx, handler, cfg.UploadExpiry, log, store, uploads)
+	go hourly(ctx, handler, d, cfg.UploadExpiry, log, store, uploads)
 	go handOverUploads(ctx, handler, log)
 	return listenAndServe(ctx, cfg, handler, ln, log)
 }
@@ -214,9 +215,9 @@ func removeTemporaries(store, uploads storage.Store, before time.Time, log *slog
 	}
 }
 
-// expireUploads cleans abandoned uploads, and unfinished writes an hour
-// old, hourly until ctx ends.
-func expireUploads(ctx context.Context, s *web.Server, maxAge time.Duration, log *slog.Logger, store, uploads storage.Store) {
+// hourly cleans abandoned uploads, unfinished writes an hour old, expired
+// sessions and day-old failed sign-ins, until ctx ends.
+func hourly(ctx context.Context, s *web.Server, d *db.DB, maxAge time.Duration, log *slog.Logger, store, uploads storage.Store) {
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {
@@ -224,6 +225,12 @@ func expireUploads(ctx context.Context, s *web.Server, maxAge time.Duration, log
 			log.Warn("expire abandoned uploads", "err", err)
 		}
 		removeTemporaries(store, uploads, time.Now().Add(-time.Hour), log)
+		if err := d.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("delete expired sessions", "err", err)
+		}
+		if err := d.DeleteOldSignInFailures(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+			log.Warn("delete old sign-in failures", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
