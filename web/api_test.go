@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/storage"
+	"github.com/edgehls/edge/web"
 )
 
 type stream struct {
@@ -175,5 +176,20 @@ func TestAPIPurgeTellsAnotherEdge(t *testing.T) {
 	}
 	if r := e.api(t, "GET", "/streams/abc/720p/segment-0.ts", "", ""); r.code != 404 {
 		t.Fatalf("after purge: %d", r.code)
+	}
+}
+
+// TestMetricsToken: with EDGE_METRICS_TOKEN set, /metrics answers only to
+// it; without, it stays public for scrapers on a private network.
+func TestMetricsToken(t *testing.T) {
+	open := newEnv(t, nil)
+	if r := open.api(t, "GET", "/metrics", "", ""); r.code != 200 || !strings.Contains(r.body, "edge_cache_hits_total") {
+		t.Fatalf("public metrics: %d", r.code)
+	}
+	e := newEnv(t, nil, func(c *web.Config) { c.MetricsToken = "metrics-secret" })
+	for token, want := range map[string]int{"": 401, "wrong": 401, e.token: 401, "metrics-secret": 200} {
+		if r := e.api(t, "GET", "/metrics", token, ""); r.code != want || (want == 200) != strings.Contains(r.body, "edge_cache_hits_total") {
+			t.Errorf("token %q: %d, want %d", token, r.code, want)
+		}
 	}
 }

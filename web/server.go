@@ -39,7 +39,9 @@ type Config struct {
 	// believes Fly's Fly-Client-IP instead. Neither: the connection's address.
 	TrustedProxies []*net.IPNet
 	TrustFly       bool
-	Logger         *slog.Logger
+	// MetricsToken, when set, is required as a Bearer token on /metrics.
+	MetricsToken string
+	Logger       *slog.Logger
 }
 
 // Server routes viewers' /streams/ requests straight to the proxy and
@@ -81,7 +83,7 @@ func New(cfg Config) (*Server, error) {
 	e.HTTPErrorHandler = s.handleError
 	s.portalRoutes()
 	e.GET("/healthz", healthz)
-	e.GET("/metrics", echo.WrapHandler(cfg.Proxy.Metrics()))
+	e.GET("/metrics", metricsHandler(cfg.Proxy.Metrics(), cfg.MetricsToken))
 	api := e.Group("/api/v1", s.requireToken)
 	api.GET("/streams", s.apiListStreams)
 	api.POST("/streams", s.apiCreateStream)

@@ -43,6 +43,7 @@ type Config struct {
 	IttybitKey      string
 	IttybitURL      string
 	IttybitConnID   string
+	MetricsToken    string
 	TrustedProxies  []*net.IPNet
 	TrustFly        bool
 	LogLevel        string
@@ -173,6 +174,10 @@ var settings = []setting{
 	{"shutdown-timeout", "EDGE_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests may take to finish on shutdown", func(c *Config, v string) (err error) {
 		c.ShutdownTimeout, err = parseDuration(v, time.Second)
 		return err
+	}},
+	{"metrics-token", "EDGE_METRICS_TOKEN", "", "a secret /metrics then requires as Authorization: Bearer (never logged); empty: /metrics is public", func(c *Config, v string) error {
+		c.MetricsToken = v
+		return nil
 	}},
 	{"trusted-proxies", "EDGE_TRUSTED_PROXIES", "", "proxies whose X-Forwarded-For names the client: CIDRs, comma-separated, or fly (Fly-Client-IP)", func(c *Config, v string) (err error) {
 		c.TrustFly = v == "fly"

@@ -60,7 +60,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Worker: worker, Cache: p}, PublicURL: cfg.PublicURL,
 		SetupToken: setupToken, Logger: log, Hooks: hooks,
 		UploadStaging: filepath.Join(cfg.DataDir, "uploads-staging"), MaxUploadBytes: cfg.MaxUploadBytes,
-		TrustedProxies: cfg.TrustedProxies, TrustFly: cfg.TrustFly,
+		TrustedProxies: cfg.TrustedProxies, TrustFly: cfg.TrustFly, MetricsToken: cfg.MetricsToken,
 	})
 	if err != nil {
 		return fmt.Errorf("EDGE_DATA_DIR: %w", err)
