@@ -183,7 +183,7 @@ func runLadder(ctx context.Context, in input, out string, rungs []rung, quality 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return userError("ffmpeg failed: " + lastLine(stderr.String()))
+		return toolFailure("ffmpeg", err, stderr.String(), in.path)
 	}
 	return nil
 }
@@ -197,9 +197,20 @@ func makePoster(ctx context.Context, in input, dst string) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return userError("making the poster failed: " + lastLine(string(out)))
+		return toolFailure("making the poster", err, string(out), in.path)
 	}
 	return nil
+}
+
+// toolFailure words a failed ffmpeg run for the content team: its last
+// complaint without edge's own paths (the source is "source"), or how it
+// ended when it said nothing, as when it is killed.
+func toolFailure(what string, err error, output, source string) error {
+	line := strings.ReplaceAll(lastLine(output), filepath.Dir(source)+string(filepath.Separator), "")
+	if line == "" {
+		line = "it stopped without a message (" + err.Error() + ")"
+	}
+	return userError(what + " failed: " + line)
 }
 
 func lastLine(s string) string {

@@ -189,13 +189,13 @@ func TestSourceWithinLimitsPasses(t *testing.T) {
 	}
 }
 
-// killingFFprobe puts an ffprobe first on PATH that kills itself with
-// SIGKILL the first `kills` times it runs (as the OOM killer would), then
-// runs the real one. It returns how to read the number of runs.
-func killingFFprobe(t *testing.T, kills int) func() int {
-	real, err := exec.LookPath("ffprobe")
+// killingTool puts a tool (ffprobe, ffmpeg) first on PATH that kills
+// itself with SIGKILL the first `kills` times it runs (as the OOM killer
+// would), then runs the real one. It returns how to read the number of runs.
+func killingTool(t *testing.T, name string, kills int) func() int {
+	real, err := exec.LookPath(name)
 	if err != nil {
-		t.Fatal("ffprobe not found: run `make test-deps`")
+		t.Fatal(name + " not found: run `make test-deps`")
 	}
 	dir := t.TempDir()
 	count := filepath.Join(dir, "runs")
@@ -204,7 +204,7 @@ echo x >> %[1]q
 if [ "$(wc -l < %[1]q)" -le %[2]d ]; then kill -9 $$; fi
 exec %[3]q "$@"
 `, count, kills, real)
-	if err := os.WriteFile(filepath.Join(dir, "ffprobe"), []byte(script), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
@@ -229,7 +229,7 @@ func TestKilledProbeIsRetriedNotTakenAsNotAVideo(t *testing.T) {
 		{100, 3, db.StatusUploading},
 	} {
 		t.Run(fmt.Sprint(tc.kills), func(t *testing.T) {
-			runs := killingFFprobe(t, tc.kills)
+			runs := killingTool(t, "ffprobe", tc.kills)
 			r := newRig(t, storagetest.NewFileStore(t, nil))
 			ctx := context.Background()
 			st, _ := r.manager.CreateForUpload(ctx, "x", 0)

@@ -116,12 +116,13 @@ func (w *Worker) process(ctx context.Context, st *db.Stream) {
 	log := w.Log.With("stream", st.ID, "transcoder", w.Transcoder.Name())
 	// Bookkeeping must outlive a shutdown that cancels ctx.
 	keep := context.WithoutCancel(ctx)
-	job, err := w.DB.CreateJob(keep, st.ID, w.Transcoder.Name())
-	if err != nil {
-		log.Error("create job", "err", err)
+	var job *db.Job
+	if !record(log, "a new job", func() (err error) { job, err = w.DB.CreateJob(keep, st.ID, w.Transcoder.Name()); return err }) {
+		// No job to run it: back in the queue, not "processing" for good.
+		record(log, "a requeue", func() error { return w.DB.SetStreamState(keep, st.ID, db.StatusQueued, 0, "") })
 		return
 	}
-	w.DB.SetJobState(keep, job.ID, "running", "")
+	record(log, "a running job", func() error { return w.DB.SetJobState(keep, job.ID, "running", "") })
 	jobCtx, cancel := context.WithTimeout(ctx, w.JobTimeout)
 	done := make(chan struct{})
 	w.mu.Lock()
@@ -142,14 +143,14 @@ func (w *Worker) process(ctx context.Context, st *db.Stream) {
 	case err == nil:
 		w.finish(keep, log, st.ID, job.ID, res, time.Since(start))
 	case ctx.Err() != nil: // edge is stopping: the next start runs it again
-		w.DB.SetJobState(keep, job.ID, "interrupted", "edge stopped")
-		w.DB.SetStreamState(keep, st.ID, db.StatusQueued, 0, "")
+		record(log, "an interrupted job", func() error { return w.DB.SetJobState(keep, job.ID, "interrupted", "edge stopped") })
+		record(log, "a requeue", func() error { return w.DB.SetStreamState(keep, st.ID, db.StatusQueued, 0, "") })
 		log.Info("transcode interrupted by shutdown; requeued")
 	case errors.Is(jobCtx.Err(), context.DeadlineExceeded):
 		w.fail(keep, log, st.ID, job.ID, userError(fmt.Sprintf(
 			"the transcode took longer than edge allows (%s) and was stopped", roundDuration(w.JobTimeout))))
 	case jobCtx.Err() != nil: // cancelled, as when the stream is deleted
-		w.DB.SetJobState(keep, job.ID, "cancelled", "")
+		record(log, "a cancelled job", func() error { return w.DB.SetJobState(keep, job.ID, "cancelled", "") })
 		log.Info("transcode cancelled")
 	default:
 		w.fail(keep, log, st.ID, job.ID, err)
@@ -157,27 +158,25 @@ func (w *Worker) process(ctx context.Context, st *db.Stream) {
 }
 
 func (w *Worker) finish(ctx context.Context, log *slog.Logger, streamID string, jobID int64, res Result, took time.Duration) {
-	err := w.DB.SetStreamOutput(ctx, streamID, res.Duration, res.Renditions, res.PosterKey)
-	if err == nil {
-		err = w.DB.SetStreamState(ctx, streamID, db.StatusReady, 100, "")
+	ok := record(log, "a finished transcode", func() error {
+		if err := w.DB.SetStreamOutput(ctx, streamID, res.Duration, res.Renditions, res.PosterKey); err != nil {
+			return err
+		}
+		return w.DB.SetStreamState(ctx, streamID, db.StatusReady, 100, "")
+	})
+	if !ok {
+		return // still "processing": the next start queues it again
 	}
-	if err != nil {
-		log.Warn("record finished transcode", "err", err)
-		return
-	}
-	w.DB.SetJobState(ctx, jobID, "succeeded", "")
+	record(log, "a succeeded job", func() error { return w.DB.SetJobState(ctx, jobID, "succeeded", "") })
 	log.Info("stream ready", "renditions", res.Renditions, "duration", res.Duration, "took", took.Round(time.Millisecond))
 }
 
+// fail records a failure in words for the content team; anything but a
+// userErr is shown as an error id, its text only in the log.
 func (w *Worker) fail(ctx context.Context, log *slog.Logger, streamID string, jobID int64, err error) {
-	var ue userErr
-	if errors.As(err, &ue) {
-		log.Info("transcode failed", "err", err)
-	} else {
-		log.Error("transcode failed", "err", err)
-	}
-	w.DB.SetJobState(ctx, jobID, "failed", err.Error())
-	w.DB.SetStreamState(ctx, streamID, db.StatusFailed, 0, err.Error())
+	msg := safeMessage(log, err)
+	record(log, "a failed job", func() error { return w.DB.SetJobState(ctx, jobID, "failed", msg) })
+	record(log, "a failed stream", func() error { return w.DB.SetStreamState(ctx, streamID, db.StatusFailed, 0, msg) })
 }
 
 // progress writes at most one update a second, and only when it changed.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"strings"
@@ -46,6 +47,10 @@ func classify(err error) (code int, kind, msg string) {
 	}
 }
 
+// errorID names one failure in the log and in what its user reads, so a
+// report can be matched to its cause without showing the cause.
+func errorID() string { return strings.ToLower(rand.Text()[:10]) }
+
 type apiErrorBody struct {
 	Error struct {
 		Code    string `json:"code"`
@@ -60,7 +65,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	code, kind, msg := classify(err)
 	req := c.Request()
 	if code >= 500 {
-		s.log.Error("request failed", "method", req.Method, "path", req.URL.Path, "err", err)
+		id := errorID()
+		s.log.Error("request failed", "error_id", id, "method", req.Method, "path", req.URL.Path, "err", err)
+		msg += " (error id " + id + ")"
 	}
 	if strings.HasPrefix(req.URL.Path, "/api/") || strings.HasPrefix(req.URL.Path, jobs.HookPath) {
 		var body apiErrorBody
