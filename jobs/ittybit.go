@@ -5,8 +5,10 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"path"
 	"slices"
@@ -43,8 +45,31 @@ func (it *Ittybit) Name() string { return "ittybit" }
 type ittybitJob struct {
 	ID       string          `json:"id"`
 	Status   string          `json:"status"`
-	Progress float64         `json:"progress"`
+	Progress float64         `json:"progress"` // older shapes only
 	Error    json.RawMessage `json:"error"`
+	Tasks    []struct {
+		Status   string   `json:"status"`
+		Progress *float64 `json:"progress"`
+	} `json:"tasks"`
+}
+
+// percent is how far the job is: the documented job has no progress of
+// its own, so it is the share of its tasks done (a task's own progress
+// counting when it reports one); an older job's progress field otherwise.
+func (j ittybitJob) percent() int {
+	if len(j.Tasks) == 0 {
+		return int(j.Progress)
+	}
+	var sum float64
+	for _, t := range j.Tasks {
+		switch {
+		case normalStatus(t.Status) == "succeeded":
+			sum += 100
+		case t.Progress != nil:
+			sum += min(max(*t.Progress, 0), 100)
+		}
+	}
+	return int(sum / float64(len(j.Tasks)))
 }
 
 func (it *Ittybit) Transcode(ctx context.Context, streamID, source string, progress func(int)) (Result, error) {
@@ -64,7 +89,9 @@ func (it *Ittybit) Transcode(ctx context.Context, streamID, source string, progr
 	defer stop()
 	// One key per stream: after a restart the same stream gets its original
 	// Ittybit job back (24 h) instead of a second, billed one.
-	raw, err := it.request(ctx, http.MethodPost, "/jobs", body, "edge-stream-"+streamID)
+	raw, err := it.follow(ctx, streamID, func() (json.RawMessage, error) {
+		return it.request(ctx, http.MethodPost, "/jobs", body, "edge-stream-"+streamID)
+	})
 	if err != nil {
 		return Result{}, err
 	}
@@ -100,15 +127,17 @@ func (it *Ittybit) wait(ctx context.Context, job ittybitJob, progress func(int),
 		case "cancelled":
 			return userError("the Ittybit job was cancelled")
 		case "processing":
-			if job.Progress > 0 {
-				progress(min(99, int(job.Progress)))
+			if pct := job.percent(); pct > 0 {
+				progress(min(99, pct))
 			}
 		}
 		if err := sleep(ctx, pause, rung); err != nil {
 			return err
 		}
 		pause = min(pause*3/2, 30*time.Second)
-		raw, err := it.request(ctx, http.MethodGet, "/jobs/"+job.ID, nil, "")
+		raw, err := it.follow(ctx, job.ID, func() (json.RawMessage, error) {
+			return it.request(ctx, http.MethodGet, "/jobs/"+job.ID, nil, "")
+		})
 		if err != nil {
 			return err
 		}
@@ -116,6 +145,34 @@ func (it *Ittybit) wait(ctx context.Context, job ittybitJob, progress func(int),
 			return err
 		}
 	}
+}
+
+// follow calls the API until it answers or refuses: a failure that is not
+// a refusal (408, 429, 5xx, a timeout, the network) says nothing about the
+// job, which may well be running (and billed), so it never fails the
+// stream; edge asks again with growing, jittered pauses (up to 5 minutes)
+// until the job's own deadline (EDGE_JOB_TIMEOUT) ends ctx.
+func (it *Ittybit) follow(ctx context.Context, what string, call func() (json.RawMessage, error)) (json.RawMessage, error) {
+	pause := cmp.Or(it.Poll, 3*time.Second)
+	for {
+		raw, err := call()
+		var refusal userErr
+		if err == nil || errors.As(err, &refusal) || ctx.Err() != nil {
+			return raw, err
+		}
+		wait := jitter(pause)
+		it.Log.Warn("ittybit unreachable; still following the job", "job", what, "err", err, "retry_in", wait)
+		if err := sleep(ctx, wait, nil); err != nil {
+			return nil, err
+		}
+		pause = min(pause*2, 5*time.Minute)
+	}
+}
+
+// jitter spreads d by ±20%, so edges that lost Ittybit together do not
+// come back in step.
+func jitter(d time.Duration) time.Duration {
+	return d*4/5 + rand.N(d*2/5+1)
 }
 
 // normalStatus maps current and older status names onto one set.

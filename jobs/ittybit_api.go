@@ -86,13 +86,17 @@ func parseJob(raw json.RawMessage) (ittybitJob, error) {
 	return job, nil
 }
 
-// unwrapData accepts both a bare object and one wrapped as {"data": …}.
+// unwrapData accepts both a bare object and one wrapped as {"data": …}. It
+// is an envelope only when "data" holds an object and the top level is not
+// itself a resource (no "id"): a job with a field named data stays a job.
 func unwrapData(body []byte) json.RawMessage {
-	var wrapped struct {
-		Data json.RawMessage `json:"data"`
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return body
 	}
-	if json.Unmarshal(body, &wrapped) == nil && len(wrapped.Data) > 0 && wrapped.Data[0] == '{' {
-		return wrapped.Data
+	data, wrapped := top["data"]
+	if _, resource := top["id"]; wrapped && !resource && len(data) > 0 && data[0] == '{' {
+		return data
 	}
 	return body
 }

@@ -260,13 +260,22 @@ func (f *Fake) render(j *job) []byte {
 		if j.errText != "" {
 			errField = map[string]string{"message": j.errText}
 		}
+		// As documented: no job-level progress; the job carries its tasks
+		// (a probe, then the ladder), each with its status.
+		probe := "queued"
+		if j.status != "queued" {
+			probe = "succeeded"
+		}
 		b, _ := json.Marshal(map[string]any{"id": j.id, "object": "job", "kind": "adaptive_video", "status": j.status,
-			"progress": j.progress, "error": errField, "created": j.created.UnixMilli(), "updated": time.Now().UnixMilli(),
-			"tasks": []map[string]any{{"kind": "adaptive_video", "status": j.status}}})
+			"error": errField, "created": j.created.UnixMilli(), "updated": time.Now().UnixMilli(),
+			"tasks": []map[string]any{
+				{"id": j.id + "_probe", "object": "task", "kind": "probe", "status": probe},
+				{"id": j.id + "_hls", "object": "task", "kind": "adaptive_video", "status": j.status},
+			}})
 		return b
 	}
 	status := map[string]string{"queued": "pending", "processing": "processing", "succeeded": "completed", "failed": "error"}[j.status]
 	b, _ := json.Marshal(map[string]any{"data": map[string]any{"id": j.id, "status": status, "error": j.errText,
-		"created_at": j.created.UTC().Format(time.RFC3339), "tasks": []any{}}})
+		"progress": j.progress, "created_at": j.created.UTC().Format(time.RFC3339), "tasks": []any{}}})
 	return b
 }
