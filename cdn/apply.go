@@ -2,10 +2,8 @@ package cdn
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
@@ -57,25 +55,34 @@ func Apply(ctx context.Context, s *Setup, bucket string, c Clients, log *slog.Lo
 		return Applied{}, fmt.Errorf("step 4 distribution: %w", err)
 	}
 	log.Info("cloudfront step done", "step", "4 distribution", "id", dist.DistributionID, "domain", dist.DomainName)
-	policy, _ := json.Marshal(s.BucketPolicy)
-	doc := strings.ReplaceAll(string(policy), DistributionID, dist.DistributionID)
-	if _, err := c.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(doc)}); err != nil {
+	if err := mergeBucketPolicy(ctx, c.S3, bucket, s.BucketPolicy, dist.DistributionID); err != nil {
 		return Applied{}, fmt.Errorf("step 5 bucket policy: %w", err)
 	}
 	log.Info("cloudfront step done", "step", "5 bucket policy", "bucket", bucket)
 	return dist, nil
 }
 
+// Each list is read page by page (Marker, NextMarker): an account with
+// many resources has edge's on a later page, and missing it would create
+// a duplicate.
+
 func ensureOAC(ctx context.Context, cf *cloudfront.Client, cfg *types.OriginAccessControlConfig) (string, error) {
-	list, err := cf.ListOriginAccessControls(ctx, &cloudfront.ListOriginAccessControlsInput{})
-	if err != nil {
-		return "", err
-	}
-	if list.OriginAccessControlList != nil {
-		for _, o := range list.OriginAccessControlList.Items {
+	for marker := (*string)(nil); ; {
+		list, err := cf.ListOriginAccessControls(ctx, &cloudfront.ListOriginAccessControlsInput{Marker: marker})
+		if err != nil {
+			return "", err
+		}
+		l := list.OriginAccessControlList
+		if l == nil {
+			break
+		}
+		for _, o := range l.Items {
 			if aws.ToString(o.Name) == aws.ToString(cfg.Name) {
 				return aws.ToString(o.Id), nil
 			}
+		}
+		if marker = l.NextMarker; !aws.ToBool(l.IsTruncated) || aws.ToString(marker) == "" {
+			break
 		}
 	}
 	out, err := cf.CreateOriginAccessControl(ctx, &cloudfront.CreateOriginAccessControlInput{OriginAccessControlConfig: cfg})
@@ -86,15 +93,22 @@ func ensureOAC(ctx context.Context, cf *cloudfront.Client, cfg *types.OriginAcce
 }
 
 func ensureCachePolicy(ctx context.Context, cf *cloudfront.Client, cfg *types.CachePolicyConfig) (string, error) {
-	list, err := cf.ListCachePolicies(ctx, &cloudfront.ListCachePoliciesInput{Type: types.CachePolicyTypeCustom})
-	if err != nil {
-		return "", err
-	}
-	if list.CachePolicyList != nil {
-		for _, p := range list.CachePolicyList.Items {
+	for marker := (*string)(nil); ; {
+		list, err := cf.ListCachePolicies(ctx, &cloudfront.ListCachePoliciesInput{Type: types.CachePolicyTypeCustom, Marker: marker})
+		if err != nil {
+			return "", err
+		}
+		l := list.CachePolicyList
+		if l == nil {
+			break
+		}
+		for _, p := range l.Items {
 			if p.CachePolicy != nil && p.CachePolicy.CachePolicyConfig != nil && aws.ToString(p.CachePolicy.CachePolicyConfig.Name) == aws.ToString(cfg.Name) {
 				return aws.ToString(p.CachePolicy.Id), nil
 			}
+		}
+		if marker = l.NextMarker; aws.ToString(marker) == "" {
+			break
 		}
 	}
 	out, err := cf.CreateCachePolicy(ctx, &cloudfront.CreateCachePolicyInput{CachePolicyConfig: cfg})
@@ -105,16 +119,23 @@ func ensureCachePolicy(ctx context.Context, cf *cloudfront.Client, cfg *types.Ca
 }
 
 func ensureCORSPolicy(ctx context.Context, cf *cloudfront.Client, cfg *types.ResponseHeadersPolicyConfig) (string, error) {
-	list, err := cf.ListResponseHeadersPolicies(ctx, &cloudfront.ListResponseHeadersPoliciesInput{Type: types.ResponseHeadersPolicyTypeCustom})
-	if err != nil {
-		return "", err
-	}
-	if list.ResponseHeadersPolicyList != nil {
-		for _, p := range list.ResponseHeadersPolicyList.Items {
+	for marker := (*string)(nil); ; {
+		list, err := cf.ListResponseHeadersPolicies(ctx, &cloudfront.ListResponseHeadersPoliciesInput{Type: types.ResponseHeadersPolicyTypeCustom, Marker: marker})
+		if err != nil {
+			return "", err
+		}
+		l := list.ResponseHeadersPolicyList
+		if l == nil {
+			break
+		}
+		for _, p := range l.Items {
 			if p.ResponseHeadersPolicy != nil && p.ResponseHeadersPolicy.ResponseHeadersPolicyConfig != nil &&
 				aws.ToString(p.ResponseHeadersPolicy.ResponseHeadersPolicyConfig.Name) == aws.ToString(cfg.Name) {
 				return aws.ToString(p.ResponseHeadersPolicy.Id), nil
 			}
+		}
+		if marker = l.NextMarker; aws.ToString(marker) == "" {
+			break
 		}
 	}
 	out, err := cf.CreateResponseHeadersPolicy(ctx, &cloudfront.CreateResponseHeadersPolicyInput{ResponseHeadersPolicyConfig: cfg})

@@ -7,8 +7,9 @@ import (
 )
 
 // JSON renders the setup for people and for `aws … --cli-input-json`:
-// the SDK's field names, without the nulls of unset fields, documents in
-// the order they are created.
+// the SDK's field names, without unset fields (nulls, and the empty strings
+// of unset enums such as ConnectionMode, which the AWS CLI refuses),
+// documents in the order they are created.
 func (s *Setup) JSON() ([]byte, error) {
 	docs := []struct {
 		name string
@@ -49,11 +50,15 @@ func compact(doc any) ([]byte, error) {
 	return json.MarshalIndent(dropNulls(v), "  ", "  ")
 }
 
+// emptyAllowed are the string fields whose empty value means something:
+// an S3 origin reached through an origin access control has no identity.
+var emptyAllowed = map[string]bool{"OriginAccessIdentity": true}
+
 func dropNulls(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, e := range t {
-			if e == nil {
+			if e == nil || (e == "" && !emptyAllowed[k]) {
 				delete(t, k)
 			} else {
 				t[k] = dropNulls(e)

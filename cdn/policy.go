@@ -1,6 +1,16 @@
 package cdn
 
-import "fmt"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+)
 
 // Policy is an IAM policy document (the SDK has no type for one).
 type Policy struct {
@@ -27,9 +37,9 @@ func bucketPolicy(o Options) *Policy {
 	}}
 	cf := map[string]string{"Service": "cloudfront.amazonaws.com"}
 	return &Policy{Version: "2012-10-17", Statement: []Statement{
-		{Sid: "EdgeCloudFrontReadStreams", Effect: "Allow", Principal: cf, Action: "s3:GetObject",
+		{Sid: edgeSid + "ReadStreams", Effect: "Allow", Principal: cf, Action: "s3:GetObject",
 			Resource: fmt.Sprintf("arn:aws:s3:::%s/%sstreams/*", o.Bucket, trimStreams(o.Prefix)), Condition: onlyUs},
-		{Sid: "EdgeCloudFrontListForNotFound", Effect: "Allow", Principal: cf, Action: "s3:ListBucket",
+		{Sid: edgeSid + "ListForNotFound", Effect: "Allow", Principal: cf, Action: "s3:ListBucket",
 			Resource: "arn:aws:s3:::" + o.Bucket, Condition: onlyUs},
 	}}
 }
@@ -40,4 +50,57 @@ func trimStreams(prefix string) string {
 		return p[1:] + "/"
 	}
 	return ""
+}
+
+// edgeSid starts the Sid of every statement edge writes, so a re-run
+// replaces them and leaves the bucket owner's own statements alone.
+const edgeSid = "EdgeCloudFront"
+
+// mergeBucketPolicy adds edge's statements to the bucket's policy, keeping
+// every statement that is not edge's: the bucket may already admit a
+// backup role or another distribution.
+func mergeBucketPolicy(ctx context.Context, c *s3.Client, bucket string, ours *Policy, distributionID string) error {
+	doc := map[string]any{"Version": ours.Version}
+	var kept []any
+	out, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
+	var apiErr smithy.APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchBucketPolicy":
+	case err != nil:
+		return fmt.Errorf("read the bucket's policy: %w", err)
+	default:
+		if err := json.Unmarshal([]byte(aws.ToString(out.Policy)), &doc); err != nil {
+			return fmt.Errorf("read the bucket's policy: %w", err)
+		}
+		kept = othersStatements(doc["Statement"])
+	}
+	raw, _ := json.Marshal(ours.Statement)
+	var mine []any
+	json.Unmarshal([]byte(strings.ReplaceAll(string(raw), DistributionID, distributionID)), &mine)
+	doc["Statement"] = append(kept, mine...)
+	merged, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	_, err = c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(string(merged))})
+	return err
+}
+
+// othersStatements are a policy's statements (one, or a list) that are not
+// edge's.
+func othersStatements(v any) []any {
+	list, ok := v.([]any)
+	if !ok && v != nil {
+		list = []any{v}
+	}
+	var kept []any
+	for _, st := range list {
+		if m, ok := st.(map[string]any); ok {
+			if sid, _ := m["Sid"].(string); strings.HasPrefix(sid, edgeSid) {
+				continue
+			}
+		}
+		kept = append(kept, st)
+	}
+	return kept
 }

@@ -5,6 +5,8 @@
 package cdn
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -79,7 +81,7 @@ func Build(o Options) (*Setup, error) {
 	}
 	return &Setup{
 		OriginAccessControl: &types.OriginAccessControlConfig{
-			Name:                          aws.String("edge-" + o.Bucket),
+			Name:                          aws.String(oacName(o.Bucket)),
 			Description:                   aws.String("edge: CloudFront reads the private bucket " + o.Bucket),
 			OriginAccessControlOriginType: types.OriginAccessControlOriginTypesS3,
 			SigningBehavior:               types.OriginAccessControlSigningBehaviorsAlways,
@@ -90,6 +92,20 @@ func Build(o Options) (*Setup, error) {
 		Distribution:        distribution(o),
 		BucketPolicy:        bucketPolicy(o),
 	}, nil
+}
+
+// oacNameMax is CloudFront's limit on an origin access control's name.
+const oacNameMax = 64
+
+// oacName is "edge-<bucket>", shortened with a hash of the whole name when
+// a long bucket name would pass CloudFront's limit.
+func oacName(bucket string) string {
+	name := "edge-" + bucket
+	if len(name) <= oacNameMax {
+		return name
+	}
+	sum := sha256.Sum256([]byte(bucket))
+	return name[:oacNameMax-9] + "-" + hex.EncodeToString(sum[:4])
 }
 
 func manifestPolicy(o Options) *types.CachePolicyConfig {
@@ -134,9 +150,12 @@ func corsPolicy(o Options) *types.ResponseHeadersPolicyConfig {
 
 func distribution(o Options) *types.DistributionConfig {
 	originID := "s3-" + o.Bucket
+	// OPTIONS is allowed so CORS preflights reach the response-headers
+	// policy; only GET and HEAD answers are cached.
+	allowed := []types.Method{types.MethodGet, types.MethodHead, types.MethodOptions}
 	getHead := []types.Method{types.MethodGet, types.MethodHead}
 	methods := func() *types.AllowedMethods {
-		return &types.AllowedMethods{Items: getHead, Quantity: count(getHead),
+		return &types.AllowedMethods{Items: allowed, Quantity: count(allowed),
 			CachedMethods: &types.CachedMethods{Items: getHead, Quantity: count(getHead)}}
 	}
 	origin := types.Origin{
@@ -155,7 +174,11 @@ func distribution(o Options) *types.DistributionConfig {
 		CallerReference: aws.String("edge-" + o.Bucket), // the same reference makes a re-run find, not duplicate
 		Comment:         aws.String("edge: HLS streams from " + o.Bucket),
 		Enabled:         aws.Bool(true),
-		HttpVersion:     types.HttpVersionHttp2and3,
+		// "/" would otherwise list the bucket: the policy lets CloudFront
+		// list so that a missing object is a 404, not a 403. This object
+		// never exists, so "/" is a 404 too.
+		DefaultRootObject: aws.String(noRootObject),
+		HttpVersion:       types.HttpVersionHttp2and3,
 		IsIPV6Enabled:   aws.Bool(true),
 		PriceClass:      types.PriceClassPriceClassAll,
 		Origins:         &types.Origins{Items: []types.Origin{origin}, Quantity: aws.Int32(1)},
@@ -167,6 +190,9 @@ func distribution(o Options) *types.DistributionConfig {
 		CacheBehaviors: &types.CacheBehaviors{Items: []types.CacheBehavior{playlists}, Quantity: aws.Int32(1)},
 	}
 }
+
+// noRootObject is what CloudFront serves for "/": nothing.
+const noRootObject = "edge-no-index.html"
 
 // originPath maps the viewer path /streams/… onto <prefix>streams/…: a
 // prefix "edge/streams/" becomes the origin path "/edge".

@@ -3,6 +3,9 @@ package cdn_test
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -65,8 +68,13 @@ func TestPrintedDocumentsFitTheSDKShapes(t *testing.T) {
 	origin := dist.Origins.Items[0]
 	if aws.ToString(def.CachePolicyId) != cdn.CachingOptimized || aws.ToString(def.ResponseHeadersPolicyId) != cdn.CORSPolicy ||
 		def.ViewerProtocolPolicy != types.ViewerProtocolPolicyRedirectToHttps ||
-		!slices.Equal(def.AllowedMethods.Items, []types.Method{types.MethodGet, types.MethodHead}) {
+		!slices.Equal(def.AllowedMethods.Items, []types.Method{types.MethodGet, types.MethodHead, types.MethodOptions}) ||
+		!slices.Equal(def.AllowedMethods.CachedMethods.Items, []types.Method{types.MethodGet, types.MethodHead}) {
 		t.Errorf("default behaviour (segments): %+v", def)
+	}
+	// "/" must not list the bucket (CloudFront may list, for 404s).
+	if root := aws.ToString(dist.DefaultRootObject); root == "" || strings.Contains(root, "/") {
+		t.Errorf("default root object %q", root)
 	}
 	if aws.ToString(pl.PathPattern) != "*.m3u8" || aws.ToString(pl.CachePolicyId) != cdn.ManifestPolicy ||
 		aws.ToString(pl.ResponseHeadersPolicyId) != cdn.CORSPolicy || pl.ViewerProtocolPolicy != types.ViewerProtocolPolicyRedirectToHttps {
@@ -114,6 +122,40 @@ func TestOptionsAreChecked(t *testing.T) {
 		tc.change(&o)
 		if _, err := cdn.Build(o); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v", o, err)
+		}
+	}
+}
+
+// TestDocumentsValidateAgainstAWSModel runs AWS's own parameter validator
+// (the AWS SDK for JavaScript, with AWS's CloudFront API model) over the
+// printed documents: required members, types, enums, lengths, patterns.
+// A missing Node.js or model fails the test: `make test-deps` installs them.
+func TestDocumentsValidateAgainstAWSModel(t *testing.T) {
+	validator, err := filepath.Abs("../scripts/awsmodel/validate.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(validator), "node_modules", "aws-sdk")); err != nil {
+		t.Fatal("AWS's model is not installed: run `make test-deps`")
+	}
+	long := strings.Repeat("b", 63) // the longest bucket name
+	for _, o := range []cdn.Options{
+		{Bucket: "my-stream-bucket", Region: "us-east-1", Account: "123456789012"},
+		{Bucket: long, Region: "eu-west-1", Account: "123456789012", Prefix: "edge/streams/", CORSOrigins: []string{"https://school.example"}},
+	} {
+		setup, err := cdn.Build(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(*setup.OriginAccessControl.Name); n > 64 {
+			t.Errorf("origin access control name of %d characters: CloudFront takes 64", n)
+		}
+		out, _ := setup.JSON()
+		file := filepath.Join(t.TempDir(), "setup.json")
+		os.WriteFile(file, out, 0o644)
+		res, err := exec.Command("node", validator, file).CombinedOutput()
+		if err != nil {
+			t.Fatalf("bucket %s: %v\n%s", o.Bucket, err, res)
 		}
 	}
 }

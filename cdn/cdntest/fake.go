@@ -1,6 +1,7 @@
 // Package cdntest is a fake AWS endpoint for `edge cloudfront --apply`: the
-// CloudFront REST-XML calls it makes and S3's PutBucketPolicy. It records
-// every call and its body, and fails a chosen call on demand.
+// CloudFront REST-XML calls it makes (lists in pages, with Marker and
+// NextMarker, as CloudFront pages them) and S3's Get/PutBucketPolicy. It
+// records every call and its body, and fails a chosen call on demand.
 package cdntest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +26,14 @@ type Fake struct {
 	Bodies   map[string]string // call → its last request body
 	names    map[string][]string
 	FailOn   string // a call ("POST /2020-05-31/cache-policy") answered with AccessDenied
+	PageSize int    // items per list page (default 100)
+}
+
+// Add makes a resource exist already, as another tool created it.
+func (f *Fake) Add(kind, name string) {
+	f.mu.Lock()
+	f.names[kind] = append(f.names[kind], name)
+	f.mu.Unlock()
 }
 
 // Start runs the fake until the test ends.
@@ -84,8 +94,18 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPut && r.URL.Query().Has("policy"):
 		f.Policies[strings.Trim(r.URL.Path, "/")] = string(body)
 		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodGet && r.URL.Query().Has("policy"):
+		policy, ok := f.Policies[strings.Trim(r.URL.Path, "/")]
+		if !ok {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `<Error><Code>NoSuchBucketPolicy</Code><Message>The bucket policy does not exist</Message></Error>`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, policy)
 	case r.Method == http.MethodGet:
-		fmt.Fprint(w, f.list(kind))
+		fmt.Fprint(w, f.list(kind, r.URL.Query().Get("Marker")))
 	case r.Method == http.MethodPost:
 		tag := nameTag
 		if kind == "distribution" {
@@ -120,10 +140,17 @@ func (f *Fake) item(kind string, n int, name string) string {
 	}
 }
 
-func (f *Fake) list(kind string) string {
+func (f *Fake) list(kind, marker string) string {
+	from, _ := strconv.Atoi(marker)
+	size := f.PageSize
+	if size <= 0 {
+		size = 100
+	}
+	names := f.names[kind]
+	to := min(len(names), from+size)
 	var items strings.Builder
-	for i, name := range f.names[kind] {
-		n := i + 1
+	for i := from; i < to; i++ {
+		n, name := i+1, names[i]
 		switch kind {
 		case "origin-access-control":
 			fmt.Fprintf(&items, `<OriginAccessControlSummary><Id>%s</Id><Name>%s</Name><Description></Description><SigningProtocol>sigv4</SigningProtocol><SigningBehavior>always</SigningBehavior><OriginAccessControlOriginType>s3</OriginAccessControlOriginType></OriginAccessControlSummary>`, id(kind, n), name)
@@ -137,6 +164,10 @@ func (f *Fake) list(kind string) string {
 	}
 	root := map[string]string{"origin-access-control": "OriginAccessControlList", "cache-policy": "CachePolicyList",
 		"response-headers-policy": "ResponseHeadersPolicyList", "distribution": "DistributionList"}[kind]
-	return fmt.Sprintf(`<%s %s><IsTruncated>false</IsTruncated><Marker></Marker><MaxItems>100</MaxItems><Quantity>%d</Quantity><Items>%s</Items></%s>`,
-		root, ns, len(f.names[kind]), items.String(), root)
+	next, truncated := "", to < len(names)
+	if truncated {
+		next = "<NextMarker>" + strconv.Itoa(to) + "</NextMarker>"
+	}
+	return fmt.Sprintf(`<%s %s><IsTruncated>%t</IsTruncated><Marker>%s</Marker>%s<MaxItems>%d</MaxItems><Quantity>%d</Quantity><Items>%s</Items></%s>`,
+		root, ns, truncated, marker, next, size, to-from, items.String(), root)
 }

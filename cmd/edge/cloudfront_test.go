@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,5 +94,50 @@ func TestCloudfrontApply(t *testing.T) {
 	}
 	if failing.Count("POST /2020-05-31/distribution") != 0 {
 		t.Fatal("went on after a failed step")
+	}
+}
+
+// TestCloudfrontApplyPagesAndMerges: in an account with other resources,
+// listed a page at a time, a re-run still finds edge's and creates none;
+// the bucket's own policy statements are kept beside edge's, which a
+// re-run replaces rather than repeats.
+func TestCloudfrontApplyPagesAndMerges(t *testing.T) {
+	fake := cdntest.Start(t)
+	fake.PageSize = 1
+	for _, kind := range []string{"origin-access-control", "cache-policy", "response-headers-policy", "distribution"} {
+		fake.Add(kind, "someone-else-1")
+		fake.Add(kind, "someone-else-2")
+	}
+	backup := `{"Sid":"BackupRole","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/backup"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::lectures/*"}`
+	fake.Policies["lectures"] = `{"Version":"2012-10-17","Statement":` + backup + `}`
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1",
+		"AWS_ENDPOINT_URL_CLOUDFRONT": fake.URL, "AWS_ENDPOINT_URL_S3": fake.URL, "AWS_EC2_METADATA_DISABLED": "true"} {
+		t.Setenv(k, v)
+	}
+	vars := map[string]string{"EDGE_S3_PATH_STYLE": "true"}
+	args := []string{"cloudfront", "--bucket", "lectures", "--account", "123456789012", "--region", "us-east-1", "--apply"}
+	for run := range 2 {
+		if _, err := runCmd(t, vars, "", args...); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+	}
+	for _, kind := range []string{"origin-access-control", "cache-policy", "response-headers-policy", "distribution"} {
+		if n := fake.Count("POST /2020-05-31/" + kind); n != 1 {
+			t.Errorf("%s created %d times over two runs", kind, n)
+		}
+	}
+	fake.Lock()
+	policy := fake.Policies["lectures"]
+	fake.Unlock()
+	var doc struct{ Statement []map[string]any }
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var sids []string
+	for _, st := range doc.Statement {
+		sids = append(sids, st["Sid"].(string))
+	}
+	if !slices.Equal(sids, []string{"BackupRole", "EdgeCloudFrontReadStreams", "EdgeCloudFrontListForNotFound"}) {
+		t.Fatalf("merged policy statements: %v\n%s", sids, policy)
 	}
 }
