@@ -179,9 +179,9 @@ func distribution(o Options) *types.DistributionConfig {
 		// never exists, so "/" is a 404 too.
 		DefaultRootObject: aws.String(noRootObject),
 		HttpVersion:       types.HttpVersionHttp2and3,
-		IsIPV6Enabled:   aws.Bool(true),
-		PriceClass:      types.PriceClassPriceClassAll,
-		Origins:         &types.Origins{Items: []types.Origin{origin}, Quantity: aws.Int32(1)},
+		IsIPV6Enabled:     aws.Bool(true),
+		PriceClass:        types.PriceClassPriceClassAll,
+		Origins:           &types.Origins{Items: []types.Origin{origin}, Quantity: aws.Int32(1)},
 		DefaultCacheBehavior: &types.DefaultCacheBehavior{
 			TargetOriginId: aws.String(originID), ViewerProtocolPolicy: types.ViewerProtocolPolicyRedirectToHttps,
 			AllowedMethods: methods(), CachePolicyId: aws.String(CachingOptimized),
