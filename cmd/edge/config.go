@@ -34,6 +34,7 @@ type Config struct {
 	CORSOrigins     []string
 	ShutdownTimeout time.Duration
 	Jobs            int
+	IttybitJobs     int
 	Limits          jobs.Limits
 	JobTimeout      time.Duration
 	MaxUploadBytes  int64
@@ -125,6 +126,10 @@ var settings = []setting{
 	}},
 	{"jobs", "EDGE_JOBS", "1", "transcodes run at once by the built-in ffmpeg runner", func(c *Config, v string) (err error) {
 		c.Jobs, err = parseIntIn(v, 1, 64)
+		return err
+	}},
+	{"ittybit-jobs", "EDGE_ITTYBIT_JOBS", "10", "Ittybit jobs followed at once (they run in Ittybit's cloud, not here)", func(c *Config, v string) (err error) {
+		c.IttybitJobs, err = parseIntIn(v, 1, 1000)
 		return err
 	}},
 	{"max-duration", "EDGE_MAX_DURATION", "6h", "longest source edge transcodes; longer ones are refused", func(c *Config, v string) (err error) {

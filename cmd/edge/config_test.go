@@ -61,6 +61,10 @@ func TestConfigErrorsNameTheirSource(t *testing.T) {
 		{nil, map[string]string{"EDGE_S3_PATH_STYLE": "yes"}, `invalid EDGE_S3_PATH_STYLE "yes": invalid syntax`},
 		{nil, map[string]string{"EDGE_CORS_ORIGINS": "https://a.example/path"}, `invalid EDGE_CORS_ORIGINS`},
 		{nil, map[string]string{"EDGE_LOG_LEVEL": "loud"}, `want one of debug, info, warn, error`},
+		{nil, map[string]string{"EDGE_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}, `"proxy.internal" is not an address or CIDR range`},
+		{nil, map[string]string{"EDGE_MAX_RESOLUTION": "99999"}, `invalid EDGE_MAX_RESOLUTION "99999": want a whole number from 16 to 16384`},
+		{nil, map[string]string{"EDGE_ITTYBIT_JOBS": "0"}, `invalid EDGE_ITTYBIT_JOBS`},
+		{nil, map[string]string{"EDGE_JOB_TIMEOUT": "30s"}, `invalid EDGE_JOB_TIMEOUT "30s": want a duration of at least 1m0s`},
 		{[]string{"extra"}, nil, `unexpected argument "extra"`},
 		{[]string{"--no-such-flag"}, nil, "flag provided but not defined"},
 	} {
@@ -81,5 +85,27 @@ func TestParseBytes(t *testing.T) {
 		if _, err := parseBytes(in); err == nil {
 			t.Errorf("parseBytes(%q) accepted", in)
 		}
+	}
+}
+
+// TestHardeningSettings: the limits, trusted proxies and job counts are
+// read as documented, a bare address being its own range.
+func TestHardeningSettings(t *testing.T) {
+	c, err := parseConfig(nil, env(map[string]string{"EDGE_MAX_DURATION": "2h", "EDGE_MAX_RESOLUTION": "4096", "EDGE_MAX_TRACKS": "8",
+		"EDGE_JOB_TIMEOUT": "3h", "EDGE_ITTYBIT_JOBS": "25", "EDGE_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7, 2001:db8::/32",
+		"EDGE_METRICS_TOKEN": "m"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nets []string
+	for _, n := range c.TrustedProxies {
+		nets = append(nets, n.String())
+	}
+	if c.Limits.MaxDuration != 2*time.Hour || c.Limits.MaxResolution != 4096 || c.Limits.MaxTracks != 8 || c.JobTimeout != 3*time.Hour ||
+		c.IttybitJobs != 25 || c.MetricsToken != "m" || c.TrustFly || !slices.Equal(nets, []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"}) {
+		t.Fatalf("settings: %+v %v", c, nets)
+	}
+	if c, _ := parseConfig(nil, env(map[string]string{"EDGE_TRUSTED_PROXIES": "fly"}), io.Discard); !c.TrustFly || c.TrustedProxies != nil {
+		t.Fatalf("fly: %+v", c)
 	}
 }

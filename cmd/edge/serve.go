@@ -168,7 +168,13 @@ func newTranscoder(cfg Config, store, uploads storage.Store, log *slog.Logger) (
 // startWorker runs the transcode queue; stop waits for it, and a job cut
 // short by the stop is queued again for the next start.
 func startWorker(ctx context.Context, cfg Config, d *db.DB, t jobs.Transcoder, log *slog.Logger) (*jobs.Worker, func()) {
-	w := &jobs.Worker{DB: d, Log: log, Concurrency: cfg.Jobs, Transcoder: t, JobTimeout: cfg.JobTimeout}
+	// An Ittybit job only waits here, for hours maybe: EDGE_JOBS, sized for
+	// this machine's ffmpeg, would make one long job hold up the rest.
+	concurrency := cfg.Jobs
+	if t.Name() == "ittybit" {
+		concurrency = cfg.IttybitJobs
+	}
+	w := &jobs.Worker{DB: d, Log: log, Concurrency: concurrency, Transcoder: t, JobTimeout: cfg.JobTimeout}
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
