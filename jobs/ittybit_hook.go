@@ -4,6 +4,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/netip"
+	"net/url"
+	"strings"
 	"sync"
 )
 
@@ -21,6 +24,27 @@ func (it *Ittybit) hookToken(streamID string) string {
 	mac := hmac.New(sha256.New, []byte(it.APIKey))
 	mac.Write([]byte("edge webhook for stream " + streamID))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// WebhookReachable says whether Ittybit may call a public URL back: its
+// docs take https only, and a loopback, private or link-local address, or
+// a name such as localhost, cannot be reached from its cloud. Otherwise
+// polling alone follows the job.
+func WebhookReachable(publicURL string) bool {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Scheme != "https" || u.Hostname() == "" {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	if addr, err := netip.ParseAddr(host); err == nil {
+		return addr.IsGlobalUnicast() && !addr.IsPrivate()
+	}
+	for _, local := range []string{"localhost", ".localhost", ".local", ".internal", ".lan", ".home.arpa"} {
+		if host == strings.TrimPrefix(local, ".") || strings.HasSuffix(host, local) {
+			return false
+		}
+	}
+	return strings.Contains(host, ".")
 }
 
 // webhookURL is "" when edge is not reachable from Ittybit; polling alone

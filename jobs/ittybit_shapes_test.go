@@ -26,3 +26,26 @@ func TestIttybitShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookReachable: a webhook_url goes only to a public https URL,
+// which Ittybit's docs require and its cloud can reach.
+func TestWebhookReachable(t *testing.T) {
+	for u, want := range map[string]bool{
+		"https://edge.example.com": true,
+		"https://203.0.113.9":      true,
+		"http://edge.example.com":  false,
+		"https://localhost:8080":   false,
+		"https://127.0.0.1:8080":   false,
+		"https://10.1.2.3":         false,
+		"https://[::1]":            false,
+		"https://[fe80::1]":        false,
+		"https://edge.internal":    false,
+		"https://media.local":      false,
+		"https://intranet":         false,
+		"":                         false,
+	} {
+		if got := WebhookReachable(u); got != want {
+			t.Errorf("%q: %v, want %v", u, got, want)
+		}
+	}
+}

@@ -44,6 +44,7 @@ type Config struct {
 	IttybitKey      string
 	IttybitURL      string
 	IttybitConnID   string
+	IttybitWebhooks string
 	MetricsToken    string
 	TrustedProxies  []*net.IPNet
 	TrustFly        bool
@@ -175,6 +176,10 @@ var settings = []setting{
 	{"ittybit-connection-id", "ITTYBIT_CONNECTION_ID", "", "Ittybit connection to the S3 bucket (conn_…)", func(c *Config, v string) error {
 		c.IttybitConnID = v
 		return nil
+	}},
+	{"ittybit-webhooks", "EDGE_ITTYBIT_WEBHOOKS", "auto", "send Ittybit a webhook_url: auto (only when EDGE_PUBLIC_URL is public https, as Ittybit requires), on or off", func(c *Config, v string) error {
+		c.IttybitWebhooks = v
+		return oneOf(v, "auto", "on", "off")
 	}},
 	{"shutdown-timeout", "EDGE_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests may take to finish on shutdown", func(c *Config, v string) (err error) {
 		c.ShutdownTimeout, err = parseDuration(v, time.Second)

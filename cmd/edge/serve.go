@@ -152,7 +152,12 @@ func newTranscoder(cfg Config, store, uploads storage.Store, log *slog.Logger) (
 		case cfg.IttybitConnID == "":
 			return nil, errors.New("EDGE_TRANSCODER=ittybit needs ITTYBIT_CONNECTION_ID (the Ittybit connection to your bucket)")
 		}
-		return &jobs.Ittybit{APIKey: cfg.IttybitKey, BaseURL: cfg.IttybitURL, ConnectionID: cfg.IttybitConnID, Quality: cfg.Quality, Store: s3, Uploads: s3Uploads, WebhookBase: cfg.PublicURL, Log: log}, nil
+		hooks := cfg.PublicURL
+		if cfg.IttybitWebhooks == "off" || (cfg.IttybitWebhooks == "auto" && !jobs.WebhookReachable(cfg.PublicURL)) {
+			log.Info("Ittybit jobs are followed by polling: EDGE_PUBLIC_URL is not a public https URL Ittybit could call", "public_url", cfg.PublicURL)
+			hooks = ""
+		}
+		return &jobs.Ittybit{APIKey: cfg.IttybitKey, BaseURL: cfg.IttybitURL, ConnectionID: cfg.IttybitConnID, Quality: cfg.Quality, Store: s3, Uploads: s3Uploads, WebhookBase: hooks, Log: log}, nil
 	}
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		log.Warn("ffmpeg not found in PATH: queued videos will fail until it is installed (apt-get install ffmpeg)")
