@@ -165,7 +165,13 @@ func (f *Fake) create(w http.ResponseWriter, req Request) {
 	}
 	body := f.render(f.jobs[id])
 	f.mu.Unlock()
-	w.WriteHeader(http.StatusCreated)
+	// A replay of a key seen within 24 h returns the original job, as it
+	// stands now: 200, not a second 201.
+	if seen {
+		w.WriteHeader(http.StatusOK)
+	} else {
+		w.WriteHeader(http.StatusCreated)
+	}
 	w.Write(body)
 }
 
