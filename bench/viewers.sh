@@ -10,7 +10,7 @@
 # start-up p99, origin fetches and the hit ratio they imply, edge's peak
 # RSS; then the edge/nginx ratios; then edge's hit ratio in the first
 # minute after a restart on its warm disk tier.
-#   STREAMS=40 VIEWERS=1000 DURATION=60s MEM=64MiB DISK=256MiB DISK_MB=256 bash bench/viewers.sh
+#   STREAMS=40 VIEWERS=1000 DURATION=60s MEM=64MiB DISK=256MiB DISK_MB=256 ORDER="nginx edge" bash bench/viewers.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,7 @@ RAMP=${RAMP:-10s}
 MEM=${MEM:-64MiB}
 DISK=${DISK:-256MiB}
 DISK_MB=${DISK_MB:-256}
+ORDER=${ORDER:-edge nginx} # who plays first: the first run can pay for a cold machine
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 need=()
@@ -123,12 +124,19 @@ print(f"   {name:14} requests {r['requests']:7} errors {r['errors']:4}  TTFB p50
 PY
 }
 
-echo "== $VIEWERS viewers for $DURATION (+$RAMP ramp), Zipf over $STREAMS streams, each server cold"
-play edge "$EDGE_PORT"
-rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$edge_pid/status")
-edge_disk=$(du -sm "$work/edge-data/cache" | cut -f1)
-play nginx "$NGINX_PORT"
-nginx_disk=$(du -sm "$work/nginx/cache" | cut -f1)
+echo "== $VIEWERS viewers for $DURATION (+$RAMP ramp), Zipf over $STREAMS streams, each server cold, in the order: $ORDER"
+edge_disk=0 nginx_disk=0 rss_kib=0
+for server in $ORDER; do
+  case $server in
+  edge)
+    play edge "$EDGE_PORT"
+    rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$edge_pid/status")
+    edge_disk=$(du -sm "$work/edge-data/cache" | cut -f1) ;;
+  nginx)
+    play nginx "$NGINX_PORT"
+    nginx_disk=$(du -sm "$work/nginx/cache" | cut -f1) ;;
+  esac
+done
 echo "   disk used at the end: edge $edge_disk MiB, nginx $nginx_disk MiB (budget $DISK)"
 
 echo "== edge restarted on its warm disk tier, $VIEWERS viewers again"
