@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/edgehls/edge/internal/proxytest"
 	"github.com/edgehls/edge/internal/waitfor"
@@ -356,5 +357,37 @@ func TestPurgeDuringAFillKeepsNothing(t *testing.T) {
 	}
 	if r := get(t, url); r.header.Get("Cache-Status") != "edge; fwd=miss; stored" || g.gets.Load() != 2 {
 		t.Fatalf("after the purge: %q, %d origin fetches", r.header.Get("Cache-Status"), g.gets.Load())
+	}
+}
+
+// TestSegmentStillBeingWrittenIsNotCached: a segment modified a moment ago
+// (still being copied into the media folder, perhaps) is served as read
+// but not kept; once it has settled it is cached.
+func TestSegmentStillBeingWrittenIsNotCached(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "streams", "a", "segment-0.ts")
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	os.WriteFile(path, []byte("part of a segment"), 0o644)
+	store, err := storage.NewFileStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := &countingStore{Store: store}
+	srv := startEdge(t, proxy.Config{Origin: origin})
+	url := srv.URL + "/streams/a/segment-0.ts"
+	for range 2 {
+		if r := get(t, url); r.code != 200 || r.body != "part of a segment" {
+			t.Fatalf("fresh segment: %d %q", r.code, r.body)
+		}
+	}
+	if n := origin.gets.Load(); n != 2 {
+		t.Fatalf("a segment still changing was cached: %d origin reads for 2 requests", n)
+	}
+	os.WriteFile(path, []byte("the whole segment"), 0o644)
+	settled := time.Now().Add(-time.Minute)
+	os.Chtimes(path, settled, settled)
+	get(t, url)
+	if r := get(t, url); r.body != "the whole segment" || r.header.Get("Cache-Status") != "edge; hit" {
+		t.Fatalf("settled segment: %q %q", r.body, r.header.Get("Cache-Status"))
 	}
 }

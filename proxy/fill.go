@@ -43,6 +43,16 @@ type objectHead struct {
 	fetched      time.Time
 }
 
+// settleTime is how long after its last change an object is trusted to be
+// whole: a segment being copied into a media folder reads short but
+// consistent (the size is taken when it is opened), and a cached segment
+// is immutable for a year.
+const settleTime = 2 * time.Second
+
+func (h objectHead) stillChanging() bool {
+	return !h.lastModified.IsZero() && h.fetched.Sub(h.lastModified) < settleTime
+}
+
 // errTruncated is an origin body that ended before its declared length.
 var errTruncated = errors.New("origin body ended early")
 
@@ -93,7 +103,7 @@ func (p *Proxy) runFill(f *fill) {
 		err = errTooLarge
 	}
 	if err != nil {
-		f.fail(timeoutOr(ctx, err))
+		p.failFill(f, timeoutOr(ctx, err))
 		close(f.ready)
 		return
 	}
@@ -106,7 +116,7 @@ func (p *Proxy) runFill(f *fill) {
 	}
 	p.metrics.originBytes.Add(f.written)
 	if err != nil {
-		f.fail(timeoutOr(ctx, err))
+		p.failFill(f, timeoutOr(ctx, err))
 		return
 	}
 	p.finishFill(f)
@@ -150,6 +160,9 @@ func (p *Proxy) finishFill(f *fill) {
 	p.unregister(f) // no one joins now, so the file may move
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.head.stillChanging() {
+		f.discard = true // served as read, kept only once it has settled
+	}
 	if !f.discard {
 		etag := f.head.etag
 		if etag == "" {
@@ -165,7 +178,11 @@ func (p *Proxy) finishFill(f *fill) {
 	f.grew.Broadcast()
 }
 
-func (f *fill) fail(err error) {
+// failFill unregisters a fill before any viewer can learn it failed, so a
+// viewer who retries at once starts a new fill instead of joining the
+// failed one.
+func (p *Proxy) failFill(f *fill, err error) {
+	p.unregister(f)
 	f.mu.Lock()
 	f.err = err
 	f.grew.Broadcast()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgehls/edge/internal/waitfor"
 	"github.com/edgehls/edge/proxy"
 )
 
@@ -242,11 +243,10 @@ func TestConcurrentMissesCostOneOriginFetch(t *testing.T) {
 			}
 		})
 	}
-	// Hold the origin until every viewer has missed the cache.
-	deadline := time.Now().Add(10 * time.Second)
-	for metric(t, srv, "edge_cache_misses_total") < viewers && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	// Hold the origin until every viewer has joined the one fetch.
+	waitfor.True(t, "every viewer to join the fetch", func() bool {
+		return metric(t, srv, "edge_cache_coalesced_total") == viewers-1
+	})
 	close(origin.gate)
 	wg.Wait()
 	close(errs)
