@@ -49,9 +49,6 @@ func (o *diskObject) remove() {
 }
 
 func openDiskTier(dir string, maxBytes int64, log *slog.Logger) (*diskTier, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
-		return nil, fmt.Errorf("cache folder: %w", err)
-	}
 	// The files are deleted before the call that evicted or purged them returns.
 	d := &diskTier{dir: dir, log: log, index: newSLRU(maxBytes, (*diskObject).remove)}
 	d.version.Store(uint64(time.Now().UnixNano()))
@@ -203,15 +200,5 @@ func (d *diskTier) removePrefix(prefix string) int {
 			n++
 		}
 	}
-	return n
-}
-
-func (d *diskTier) bytes() int64 {
-	b, _ := d.index.size()
-	return b
-}
-
-func (d *diskTier) objects() int64 {
-	_, n := d.index.size()
 	return n
 }

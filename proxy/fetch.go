@@ -36,9 +36,9 @@ type fillResult struct {
 	status cacheStatus
 }
 
-// lookup returns a cached object, fetching it once for all concurrent
+// lookup returns a cached playlist, fetching it once for all concurrent
 // callers when it is missing or expired.
-func (p *Proxy) lookup(key string, manifest bool, now time.Time) (*entry, cacheStatus, error) {
+func (p *Proxy) lookup(key string, now time.Time) (*entry, cacheStatus, error) {
 	if e := p.cache.get(key); e != nil && e.fresh(now) {
 		p.metrics.hits.Add(1)
 		if e.servingStale {
@@ -55,7 +55,7 @@ func (p *Proxy) lookup(key string, manifest bool, now time.Time) (*entry, cacheS
 	leader := false
 	v, err, shared := p.flight.Do(key, func() (any, error) {
 		leader = true
-		return p.fill(key, manifest)
+		return p.fill(key)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -75,7 +75,7 @@ func (p *Proxy) lookup(key string, manifest bool, now time.Time) (*entry, cacheS
 
 // fill runs once per key at a time (singleflight) and owns the origin
 // fetch of a playlist, kept whole in the memory tier.
-func (p *Proxy) fill(key string, manifest bool) (fillResult, error) {
+func (p *Proxy) fill(key string) (fillResult, error) {
 	purges := p.purges.Load()
 	now := p.cfg.Now()
 	old := p.cache.peek(key)
@@ -83,7 +83,7 @@ func (p *Proxy) fill(key string, manifest bool) (fillResult, error) {
 		// Filled between our cache miss and joining the flight.
 		return fillResult{old, statusHit}, nil
 	}
-	e, err := p.fetch(key, manifest)
+	e, err := p.fetch(key)
 	switch {
 	case err == nil:
 		if p.purges.Load() == purges { // else a purge ran meanwhile: serve, keep nothing
@@ -116,7 +116,7 @@ func (p *Proxy) fill(key string, manifest bool) (fillResult, error) {
 
 // fetch reads a whole object from the origin, detached from any one
 // viewer's request so a viewer who leaves does not fail the others.
-func (p *Proxy) fetch(key string, manifest bool) (*entry, error) {
+func (p *Proxy) fetch(key string) (*entry, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.OriginTimeout)
 	defer cancel()
 	start := time.Now()
@@ -142,10 +142,8 @@ func (p *Proxy) fetch(key string, manifest bool) (*entry, error) {
 	if !obj.LastModified.IsZero() {
 		e.lastModifiedHeader = []string{obj.LastModified.UTC().Format(http.TimeFormat)}
 	}
-	if manifest {
-		e.expires = now.Add(p.cfg.ManifestTTL)
-		e.staleUntil = e.expires.Add(p.cfg.StaleIfError)
-	}
+	e.expires = now.Add(p.cfg.ManifestTTL)
+	e.staleUntil = e.expires.Add(p.cfg.StaleIfError)
 	return e, nil
 }
 

@@ -27,8 +27,7 @@ type fill struct {
 
 	mu      sync.Mutex
 	grew    *sync.Cond
-	file    *os.File // the temporary file the fill writes
-	path    string   // its name
+	file    *os.File // the temporary file the fill writes (its name stays valid when closed)
 	written int64
 	done    bool
 	err     error
@@ -70,12 +69,11 @@ func (p *Proxy) joinFill(key string) (f *fill, reader *os.File, leader bool, err
 		if f.file, err = p.disk.tempFile(); err != nil {
 			return nil, nil, false, fmt.Errorf("cache file: %w", err)
 		}
-		f.path = f.file.Name()
 	}
-	if reader, err = os.Open(f.path); err != nil {
+	if reader, err = os.Open(f.file.Name()); err != nil {
 		if leader {
 			f.file.Close()
-			os.Remove(f.path)
+			os.Remove(f.file.Name())
 		}
 		return nil, nil, false, fmt.Errorf("cache file: %w", err)
 	}
@@ -110,7 +108,7 @@ func (p *Proxy) runFill(f *fill) {
 	defer obj.Body.Close()
 	f.head = objectHead{size: obj.Size, etag: obj.ETag, lastModified: obj.LastModified, fetched: p.cfg.Now()}
 	close(f.ready)
-	err = f.copyFrom(f.file, &idleReader{obj.Body, idle, p.cfg.OriginTimeout}, p.cfg.MaxObjectBytes)
+	err = f.copyFrom(&idleReader{obj.Body, idle, p.cfg.OriginTimeout}, p.cfg.MaxObjectBytes)
 	if cerr := f.file.Close(); err == nil {
 		err = cerr
 	}
@@ -124,12 +122,12 @@ func (p *Proxy) runFill(f *fill) {
 
 // copyFrom writes the origin body to the file, telling readers each time
 // it grows.
-func (f *fill) copyFrom(file *os.File, body io.Reader, limit int64) error {
+func (f *fill) copyFrom(body io.Reader, limit int64) error {
 	buf := make([]byte, 64<<10)
 	for {
 		n, err := body.Read(buf)
 		if n > 0 {
-			if _, werr := file.Write(buf[:n]); werr != nil {
+			if _, werr := f.file.Write(buf[:n]); werr != nil {
 				return fmt.Errorf("cache file: %w", werr)
 			}
 			f.hash.Write(buf[:n])
@@ -169,9 +167,9 @@ func (p *Proxy) finishFill(f *fill) {
 			etag = contentETag(f.hash.Sum(nil))
 		}
 		o := &diskObject{Key: f.key, Size: f.written, ETag: etag, LastModified: f.head.lastModified, Fetched: f.head.fetched}
-		if err := p.disk.commit(f.path, o); err != nil {
+		if err := p.disk.commit(f.file.Name(), o); err != nil {
 			p.log.Warn("disk cache: commit", "key", f.key, "err", err)
-			os.Remove(f.path)
+			os.Remove(f.file.Name())
 		}
 	}
 	f.done = true
@@ -198,14 +196,14 @@ func (p *Proxy) unregister(f *fill) {
 	p.fillsMu.Unlock()
 }
 
-// endFill drops what was not kept; readers keep their open descriptors.
+// endFill drops what was not kept (finishFill and failFill have already
+// unregistered the fill); readers keep their open descriptors.
 func (p *Proxy) endFill(f *fill) {
-	p.unregister(f)
 	f.file.Close()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil || f.discard {
-		os.Remove(f.path)
+		os.Remove(f.file.Name())
 		if errors.Is(f.err, storage.ErrNotFound) {
 			p.rememberMissing(f.key)
 		} else if f.err != nil && !errors.Is(f.err, errTooLarge) {

@@ -42,28 +42,25 @@ func (m *metrics) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (m *metrics) write(w io.Writer) {
-	metric := func(kind, name, help string, v *atomic.Int64) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", name, help, name, kind, name, v.Load())
+	counter := func(name, help string, v *atomic.Int64) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v.Load())
 	}
-	counter := func(name, help string, v *atomic.Int64) { metric("counter", name, help, v) }
-	gauge := func(name, help string, v *atomic.Int64) { metric("gauge", name, help, v) }
+	gauge := func(name, help string, v int64) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %d\n", name, help, name, name, v)
+	}
 	counter("edge_proxy_requests_total", "Requests for stream objects.", &m.requests)
 	counter("edge_cache_hits_total", "Requests answered from a fresh cached copy.", &m.hits)
 	counter("edge_cache_misses_total", "Requests that found no fresh cached copy.", &m.misses)
 	counter("edge_cache_stale_served_total", "Stale copies served because the origin failed.", &m.stale)
 	counter("edge_cache_coalesced_total", "Misses that waited on another request's origin fetch.", &m.coalesced)
 	counter("edge_cache_evictions_total", "Objects evicted to keep the cache within its byte bound.", &m.evictions)
-	gauge("edge_cache_bytes", "Bytes held by the memory tier.", &m.cacheBytes)
-	gauge("edge_cache_objects", "Objects held by the memory tier.", &m.cacheObjects)
+	gauge("edge_cache_bytes", "Bytes held by the memory tier.", m.cacheBytes.Load())
+	gauge("edge_cache_objects", "Objects held by the memory tier.", m.cacheObjects.Load())
 	counter("edge_cache_disk_hits_total", "Hits answered from the disk tier.", &m.diskHits)
 	counter("edge_cache_not_found_hits_total", "Requests answered 404 from a remembered origin 404.", &m.notFoundHits)
-	if m.disk != nil {
-		var bytes, objects atomic.Int64
-		bytes.Store(m.disk.bytes())
-		objects.Store(m.disk.objects())
-		gauge("edge_disk_cache_bytes", "Bytes held by the disk tier.", &bytes)
-		gauge("edge_disk_cache_objects", "Objects held by the disk tier.", &objects)
-	}
+	diskBytes, diskObjects := m.disk.index.size()
+	gauge("edge_disk_cache_bytes", "Bytes held by the disk tier.", diskBytes)
+	gauge("edge_disk_cache_objects", "Objects held by the disk tier.", diskObjects)
 	counter("edge_served_bytes_total", "Body bytes sent to viewers.", &m.servedBytes)
 	counter("edge_origin_fetches_total", "Requests made to the origin.", &m.originFetches)
 	counter("edge_origin_errors_total", "Origin requests that failed (not counting not-found).", &m.originErrors)

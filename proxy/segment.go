@@ -50,18 +50,14 @@ func (p *Proxy) serveSegment(w viewerWriter, r *http.Request, key string, pol po
 // segmentHeaders are an immutable object's headers; etag may be empty
 // while a fill has not yet seen the whole body.
 func (p *Proxy) segmentHeaders(w http.ResponseWriter, pol policy, etag string, modified time.Time, age time.Duration, status cacheStatus) {
-	h := w.Header()
-	h["Content-Type"] = pol.contentType
-	h["Cache-Control"] = immutableCC
+	var etags, dates []string
 	if etag != "" {
-		h["Etag"] = []string{etag}
+		etags = []string{etag}
 	}
 	if !modified.IsZero() {
-		h["Last-Modified"] = []string{modified.UTC().Format(http.TimeFormat)}
+		dates = []string{modified.UTC().Format(http.TimeFormat)}
 	}
-	h["Accept-Ranges"] = acceptRanges
-	h["Age"] = ageValue(age)
-	h["Cache-Status"] = status
+	p.objectHeaders(w.Header(), pol, etags, dates, age, status)
 }
 
 // serveFile sends a whole object from its file; the kernel copies it

@@ -54,7 +54,7 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		p.serveSegment(w, r, key, pol, now)
 		return
 	}
-	e, status, err := p.lookup(key, pol.manifest, now)
+	e, status, err := p.lookup(key, now)
 	switch {
 	case errors.Is(err, errTooLarge):
 		p.passThrough(w, r, key, pol)
@@ -72,17 +72,26 @@ func (p *Proxy) cacheControl(pol policy) []string {
 	return immutableCC
 }
 
-func (p *Proxy) serveEntry(w viewerWriter, r *http.Request, e *entry, status cacheStatus, pol policy, now time.Time) {
-	h := w.Header()
+// objectHeaders are the headers of every cached answer; etag and
+// lastModified may be nil (a fill that has not seen the whole body, an
+// origin that gave no date).
+func (p *Proxy) objectHeaders(h http.Header, pol policy, etag, lastModified []string, age time.Duration, status cacheStatus) {
 	h["Content-Type"] = pol.contentType
 	h["Cache-Control"] = p.cacheControl(pol)
-	h["Etag"] = e.etag
-	if e.lastModifiedHeader != nil {
-		h["Last-Modified"] = e.lastModifiedHeader
+	if etag != nil {
+		h["Etag"] = etag
+	}
+	if lastModified != nil {
+		h["Last-Modified"] = lastModified
 	}
 	h["Accept-Ranges"] = acceptRanges
-	h["Age"] = ageValue(now.Sub(e.fetched))
+	h["Age"] = ageValue(age)
 	h["Cache-Status"] = status
+}
+
+func (p *Proxy) serveEntry(w viewerWriter, r *http.Request, e *entry, status cacheStatus, pol policy, now time.Time) {
+	h := w.Header()
+	p.objectHeaders(h, pol, e.etag, e.lastModifiedHeader, now.Sub(e.fetched), status)
 	if !needsServeContent(r) {
 		// net/http adds Date, and Content-Length for a body it buffers whole,
 		// outside this map: keeping the map to one group measured +5% hits/s.
