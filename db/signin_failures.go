@@ -7,6 +7,14 @@ import (
 	"time"
 )
 
+// Failed sign-ins count against three keys: an account from one address,
+// an address, an account. UnlockAccount finds an account's keys by them.
+func AccountAddressKey(email, addr string) string { return accountAddressPrefix(email) + addr }
+func AddressKey(addr string) string               { return "ip:" + addr }
+func AccountKey(email string) string              { return "acct:" + email }
+
+func accountAddressPrefix(email string) string { return "acct-ip:" + email + " " }
+
 // CountSignInFailures says how many failures key has had since since, and
 // when the oldest of them was.
 func (d *DB) CountSignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
@@ -48,8 +56,9 @@ func (d *DB) RemoveSignInFailures(ctx context.Context, ids []int64, keys ...stri
 // any address; it returns how many there were.
 func (d *DB) UnlockAccount(ctx context.Context, email string) (int64, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
+	prefix := accountAddressPrefix(email)
 	res, err := d.sql.ExecContext(ctx, `DELETE FROM sign_in_failures WHERE key = ? OR substr(key, 1, ?) = ?`,
-		"acct:"+email, len("acct-ip:"+email+" "), "acct-ip:"+email+" ")
+		AccountKey(email), len(prefix), prefix)
 	if err != nil {
 		return 0, fmt.Errorf("unlock %s: %w", email, err)
 	}

@@ -107,7 +107,7 @@ func (s *Server) apiDeleteStream(c echo.Context) error {
 // edges that share an origin can be told of a delete made on one of them.
 // The stream need not be known here.
 func (s *Server) apiPurgeStream(c echo.Context) error {
-	s.cache.PurgeStream(c.Param("id"))
+	s.proxy.PurgeStream(c.Param("id"))
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -25,9 +25,9 @@ type signInLimit struct {
 // the window passes or `edge user unlock`.
 func signInLimits(email, ip string) []signInLimit {
 	return []signInLimit{
-		{"acct-ip:" + email + " " + ip, 5},
-		{"ip:" + ip, 50},
-		{"acct:" + email, 100},
+		{db.AccountAddressKey(email, ip), 5},
+		{db.AddressKey(ip), 50},
+		{db.AccountKey(email), 100},
 	}
 }
 

@@ -50,8 +50,7 @@ type Config struct {
 // affected by portal state.
 type Server struct {
 	echo      *echo.Echo
-	proxy     http.Handler
-	cache     *proxy.Proxy
+	proxy     *proxy.Proxy
 	uploads   http.Handler
 	db        *db.DB
 	jobs      *jobs.Manager
@@ -72,7 +71,7 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{echo: e, proxy: cfg.Proxy, cache: cfg.Proxy, db: cfg.DB, jobs: cfg.Jobs, publicURL: cfg.PublicURL, log: cfg.Logger,
+	s := &Server{echo: e, proxy: cfg.Proxy, db: cfg.DB, jobs: cfg.Jobs, publicURL: cfg.PublicURL, log: cfg.Logger,
 		setupToken: cfg.SetupToken, signIns: &signInGuard{db: cfg.DB, now: time.Now},
 		uploadChunk: cmp.Or(cfg.UploadChunk, uploadChunkBytes), hooks: cfg.Hooks}
 	if u, err := url.Parse(cfg.PublicURL); err == nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgehls/edge/db"
 )
 
 func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) (string, error) {
@@ -119,14 +121,15 @@ func TestUserUnlock(t *testing.T) {
 	}
 	defer d.Close()
 	ctx := context.Background()
-	for _, key := range []string{"acct:ana@example.com", "acct-ip:ana@example.com 192.0.2.1", "acct-ip:anal@example.com 192.0.2.1", "ip:192.0.2.1"} {
+	for _, key := range []string{db.AccountKey("ana@example.com"), db.AccountAddressKey("ana@example.com", "192.0.2.1"),
+		db.AccountAddressKey("anal@example.com", "192.0.2.1"), db.AddressKey("192.0.2.1")} {
 		d.AddSignInFailure(ctx, key)
 	}
 	out, err := runCmd(t, vars, "", "user", "unlock", "--email", "Ana@Example.com")
 	if err != nil || out != "unlocked ana@example.com (2 failed sign-ins forgotten)\n" {
 		t.Fatalf("unlock: %q %v", out, err)
 	}
-	if n, _, _ := d.CountSignInFailures(ctx, "acct-ip:anal@example.com 192.0.2.1", time.Time{}); n != 1 {
+	if n, _, _ := d.CountSignInFailures(ctx, db.AccountAddressKey("anal@example.com", "192.0.2.1"), time.Time{}); n != 1 {
 		t.Fatal("another account's failures were forgotten too")
 	}
 	if _, err := runCmd(t, vars, "", "user", "unlock", "--email", "nobody@example.com"); err == nil || !strings.Contains(err.Error(), "not found") {

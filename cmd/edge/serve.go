@@ -66,8 +66,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return fmt.Errorf("EDGE_DATA_DIR: %w", err)
 	}
 	removeTemporaries(store, uploads, time.Now(), log) // no write is under way yet
-	go hourly(ctx, handler, d, cfg.UploadExpiry, log, store, uploads)
-	go handOverUploads(ctx, handler, log)
+	go every(ctx, time.Hour, func() { hourly(ctx, handler, d, cfg.UploadExpiry, log, store, uploads) })
+	go every(ctx, handOverUploadsEvery, func() {
+		if err := handler.HandOverPendingUploads(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("hand over finished uploads", "err", err)
+		}
+	})
 	return listenAndServe(ctx, cfg, handler, ln, log)
 }
 
@@ -195,15 +199,12 @@ func startWorker(ctx context.Context, cfg Config, d *db.DB, t jobs.Transcoder, l
 // tried again.
 const handOverUploadsEvery = 30 * time.Second
 
-// handOverUploads takes up finished uploads whose hand-over failed, at
-// start and then periodically, until ctx ends.
-func handOverUploads(ctx context.Context, s *web.Server, log *slog.Logger) {
-	tick := time.NewTicker(handOverUploadsEvery)
+// every runs work at once and then each period, until ctx ends.
+func every(ctx context.Context, period time.Duration, work func()) {
+	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
-		if err := s.HandOverPendingUploads(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("hand over finished uploads", "err", err)
-		}
+		work()
 		select {
 		case <-ctx.Done():
 			return
@@ -227,26 +228,17 @@ func removeTemporaries(store, uploads storage.Store, before time.Time, log *slog
 }
 
 // hourly cleans abandoned uploads, unfinished writes an hour old, expired
-// sessions and day-old failed sign-ins, until ctx ends.
+// sessions and day-old failed sign-ins.
 func hourly(ctx context.Context, s *web.Server, d *db.DB, maxAge time.Duration, log *slog.Logger, store, uploads storage.Store) {
-	tick := time.NewTicker(time.Hour)
-	defer tick.Stop()
-	for {
-		if err := s.ExpireUploads(ctx, time.Now().Add(-maxAge)); err != nil && ctx.Err() == nil {
-			log.Warn("expire abandoned uploads", "err", err)
-		}
-		removeTemporaries(store, uploads, time.Now().Add(-time.Hour), log)
-		if err := d.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("delete expired sessions", "err", err)
-		}
-		if err := d.DeleteOldSignInFailures(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
-			log.Warn("delete old sign-in failures", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	if err := s.ExpireUploads(ctx, time.Now().Add(-maxAge)); err != nil && ctx.Err() == nil {
+		log.Warn("expire abandoned uploads", "err", err)
+	}
+	removeTemporaries(store, uploads, time.Now().Add(-time.Hour), log)
+	if err := d.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("delete expired sessions", "err", err)
+	}
+	if err := d.DeleteOldSignInFailures(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+		log.Warn("delete old sign-in failures", "err", err)
 	}
 }
 
