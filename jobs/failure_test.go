@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/internal/hlstest"
 	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/storage/storagetest"
 )
@@ -37,7 +38,7 @@ func TestFailuresAreWordedForUsers(t *testing.T) {
 	t.Run("ffmpeg killed", func(t *testing.T) {
 		store := storagetest.NewFileStore(t, nil)
 		putSource(t, store, "uploads/a/talk.mp4", 1, "320x240", false)
-		killingTool(t, "ffmpeg", 100)
+		hlstest.KillingTool(t, "ffmpeg", 100)
 		r := newRig(t, store)
 		start(t, r.worker)
 		st, _ := r.manager.Submit(context.Background(), jobs.Submission{Source: "uploads/a/talk.mp4"})

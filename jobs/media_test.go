@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -189,31 +188,6 @@ func TestSourceWithinLimitsPasses(t *testing.T) {
 	}
 }
 
-// killingTool puts a tool (ffprobe, ffmpeg) first on PATH that kills
-// itself with SIGKILL the first `kills` times it runs (as the OOM killer
-// would), then runs the real one. It returns how to read the number of runs.
-func killingTool(t *testing.T, name string, kills int) func() int {
-	real, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatal(name + " not found: run `make test-deps`")
-	}
-	dir := t.TempDir()
-	count := filepath.Join(dir, "runs")
-	script := fmt.Sprintf(`#!/bin/sh
-echo x >> %[1]q
-if [ "$(wc -l < %[1]q)" -le %[2]d ]; then kill -9 $$; fi
-exec %[3]q "$@"
-`, count, kills, real)
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	return func() int {
-		b, _ := os.ReadFile(count)
-		return strings.Count(string(b), "\n")
-	}
-}
-
 // TestKilledProbeIsRetriedNotTakenAsNotAVideo: ffprobe killed by a signal
 // says nothing about the file. Once, and the upload is judged again and
 // queued; every time, and the upload stays waiting with its file, for a
@@ -229,7 +203,7 @@ func TestKilledProbeIsRetriedNotTakenAsNotAVideo(t *testing.T) {
 		{100, 3, db.StatusUploading},
 	} {
 		t.Run(fmt.Sprint(tc.kills), func(t *testing.T) {
-			runs := killingTool(t, "ffprobe", tc.kills)
+			runs := hlstest.KillingTool(t, "ffprobe", tc.kills)
 			r := newRig(t, storagetest.NewFileStore(t, nil))
 			ctx := context.Background()
 			st, _ := r.manager.CreateForUpload(ctx, "x", 0)

@@ -207,7 +207,7 @@ func startGatedOrigin(t *testing.T, body string) *gatedOrigin {
 func TestMissStreamsWhileFilling(t *testing.T) {
 	body := strings.Repeat("0123456789", 50_000)
 	g := startGatedOrigin(t, body)
-	store, _ := storage.NewHTTPStore(g.srv.URL, nil)
+	store := httpOrigin(t, g.srv.URL)
 	srv := startEdge(t, proxy.Config{Origin: store})
 	url := srv.URL + "/streams/s/segment-0.ts"
 	var bodies []io.ReadCloser
@@ -248,7 +248,7 @@ func TestMissStreamsWhileFilling(t *testing.T) {
 func TestOriginBreakingOffMidBodyIsNeverTakenForWhole(t *testing.T) {
 	body := strings.Repeat("x", 200_000)
 	g := startGatedOrigin(t, body)
-	store, _ := storage.NewHTTPStore(g.srv.URL, nil)
+	store := httpOrigin(t, g.srv.URL)
 	srv := startEdge(t, proxy.Config{Origin: store})
 	url := srv.URL + "/streams/s/segment-0.ts"
 	resp, err := http.Get(url)
@@ -338,7 +338,7 @@ func TestPurgeForgetsAStreamInBothTiers(t *testing.T) {
 func TestPurgeDuringAFillKeepsNothing(t *testing.T) {
 	body := strings.Repeat("y", 100_000)
 	g := startGatedOrigin(t, body)
-	store, _ := storage.NewHTTPStore(g.srv.URL, nil)
+	store := httpOrigin(t, g.srv.URL)
 	p := proxytest.New(t, proxy.Config{Origin: store})
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)

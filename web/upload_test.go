@@ -284,16 +284,6 @@ func TestDeferredLengthIsRefused(t *testing.T) {
 	}
 }
 
-// brokenFFprobe puts first on PATH an ffprobe that is killed every time
-// (as by the OOM killer); the returned func puts the real one back.
-func brokenFFprobe(t *testing.T) (restore func()) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "ffprobe"), []byte("#!/bin/sh\nkill -9 $$\n"), 0o755)
-	path := os.Getenv("PATH")
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+path)
-	return func() { os.Setenv("PATH", path) }
-}
-
 // TestFailedHandOverIsTakenUpAgain: an upload that arrived whole while its
 // hand-over failed (here ffprobe killed every time) is neither refused nor
 // lost: the client hears it need not resend, the stream waits, and the
@@ -308,7 +298,9 @@ func TestFailedHandOverIsTakenUpAgain(t *testing.T) {
 			id, createURL := e.createUpload(t, "Talk")
 			loc := tusReq(t, "POST", createURL, e.token, map[string]string{
 				"Upload-Length": strconv.Itoa(len(data)), "Upload-Metadata": meta("talk.mov")}, nil).Header.Get("Location")
-			restore := brokenFFprobe(t)
+			// ffprobe is killed for the upload's three tries and the first
+			// pass's three, then works.
+			hlstest.KillingTool(t, "ffprobe", 2*3)
 			r := tusReq(t, "PATCH", loc, "", map[string]string{"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}, data)
 			if st, _ := e.db.Stream(context.Background(), id); r.StatusCode != 500 || st.Status != db.StatusUploading {
 				t.Fatalf("failed hand-over: %d, stream %s %q", r.StatusCode, st.Status, st.Error)
@@ -316,7 +308,6 @@ func TestFailedHandOverIsTakenUpAgain(t *testing.T) {
 			if err := e.server.HandOverPendingUploads(context.Background()); err == nil {
 				t.Fatal("a hand-over with ffprobe still broken reported success")
 			}
-			restore()
 			if err := e.server.HandOverPendingUploads(context.Background()); err != nil {
 				t.Fatal(err)
 			}
