@@ -13,3 +13,22 @@ start_edge() {
   for _ in $(seq 100); do curl -fs -o /dev/null "http://$EDGE_ADDR/healthz" && return 0; sleep 0.1; done
   echo "edge did not start"; exit 1
 }
+
+# need_tools TOOL…: installs from Debian's packages the tools not on PATH.
+need_tools() {
+  local need=() tool
+  for tool in "$@"; do command -v "$tool" >/dev/null || need+=("$tool"); done
+  [ ${#need[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ]; then local root=(); else local root=(sudo); fi
+  "${root[@]}" apt-get update -qq
+  "${root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+}
+
+# work_dir NAME: a readable work folder in $work, and $pids, whose servers
+# are stopped and the folder removed when the script exits.
+work_dir() {
+  work=$(mktemp -d "/tmp/edge-$1.XXXXXX")
+  chmod 755 "$work"
+  pids=()
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+}

@@ -17,22 +17,10 @@ ROUNDS=${ROUNDS:-3}
 CACHE_BYTES=${CACHE_BYTES:-256MiB}
 CHURN_CACHE_BYTES=${CHURN_CACHE_BYTES:-4MiB}
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-need=()
-for tool in nginx wrk ffmpeg curl; do command -v "$tool" >/dev/null || need+=("$tool"); done
-if [ ${#need[@]} -gt 0 ]; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-
-work=$(mktemp -d /tmp/edge-bench.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
 . bench/lib.sh
+need_tools nginx wrk ffmpeg curl
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+work_dir bench
 ORIGIN_PORT=$(free_port); NGINX_PORT=$(free_port); EDGE_PORT=$(free_port); CHURN_PORT=$(free_port)
 
 echo "== building edge"

@@ -23,22 +23,11 @@ DISK=${DISK:-256MiB}
 DISK_MB=${DISK_MB:-256}
 ORDER=${ORDER:-edge nginx} # who plays first: the first run can pay for a cold machine
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-need=()
-for tool in nginx ffmpeg curl; do command -v "$tool" >/dev/null || need+=("$tool"); done
-if [ ${#need[@]} -gt 0 ]; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+. bench/lib.sh
+need_tools nginx ffmpeg curl
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 ulimit -n 65536 2>/dev/null || true
-
-work=$(mktemp -d /tmp/edge-viewers.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-. bench/lib.sh
+work_dir viewers
 ORIGIN_PORT=$(free_port); NGINX_PORT=$(free_port); EDGE_PORT=$(free_port)
 
 echo "== building edge and the viewers"
