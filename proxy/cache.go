@@ -106,6 +106,6 @@ func (c *byteLRU) removePrefix(prefix string) int {
 
 // publish updates the size gauges; the caller holds c.mu.
 func (c *byteLRU) publish() {
-	c.metrics.cacheBytes.Store(c.bytes)
-	c.metrics.cacheObjects.Store(int64(c.lru.Len()))
+	c.metrics.cacheBytes.Set(float64(c.bytes))
+	c.metrics.cacheObjects.Set(float64(c.lru.Len()))
 }

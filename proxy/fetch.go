@@ -121,7 +121,7 @@ func (p *Proxy) fetch(key string) (*entry, error) {
 	defer cancel()
 	start := time.Now()
 	p.metrics.originFetches.Add(1)
-	defer func() { p.metrics.latency.observe(time.Since(start)) }()
+	defer func() { p.metrics.latency.Observe(time.Since(start).Seconds()) }()
 
 	obj, err := p.cfg.Origin.Get(ctx, key, nil)
 	if err != nil {
@@ -132,7 +132,7 @@ func (p *Proxy) fetch(key string) (*entry, error) {
 		return nil, errTooLarge
 	}
 	body, err := readBody(obj, p.cfg.MaxObjectBytes)
-	p.metrics.originBytes.Add(int64(len(body)))
+	p.metrics.originBytes.Add(float64(len(body)))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", key, err)
 	}

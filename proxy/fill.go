@@ -95,7 +95,7 @@ func (p *Proxy) runFill(f *fill) {
 	start := time.Now()
 	p.metrics.originFetches.Add(1)
 	obj, err := p.cfg.Origin.Get(ctx, f.key, nil)
-	p.metrics.latency.observe(time.Since(start))
+	p.metrics.latency.Observe(time.Since(start).Seconds())
 	if err == nil && obj.Size > p.cfg.MaxObjectBytes {
 		obj.Body.Close()
 		err = errTooLarge
@@ -112,7 +112,7 @@ func (p *Proxy) runFill(f *fill) {
 	if cerr := f.file.Close(); err == nil {
 		err = cerr
 	}
-	p.metrics.originBytes.Add(f.written)
+	p.metrics.originBytes.Add(float64(f.written))
 	if err != nil {
 		p.failFill(f, timeoutOr(ctx, err))
 		return

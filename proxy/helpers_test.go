@@ -8,8 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
-	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,6 +18,9 @@ import (
 	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/storage"
 	"github.com/edgehls/edge/storage/storagetest"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // countingStore is a real store that counts origin reads and can be made
@@ -144,16 +146,36 @@ func rawGet(t *testing.T, srv *httptest.Server, target string) int {
 	return resp.StatusCode
 }
 
-// metric reads one counter or gauge from /metrics.
+// metric reads one counter or gauge from /metrics with the Prometheus
+// project's own text parser, so the exposition is checked by a tool edge
+// did not write.
 func metric(t *testing.T, srv *httptest.Server, name string) int64 {
 	t.Helper()
-	body := get(t, srv.URL+"/metrics").body
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\d+)$`).FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("metric %s missing from:\n%s", name, body)
+	families := scrape(t, srv)
+	f, ok := families[name]
+	if !ok || len(f.GetMetric()) != 1 {
+		t.Fatalf("metric %s missing from /metrics (%d families)", name, len(families))
 	}
-	v, _ := strconv.ParseInt(m[1], 10, 64)
-	return v
+	m := f.GetMetric()[0]
+	switch {
+	case m.GetCounter() != nil:
+		return int64(m.GetCounter().GetValue())
+	case m.GetGauge() != nil:
+		return int64(m.GetGauge().GetValue())
+	}
+	t.Fatalf("metric %s is a %v, not a counter or gauge", name, f.GetType())
+	return 0
+}
+
+// scrape fetches /metrics and parses it as Prometheus does.
+func scrape(t *testing.T, srv *httptest.Server) map[string]*dto.MetricFamily {
+	t.Helper()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(get(t, srv.URL+"/metrics").body))
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	return families
 }
 
 // hangingStore holds every read until the caller's context ends.

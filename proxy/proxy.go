@@ -69,7 +69,7 @@ func New(cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &metrics{disk: disk}
+	m := newMetrics(disk)
 	return &Proxy{
 		cfg:        cfg,
 		cache:      newByteLRU(cfg.CacheBytes, m),
@@ -122,4 +122,4 @@ func withDefaults(c Config) Config {
 }
 
 // Metrics serves the proxy's counters in the Prometheus text format.
-func (p *Proxy) Metrics() http.Handler { return p.metrics }
+func (p *Proxy) Metrics() http.Handler { return p.metrics.handler() }

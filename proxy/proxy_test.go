@@ -342,15 +342,22 @@ func TestMetricsExposition(t *testing.T) {
 	srv := startEdge(t, proxy.Config{Origin: fileOrigin(t, fixtures)})
 	get(t, srv.URL+"/streams/s1/master.m3u8")
 	get(t, srv.URL+"/streams/s1/master.m3u8")
-	body := get(t, srv.URL+"/metrics").body
-	for _, want := range []string{
-		"edge_cache_hits_total 1", "edge_cache_misses_total 1", "edge_origin_fetches_total 1",
-		"edge_origin_errors_total 0", `edge_origin_latency_seconds_bucket{le="+Inf"} 1`,
-		"edge_origin_latency_seconds_count 1", "# TYPE edge_origin_latency_seconds histogram",
-		fmt.Sprintf("edge_served_bytes_total %d", 2*len(fixtures["streams/s1/master.m3u8"])),
+	for name, want := range map[string]int64{
+		"edge_cache_hits_total": 1, "edge_cache_misses_total": 1, "edge_origin_fetches_total": 1,
+		"edge_origin_errors_total": 0, "edge_served_bytes_total": int64(2 * len(fixtures["streams/s1/master.m3u8"])),
 	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("metrics lack %q:\n%s", want, body)
+		if got := metric(t, srv, name); got != want {
+			t.Errorf("%s = %d, want %d", name, got, want)
+		}
+	}
+	families := scrape(t, srv)
+	h := families["edge_origin_latency_seconds"].GetMetric()[0].GetHistogram()
+	if h.GetSampleCount() != 1 || len(h.GetBucket()) != 12 { // 11 bounds, then +Inf
+		t.Errorf("origin latency histogram: %d samples in %d buckets, want 1 in 12", h.GetSampleCount(), len(h.GetBucket()))
+	}
+	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes"} {
+		if _, ok := families[name]; !ok {
+			t.Errorf("/metrics lacks %s", name)
 		}
 	}
 }

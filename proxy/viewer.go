@@ -5,6 +5,8 @@ import (
 	"math"
 	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // writeChunk is how much is written between two moves of the deadline.
@@ -19,11 +21,11 @@ type viewerWriter struct {
 	http.ResponseWriter
 	rc     *http.ResponseController
 	stall  time.Duration
-	served interface{ Add(int64) int64 }
+	served prometheus.Counter
 }
 
 func (p *Proxy) viewerWriter(w http.ResponseWriter) viewerWriter {
-	return viewerWriter{w, http.NewResponseController(w), p.cfg.StallTimeout, &p.metrics.servedBytes}
+	return viewerWriter{w, http.NewResponseController(w), p.cfg.StallTimeout, p.metrics.servedBytes}
 }
 
 // startDeadline bounds the answer's head and the final flush after the
@@ -39,7 +41,7 @@ func (v viewerWriter) Write(b []byte) (int, error) {
 		v.startDeadline()
 		k, err := v.ResponseWriter.Write(b[:min(len(b), writeChunk)])
 		n += k
-		v.served.Add(int64(k))
+		v.served.Add(float64(k))
 		if err != nil {
 			return n, err
 		}
@@ -69,7 +71,7 @@ func (v viewerWriter) ReadFrom(r io.Reader) (int64, error) {
 		n, err := rf.ReadFrom(&io.LimitedReader{R: src, N: piece})
 		total += n
 		remain -= n
-		v.served.Add(n)
+		v.served.Add(float64(n))
 		if err != nil || n < piece {
 			return total, err
 		}

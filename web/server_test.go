@@ -17,7 +17,7 @@ func TestRoutes(t *testing.T) {
 		header       [2]string
 	}{
 		{"GET", "/healthz", 200, `{"status":"ok"}`, [2]string{"Cache-Control", "no-store"}},
-		{"GET", "/metrics", 200, "edge_cache_hits_total", [2]string{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}},
+		{"GET", "/metrics", 200, "edge_cache_hits_total", [2]string{"Content-Type", "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"}},
 		{"GET", "/streams/a/master.m3u8", 200, "#EXTM3U", [2]string{"Content-Type", "application/vnd.apple.mpegurl"}},
 		// The proxy, not the portal router, answers every method under /streams/.
 		{"POST", "/streams/a/master.m3u8", 405, "method not allowed", [2]string{"Allow", "GET, HEAD, OPTIONS"}},
