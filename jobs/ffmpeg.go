@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/storage"
 )
 
@@ -81,11 +82,11 @@ func (f *FFmpeg) Transcode(ctx context.Context, streamID, source string, progres
 // download copies the source from storage to a local file ffmpeg can seek.
 func (f *FFmpeg) download(ctx context.Context, source, dst string) error {
 	if strings.HasPrefix(source, "s3://") {
-		return userError("the ffmpeg transcoder reads sources from edge's own storage: give a storage key such as uploads/talk.mp4, not an s3:// URL")
+		return apperr.New(apperr.Invalid, "the ffmpeg transcoder reads sources from edge's own storage: give a storage key such as uploads/talk.mp4, not an s3:// URL")
 	}
 	obj, err := cmp.Or(f.Sources, f.Store).Get(ctx, source, nil)
 	if errors.Is(err, storage.ErrNotFound) {
-		return userError(fmt.Sprintf("the source %s is no longer in storage", source))
+		return apperr.Errorf(apperr.Invalid, "the source %s is no longer in storage", source)
 	} else if err != nil {
 		return fmt.Errorf("open source %s: %w", source, err)
 	}
@@ -210,17 +211,10 @@ func toolFailure(what string, err error, output, source string) error {
 	if line == "" {
 		line = "it stopped without a message (" + err.Error() + ")"
 	}
-	return userError(what + " failed: " + line)
+	return apperr.New(apperr.Invalid, what+" failed: "+line)
 }
 
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
 }
-
-// userErr is a failure whose message the content team should read as is.
-type userErr struct{ msg string }
-
-func (e userErr) Error() string { return e.msg }
-
-func userError(msg string) error { return userErr{msg} }

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -16,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/storage"
 )
 
@@ -123,9 +123,9 @@ func (it *Ittybit) wait(ctx context.Context, job ittybitJob, progress func(int),
 		case "succeeded":
 			return nil
 		case "failed":
-			return userError("Ittybit could not process the video: " + cmp.Or(errorText(job.Error), "no reason given"))
+			return apperr.New(apperr.Invalid, "Ittybit could not process the video: "+cmp.Or(errorText(job.Error), "no reason given"))
 		case "cancelled":
-			return userError("the Ittybit job was cancelled")
+			return apperr.New(apperr.Invalid, "the Ittybit job was cancelled")
 		case "processing":
 			if pct := job.percent(); pct > 0 {
 				progress(min(99, pct))
@@ -156,8 +156,8 @@ func (it *Ittybit) follow(ctx context.Context, what string, call func() (json.Ra
 	pause := cmp.Or(it.Poll, 3*time.Second)
 	for {
 		raw, err := call()
-		var refusal userErr
-		if err == nil || errors.As(err, &refusal) || ctx.Err() != nil {
+		_, refused := apperr.As(err)
+		if err == nil || refused || ctx.Err() != nil {
 			return raw, err
 		}
 		wait := jitter(pause)
@@ -212,7 +212,7 @@ func (it *Ittybit) result(ctx context.Context, prefix string) (Result, error) {
 		}
 	}
 	if !hasMaster || len(res.Renditions) == 0 {
-		return Result{}, userError("Ittybit reported success but wrote no master.m3u8 with renditions under " + prefix)
+		return Result{}, apperr.New(apperr.Invalid, "Ittybit reported success but wrote no master.m3u8 with renditions under "+prefix)
 	}
 	sortRenditions(res.Renditions)
 	res.Duration, err = it.playlistDuration(ctx, prefix+res.Renditions[0]+"/stream.m3u8")

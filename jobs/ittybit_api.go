@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/edgehls/edge/internal/apperr"
 )
 
 // Ittybit's HTTP API as edge calls it: retries, and every documented
@@ -29,9 +31,9 @@ func (it *Ittybit) request(ctx context.Context, method, p string, body []byte, i
 			return unwrapData(data), nil
 		case err == nil && status != 408 && status != 429 && status < 500:
 			if status == http.StatusUnauthorized || status == http.StatusForbidden {
-				return nil, userError("Ittybit refused edge's API key (" + strconv.Itoa(status) + "): " + apiMessage(data, status))
+				return nil, apperr.New(apperr.Invalid, "Ittybit refused edge's API key ("+strconv.Itoa(status)+"): "+apiMessage(data, status))
 			}
-			return nil, userError("Ittybit refused the job: " + apiMessage(data, status))
+			return nil, apperr.New(apperr.Invalid, "Ittybit refused the job: "+apiMessage(data, status))
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		case attempt >= attempts:

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/storage"
 )
 
@@ -82,7 +83,7 @@ const UploadsFolder = "uploads/"
 // edge (or Ittybit, with edge's connection) read another bucket's files.
 func (m *Manager) checkSource(ctx context.Context, source string) (string, error) {
 	if source == "" {
-		return "", fmt.Errorf("source: give a key in storage or an s3:// URL: %w", db.ErrInvalid)
+		return "", apperr.New(apperr.Invalid, "source: give a key in storage or an s3:// URL")
 	}
 	key := source
 	if strings.HasPrefix(source, "s3://") {
@@ -94,9 +95,9 @@ func (m *Manager) checkSource(ctx context.Context, source string) (string, error
 	_, err := m.UploadStore().Head(ctx, key)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return "", fmt.Errorf("source %q: no such object in storage: %w", source, db.ErrInvalid)
+		return "", apperr.Errorf(apperr.Invalid, "source %q: no such object in storage", source)
 	case errors.Is(err, storage.ErrInvalidKey):
-		return "", fmt.Errorf("source %q: not a storage key: %w", source, db.ErrInvalid)
+		return "", apperr.Errorf(apperr.Invalid, "source %q: not a storage key", source)
 	case err != nil:
 		return "", fmt.Errorf("check source %q: %w", source, err)
 	}
@@ -113,16 +114,16 @@ type bucketStore interface {
 func (m *Manager) s3SourceKey(source string) (string, error) {
 	u, err := url.Parse(source)
 	if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
-		return "", fmt.Errorf("source %q: want s3://bucket/key: %w", source, db.ErrInvalid)
+		return "", apperr.Errorf(apperr.Invalid, "source %q: want s3://bucket/key", source)
 	}
 	b, ok := m.UploadStore().(bucketStore)
 	if !ok {
-		return "", fmt.Errorf("source %q: edge keeps uploads in a folder, not a bucket; give a key in storage such as uploads/talk.mp4: %w", source, db.ErrInvalid)
+		return "", apperr.Errorf(apperr.Invalid, "source %q: edge keeps uploads in a folder, not a bucket; give a key in storage such as uploads/talk.mp4", source)
 	}
 	key, inside := strings.CutPrefix(strings.TrimPrefix(u.Path, "/"), b.Prefix())
 	if u.Host != b.Bucket() || !inside || key == "" {
-		return "", fmt.Errorf("source %q: edge reads sources only from its upload storage, s3://%s/%s: %w",
-			source, b.Bucket(), b.Prefix(), db.ErrInvalid)
+		return "", apperr.Errorf(apperr.Invalid, "source %q: edge reads sources only from its upload storage, s3://%s/%s",
+			source, b.Bucket(), b.Prefix())
 	}
 	return key, nil
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/edgehls/edge/internal/apperr"
 )
 
 // Every file a user hands edge is hostile, and ffprobe and ffmpeg obey what
@@ -120,11 +122,11 @@ func hasPrefixFold(b []byte, prefix string) bool {
 func (l Limits) check(p probe) error {
 	switch {
 	case p.Tracks > l.MaxTracks:
-		return userError(fmt.Sprintf("the file has %d tracks; edge takes at most %d", p.Tracks, l.MaxTracks))
+		return apperr.Errorf(apperr.Invalid, "the file has %d tracks; edge takes at most %d", p.Tracks, l.MaxTracks)
 	case max(p.Width, p.Height) > l.MaxResolution:
-		return userError(fmt.Sprintf("the video is %d×%d; edge takes at most %d pixels on a side", p.Width, p.Height, l.MaxResolution))
+		return apperr.Errorf(apperr.Invalid, "the video is %d×%d; edge takes at most %d pixels on a side", p.Width, p.Height, l.MaxResolution)
 	case p.Duration > l.MaxDuration:
-		return userError(fmt.Sprintf("the video lasts %s; edge takes at most %s", roundDuration(p.Duration), roundDuration(l.MaxDuration)))
+		return apperr.Errorf(apperr.Invalid, "the video lasts %s; edge takes at most %s", roundDuration(p.Duration), roundDuration(l.MaxDuration))
 	}
 	return nil
 }

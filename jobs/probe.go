@@ -12,11 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/edgehls/edge/internal/apperr"
 )
 
 // errNotVideo is a source that ffprobe cannot read as video: the user's
 // mistake, shown to them as is.
-var errNotVideo = userError("the file is not a video edge can read")
+var errNotVideo = apperr.New(apperr.Invalid, "the file is not a video edge can read")
 
 // probe is what the ladder needs to know about a source.
 type probe struct {
@@ -41,7 +43,7 @@ const probeAttempts = 3
 func judgeSource(ctx context.Context, input string, head []byte, l Limits) (probe, error) {
 	l = l.withDefaults()
 	if what := sniffRefusal(head); what != "" {
-		return probe{}, userError("the file is " + what)
+		return probe{}, apperr.New(apperr.Invalid, "the file is "+what)
 	}
 	out, err := runProbe(ctx, input, l)
 	if err != nil {
@@ -114,9 +116,9 @@ func killedBySignal(exit *exec.ExitError) bool {
 func probeRefusal(stderr string) error {
 	switch {
 	case strings.Contains(stderr, "exceeds specified max pixel count"):
-		return userError("the video's frames are larger than edge takes")
+		return apperr.New(apperr.Invalid, "the video's frames are larger than edge takes")
 	case strings.Contains(stderr, "not on whitelist"):
-		return userError("the file's container is not one edge reads (MP4, MOV, MKV, WebM, AVI, MPEG-TS, …)")
+		return apperr.New(apperr.Invalid, "the file's container is not one edge reads (MP4, MOV, MKV, WebM, AVI, MPEG-TS, …)")
 	}
 	return errNotVideo
 }

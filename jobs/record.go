@@ -1,11 +1,10 @@
 package jobs
 
 import (
-	"crypto/rand"
-	"errors"
 	"log/slog"
-	"strings"
 	"time"
+
+	"github.com/edgehls/edge/internal/apperr"
 )
 
 // recordBackoff paces a worker's tries at a bookkeeping write: a database
@@ -27,19 +26,14 @@ func record(log *slog.Logger, what string, write func() error) bool {
 	return false
 }
 
-// errorID names one failure in the log and in what its user reads, so a
-// report can be matched to its cause without showing the cause.
-func errorID() string { return strings.ToLower(rand.Text()[:10]) }
-
-// safeMessage is what the content team reads of a failure: a userErr as
+// safeMessage is what the content team reads of a failure: a *apperr.Error as
 // it is, anything else as an id whose cause is in the log.
 func safeMessage(log *slog.Logger, err error) string {
-	var ue userErr
-	if errors.As(err, &ue) {
+	if ue, ok := apperr.As(err); ok {
 		log.Info("transcode failed", "err", err)
-		return ue.msg
+		return ue.Message
 	}
-	id := errorID()
+	id := apperr.ID()
 	log.Error("transcode failed", "error_id", id, "err", err)
 	return "edge could not process this video (error id " + id + "); the cause is in edge's log"
 }

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/storage"
 )
 
@@ -43,8 +44,8 @@ type presigner interface {
 // by its content, fails the stream with a message and is dropped; a video
 // ends at uploads/<id>/<safe-name> in the upload storage and is queued.
 func (m *Manager) AcceptUpload(ctx context.Context, up FinishedUpload) error {
-	var refusal userErr
-	if err := m.judgeUpload(ctx, up); errors.As(err, &refusal) {
+	err := m.judgeUpload(ctx, up)
+	if refusal, ok := apperr.As(err); ok {
 		return m.refuseUpload(ctx, up, refusal)
 	} else if err != nil {
 		return err
@@ -104,9 +105,9 @@ func (m *Manager) readUploadHead(ctx context.Context, key string) ([]byte, error
 	return head, nil
 }
 
-func (m *Manager) refuseUpload(ctx context.Context, up FinishedUpload, why userErr) error {
-	msg := cleanName(up.Filename) + ": " + why.msg
-	if rest, ok := strings.CutPrefix(why.msg, "the file "); ok {
+func (m *Manager) refuseUpload(ctx context.Context, up FinishedUpload, why *apperr.Error) error {
+	msg := cleanName(up.Filename) + ": " + why.Message
+	if rest, ok := strings.CutPrefix(why.Message, "the file "); ok {
 		msg = cleanName(up.Filename) + " " + rest // "talk.mp4 is an image, not a video"
 	}
 	m.Log.Info("upload refused", "stream", up.StreamID, "reason", msg)

@@ -3,12 +3,12 @@ package jobs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/internal/apperr"
 )
 
 // DefaultJobTimeout bounds one transcode, so a source that decodes far
@@ -147,8 +147,7 @@ func (w *Worker) process(ctx context.Context, st *db.Stream) {
 		record(log, "a requeue", func() error { return w.DB.SetStreamState(keep, st.ID, db.StatusQueued, 0, "") })
 		log.Info("transcode interrupted by shutdown; requeued")
 	case errors.Is(jobCtx.Err(), context.DeadlineExceeded):
-		w.fail(keep, log, st.ID, job.ID, userError(fmt.Sprintf(
-			"the transcode took longer than edge allows (%s) and was stopped", roundDuration(w.JobTimeout))))
+		w.fail(keep, log, st.ID, job.ID, apperr.Errorf(apperr.Invalid, "the transcode took longer than edge allows (%s) and was stopped", roundDuration(w.JobTimeout)))
 	case jobCtx.Err() != nil: // cancelled, as when the stream is deleted
 		record(log, "a cancelled job", func() error { return w.DB.SetJobState(keep, job.ID, "cancelled", "") })
 		log.Info("transcode cancelled")
@@ -172,7 +171,7 @@ func (w *Worker) finish(ctx context.Context, log *slog.Logger, streamID string, 
 }
 
 // fail records a failure in words for the content team; anything but a
-// userErr is shown as an error id, its text only in the log.
+// *apperr.Error is shown as an error id, its text only in the log.
 func (w *Worker) fail(ctx context.Context, log *slog.Logger, streamID string, jobID int64, err error) {
 	msg := safeMessage(log, err)
 	record(log, "a failed job", func() error { return w.DB.SetJobState(ctx, jobID, "failed", msg) })

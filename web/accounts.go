@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/templates"
 )
 
@@ -100,7 +101,7 @@ func (s *Server) removeUser(c echo.Context) error {
 		return badRequest("bad user id")
 	}
 	if id == currentUser(c).ID {
-		return &httpError{http.StatusUnprocessableEntity, "invalid", "you cannot remove your own account"}
+		return apperr.New(apperr.Invalid, "you cannot remove your own account")
 	}
 	if err := s.db.DeleteUser(c.Request().Context(), id); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/proxy"
 )
@@ -114,7 +115,7 @@ func (s *Server) apiPurgeStream(c echo.Context) error {
 func decodeJSON(c echo.Context, v any) error {
 	req := c.Request()
 	if ct := req.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		return &httpError{http.StatusUnsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json"}
+		return apperr.New(apperr.Unsupported, "send Content-Type: application/json")
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), req.Body, maxAPIBody))
 	if err := dec.Decode(v); err != nil {
@@ -139,7 +140,7 @@ func queryInt(c echo.Context, name string, def, lo, hi int) (int, error) {
 // creation URL its file is to be uploaded to.
 func (s *Server) apiCreateForUpload(c echo.Context, title string) error {
 	if s.uploads == nil {
-		return &httpError{http.StatusUnprocessableEntity, "invalid", "source is required: uploads are disabled on this server"}
+		return apperr.New(apperr.Invalid, "source is required: uploads are disabled on this server")
 	}
 	st, err := s.jobs.CreateForUpload(c.Request().Context(), title, currentUser(c).ID)
 	if err != nil {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
 	"errors"
 	"net/http"
 	"strings"
@@ -9,47 +8,50 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/templates"
 )
 
-// httpError is an error the handler chose a status for.
-type httpError struct {
-	code int
-	kind string
-	msg  string
+func badRequest(msg string) error   { return apperr.New(apperr.BadRequest, msg) }
+func unauthorized(msg string) error { return apperr.New(apperr.Unauthorized, msg) }
+func forbidden(msg string) error    { return apperr.New(apperr.Forbidden, msg) }
+
+// statusOf maps each kind of apperr.Error to its HTTP status.
+var statusOf = map[apperr.Kind]int{
+	apperr.BadRequest:     http.StatusBadRequest,
+	apperr.Unauthorized:   http.StatusUnauthorized,
+	apperr.Forbidden:      http.StatusForbidden,
+	apperr.NotFound:       http.StatusNotFound,
+	apperr.Conflict:       http.StatusConflict,
+	apperr.Invalid:        http.StatusUnprocessableEntity,
+	apperr.Unsupported:    http.StatusUnsupportedMediaType,
+	apperr.Unavailable:    http.StatusServiceUnavailable,
+	apperr.NotImplemented: http.StatusNotImplemented,
 }
-
-func (e *httpError) Error() string { return e.msg }
-
-func badRequest(msg string) error   { return &httpError{http.StatusBadRequest, "bad_request", msg} }
-func unauthorized(msg string) error { return &httpError{http.StatusUnauthorized, "unauthorized", msg} }
-func forbidden(msg string) error    { return &httpError{http.StatusForbidden, "forbidden", msg} }
 
 // classify is the one place errors become HTTP statuses. Internal errors
 // are never shown to users.
 func classify(err error) (code int, kind, msg string) {
-	var he *httpError
 	var ee *echo.HTTPError
+	if ae, ok := apperr.As(err); ok {
+		if code, ok := statusOf[ae.Kind]; ok {
+			return code, string(ae.Kind), ae.Message
+		}
+	}
 	switch {
-	case errors.As(err, &he):
-		return he.code, he.kind, he.msg
 	case errors.As(err, &ee):
 		return ee.Code, strings.ToLower(strings.ReplaceAll(http.StatusText(ee.Code), " ", "_")), http.StatusText(ee.Code)
 	case errors.Is(err, db.ErrNotFound):
-		return http.StatusNotFound, "not_found", err.Error()
+		return http.StatusNotFound, string(apperr.NotFound), err.Error()
 	case errors.Is(err, db.ErrConflict):
-		return http.StatusConflict, "conflict", err.Error()
+		return http.StatusConflict, string(apperr.Conflict), err.Error()
 	case errors.Is(err, db.ErrInvalid):
-		return http.StatusUnprocessableEntity, "invalid", db.Reason(err)
+		return http.StatusUnprocessableEntity, string(apperr.Invalid), db.Reason(err)
 	default:
 		return http.StatusInternalServerError, "internal", "internal error"
 	}
 }
-
-// errorID names one failure in the log and in what its user reads, so a
-// report can be matched to its cause without showing the cause.
-func errorID() string { return strings.ToLower(rand.Text()[:10]) }
 
 type apiErrorBody struct {
 	Error struct {
@@ -65,9 +67,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	code, kind, msg := classify(err)
 	req := c.Request()
 	if code >= 500 {
-		id := errorID()
+		id := apperr.ID()
 		s.log.Error("request failed", "error_id", id, "method", req.Method, "path", req.URL.Path, "err", err)
-		msg += " (error id " + id + ")"
+		msg = apperr.WithID(msg, id)
 	}
 	if strings.HasPrefix(req.URL.Path, "/api/") || strings.HasPrefix(req.URL.Path, jobs.HookPath) {
 		var body apiErrorBody

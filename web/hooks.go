@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/jobs"
 )
 
@@ -20,7 +21,7 @@ type WebhookReceiver interface {
 func (s *Server) ittybitHook(c echo.Context) error {
 	io.Copy(io.Discard, io.LimitReader(c.Request().Body, 64<<10))
 	if s.hooks == nil || !s.hooks.Hook(c.Param("stream"), c.Param("token")) {
-		return &httpError{http.StatusNotFound, "not_found", "no such webhook"}
+		return apperr.New(apperr.NotFound, "no such webhook")
 	}
 	return c.NoContent(http.StatusNoContent)
 }

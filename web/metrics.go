@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/edgehls/edge/internal/apperr"
 )
 
 // metricsHandler serves the proxy's metrics, behind a bearer token when
@@ -16,7 +18,7 @@ func metricsHandler(h http.Handler, token string) echo.HandlerFunc {
 			got, _ := bearerToken(c.Request().Header)
 			if subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
 				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="edge metrics"`)
-				return &httpError{http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <EDGE_METRICS_TOKEN>"}
+				return apperr.New(apperr.Unauthorized, "send Authorization: Bearer <EDGE_METRICS_TOKEN>")
 			}
 		}
 		h.ServeHTTP(c.Response(), c.Request())

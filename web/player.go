@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/static"
 	"github.com/edgehls/edge/templates"
@@ -127,11 +128,11 @@ type oembedJSON struct {
 func (s *Server) oembed(c echo.Context) error {
 	c.Response().Header().Set("Access-Control-Allow-Origin", "*")
 	if f := c.QueryParam("format"); f != "" && f != "json" {
-		return &httpError{http.StatusNotImplemented, "not_implemented", "only format=json is supported"}
+		return apperr.New(apperr.NotImplemented, "only format=json is supported")
 	}
 	id, ok := s.oembedStreamID(c, c.QueryParam("url"))
 	if !ok {
-		return &httpError{http.StatusNotFound, "not_found", "url must be a /watch/<id> or /embed/<id> link of this site"}
+		return apperr.New(apperr.NotFound, "url must be a /watch/<id> or /embed/<id> link of this site")
 	}
 	st, err := s.db.Stream(c.Request().Context(), id)
 	if err != nil {

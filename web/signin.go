@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/templates"
 )
 
@@ -99,7 +100,7 @@ func (s *Server) setupPage(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		return &httpError{http.StatusNotFound, "not_found", "This setup link has been used or is wrong. Sign in instead."}
+		return apperr.New(apperr.NotFound, "This setup link has been used or is wrong. Sign in instead.")
 	}
 	return render(c, http.StatusOK, templates.SetupPage(templates.Setup{CSSURL: cssURL, CSRF: s.loginCSRFToken(c), Token: c.Param("token")}))
 }
@@ -111,7 +112,7 @@ func (s *Server) setup(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		return &httpError{http.StatusNotFound, "not_found", "This setup link has been used or is wrong. Sign in instead."}
+		return apperr.New(apperr.NotFound, "This setup link has been used or is wrong. Sign in instead.")
 	}
 	u, err := s.db.CreateUser(ctx, c.FormValue("email"), c.FormValue("password"), db.RoleAdmin)
 	if errors.Is(err, db.ErrInvalid) {

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/static"
 	"github.com/edgehls/edge/templates"
 )
@@ -197,7 +198,7 @@ func (s *Server) uploadPage(c echo.Context) error {
 // its file and where to send it.
 func (s *Server) newUploadStream(c echo.Context) error {
 	if s.uploads == nil {
-		return &httpError{http.StatusServiceUnavailable, "unavailable", "uploads are disabled on this server"}
+		return apperr.New(apperr.Unavailable, "uploads are disabled on this server")
 	}
 	st, err := s.jobs.CreateForUpload(c.Request().Context(), c.FormValue("title"), currentUser(c).ID)
 	if err != nil {
