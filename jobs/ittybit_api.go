@@ -18,6 +18,11 @@ import (
 // Ittybit's HTTP API as edge calls it: retries, and every documented
 // response and error shape.
 
+// APIVersion pins the date-based API version edge was written against,
+// sent as Accept-Version as Ittybit's versioning guide asks; without it a
+// new default version could change shapes under a running edge.
+const APIVersion = "2025-08-20"
+
 // request calls the API, retrying 408, 429 (after Retry-After), 5xx and
 // network failures with backoff; any other 4xx is final and its message is
 // shown to the user.
@@ -61,6 +66,7 @@ func (it *Ittybit) once(ctx context.Context, method, p string, body []byte, idem
 	}
 	req.Header.Set("Authorization", "Bearer "+it.APIKey)
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept-Version", APIVersion)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,6 +67,11 @@ func TestIttybitSendsTheGuidesJobAndFinishes(t *testing.T) {
 			}
 			if opts := b["options"].(map[string]any); opts["format"] != "hls" || opts["quality"] != "high" {
 				t.Fatalf("options: %v", opts)
+			}
+			for _, c := range r.fake.Calls() {
+				if c.Version != jobs.APIVersion {
+					t.Fatalf("%s %s sent Accept-Version %q, want the pinned %s", c.Method, c.Path, c.Version, jobs.APIVersion)
+				}
 			}
 			if _, err := r.store.Head(context.Background(), "streams/"+st.ID+"/720p/segment-0.ts"); err != nil {
 				t.Fatalf("output not in the bucket: %v", err)
@@ -173,6 +179,40 @@ func TestIttybitWebhook(t *testing.T) {
 	waitStatus(t, r.db, st.ID, db.StatusReady, time.Minute)
 	if calls := r.fake.HookCalls(); len(calls) != 1 || calls[0].Status != 204 {
 		t.Fatalf("webhooks delivered: %+v", calls)
+	}
+}
+
+// TestIttybitWebhookRetried: edge failing a webhook (here a 503 from a
+// proxy in front of it) loses nothing: the sender delivers it again, and
+// with polling slowed to ten minutes that second delivery alone ends the
+// wait.
+func TestIttybitWebhookRetried(t *testing.T) {
+	r := newIttybitRig(t, false)
+	it := r.worker.Transcoder.(*jobs.Ittybit)
+	it.Poll = 10 * time.Minute
+	var answered atomic.Int32
+	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if answered.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		stream, token, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, jobs.HookPath), "/")
+		if !it.Hook(stream, token) {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(hooks.Close)
+	it.WebhookBase = hooks.URL
+
+	st := waitStatus(t, r.db, r.submit(t).ID, db.StatusReady, time.Minute)
+	var got []int
+	for _, c := range r.fake.HookCalls() {
+		got = append(got, c.Status)
+	}
+	if !slices.Equal(got, []int{503, 204}) || st.Duration == 0 {
+		t.Fatalf("deliveries answered %v (want 503 then 204), stream %+v", got, st)
 	}
 }
 

@@ -1,8 +1,9 @@
 // Package ittybittest is a fake Ittybit API for tests, following its public
 // documentation: Bearer auth, POST /jobs with the adaptive_video body,
-// Idempotency-Key, GET /jobs/{id}, and on demand 429/5xx/4xx answers and
-// the older response shapes. Jobs write a real ffmpeg HLS ladder into the S3
-// output, as the service does, and call the job's webhook_url when it ends.
+// Idempotency-Key, Accept-Version, GET /jobs/{id}, and on demand 429/5xx/4xx
+// answers and the older response shapes. Jobs write a real ffmpeg HLS ladder
+// into the S3 output, as the service does, and call the job's webhook_url
+// when it ends, again after a failed delivery, as webhook senders do.
 package ittybittest
 
 import (
@@ -33,6 +34,9 @@ type Fake struct {
 	Legacy bool
 	// Gate, if set, holds every job in "processing" until it is closed.
 	Gate chan struct{}
+	// HookAttempts is how many times a webhook is delivered before the
+	// fake gives up on it: any answer but 2xx, or none, is retried.
+	HookAttempts int
 
 	bucket string
 	store  *storage.S3Store // the whole bucket, no prefix
@@ -54,8 +58,8 @@ type HookCall struct {
 
 // Request is one call the fake received.
 type Request struct {
-	Method, Path, IdempotencyKey string
-	Body                         map[string]any
+	Method, Path, IdempotencyKey, Version string
+	Body                                  map[string]any
 }
 
 // Canned is an answer given instead of the real one, once, to the next
@@ -79,7 +83,7 @@ type job struct {
 func Start(t testing.TB, store *storage.S3Store) *Fake {
 	t.Helper()
 	f := &Fake{Key: "itty_test_key", ConnectionID: "conn_test123", bucket: store.Bucket(), store: store,
-		jobs: map[string]*job{}, byKey: map[string]string{}, ladder: t.TempDir()}
+		jobs: map[string]*job{}, byKey: map[string]string{}, ladder: t.TempDir(), HookAttempts: 4}
 	hlstest.MakeLadder(t, f.ladder, 4)
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(srv.Close)
@@ -109,7 +113,7 @@ func (f *Fake) Calls() []Request {
 }
 
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
-	req := Request{Method: r.Method, Path: r.URL.Path, IdempotencyKey: r.Header.Get("Idempotency-Key")}
+	req := Request{Method: r.Method, Path: r.URL.Path, IdempotencyKey: r.Header.Get("Idempotency-Key"), Version: r.Header.Get("Accept-Version")}
 	json.NewDecoder(r.Body).Decode(&req.Body)
 	f.mu.Lock()
 	f.Requests = append(f.Requests, req)
@@ -243,14 +247,28 @@ func (f *Fake) set(j *job, status string, progress int, errText string) {
 	if hook == "" || (status != "succeeded" && status != "failed") {
 		return
 	}
-	call := HookCall{URL: hook}
-	if resp, err := http.Post(hook, "application/json", bytes.NewReader(body)); err == nil {
-		call.Status = resp.StatusCode
-		resp.Body.Close()
+	f.deliver(hook, body)
+}
+
+// deliver posts a webhook until it is taken (2xx) or HookAttempts run out,
+// pausing 10 ms, then 20, 40…: a receiver that failed once is called again.
+func (f *Fake) deliver(hook string, body []byte) {
+	pause := 10 * time.Millisecond
+	for attempt := 1; attempt <= f.HookAttempts; attempt++ {
+		call := HookCall{URL: hook}
+		if resp, err := http.Post(hook, "application/json", bytes.NewReader(body)); err == nil {
+			call.Status = resp.StatusCode
+			resp.Body.Close()
+		}
+		f.mu.Lock()
+		f.hooks = append(f.hooks, call)
+		f.mu.Unlock()
+		if call.Status >= 200 && call.Status < 300 {
+			return
+		}
+		time.Sleep(pause)
+		pause *= 2
 	}
-	f.mu.Lock()
-	f.hooks = append(f.hooks, call)
-	f.mu.Unlock()
 }
 
 func isHTTPURL(v any) bool {
