@@ -26,6 +26,7 @@ type Manager struct {
 	Log     *slog.Logger
 	Worker  *Worker // optional: woken on submit, told to cancel on delete
 	Cache   Purger  // optional: told to forget a deleted stream
+	TempDir string  // where uploads in a bucket are downloaded to be judged; "" for the system's
 }
 
 // Purger forgets what a cache holds of a stream.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -59,26 +58,12 @@ func (l Limits) maxPixels() string {
 // only the protocols of the source's own location, only safe demuxers, the
 // given demuxer if known, and a decoder frame-size cap.
 func inputArgs(input, demuxer string, l Limits) []string {
-	args := []string{"-protocol_whitelist", protocolsFor(input), "-format_whitelist", safeDemuxers,
+	args := []string{"-protocol_whitelist", "file", "-format_whitelist", safeDemuxers,
 		"-max_pixels", l.maxPixels()}
 	if demuxer != "" {
 		args = append(args, "-f", demuxer)
 	}
 	return args
-}
-
-// protocolsFor allows a presigned URL's own scheme, or local files only.
-func protocolsFor(input string) string {
-	u, err := url.Parse(input)
-	switch {
-	case err != nil || u.Scheme == "":
-		return "file"
-	case u.Scheme == "https":
-		return "https,tls,tcp"
-	case u.Scheme == "http":
-		return "http,tcp"
-	}
-	return "file"
 }
 
 // sniffRefusal says what a file is when its first bytes show a kind edge

@@ -219,8 +219,7 @@ func TestKilledProbeIsRetriedNotTakenAsNotAVideo(t *testing.T) {
 }
 
 // TestS3UploadsAndSourcesStayInTheirBucket: with uploads in a bucket, a
-// hostile upload is judged by its first bytes before ffprobe sees its
-// presigned URL, and an s3:// source is taken only from inside the upload
+// hostile upload is downloaded and judged as a local file, and an s3:// source is taken only from inside the upload
 // storage, so no one can have edge (or Ittybit, with edge's connection)
 // read another bucket's or another prefix's files.
 func TestS3UploadsAndSourcesStayInTheirBucket(t *testing.T) {

@@ -39,7 +39,7 @@ const probeAttempts = 3
 
 // judgeSource decides whether a source is a video edge will transcode: by
 // its first bytes (head), then by ffprobe under the safe input options,
-// then against the limits. input is a local path or a presigned URL.
+// then against the limits. input is a local path.
 func judgeSource(ctx context.Context, input string, head []byte, l Limits) (probe, error) {
 	l = l.withDefaults()
 	if what := sniffRefusal(head); what != "" {

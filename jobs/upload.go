@@ -2,12 +2,11 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/edgehls/edge/db"
@@ -32,12 +31,6 @@ type FinishedUpload struct {
 	Filename  string // as the user's computer named it
 	LocalPath string
 	Key       string
-}
-
-// presigner is an upload storage that ffprobe can read over HTTP, so a
-// large upload is judged without being downloaded.
-type presigner interface {
-	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
 // AcceptUpload takes a finished upload: a file that is not a video, judged
@@ -65,44 +58,45 @@ func (m *Manager) AcceptUpload(ctx context.Context, up FinishedUpload) error {
 	return nil
 }
 
-// judgeUpload judges a staged file where it lies. An upload already in the
-// bucket is judged by its first bytes and then by ffprobe through a
-// presigned URL, under the same safe input options: its demuxer cannot
-// open anything else, and the URL's scheme is the only protocol allowed.
+// judgeUpload judges a finished upload as a local file: one already in the
+// bucket is downloaded first, so ffprobe never reads anything but a file
+// (-protocol_whitelist file) whatever the upload claims to be. That costs
+// one GET of the upload from the bucket, which is what keeps a hostile
+// file from turning the probe into a network client.
 func (m *Manager) judgeUpload(ctx context.Context, up FinishedUpload) error {
 	if up.Key == "" {
 		_, err := judgeFile(ctx, up.LocalPath, m.Limits)
 		return err
 	}
-	p, ok := m.UploadStore().(presigner)
-	if !ok {
-		return fmt.Errorf("upload %s: the upload storage cannot be read by URL", up.Key)
-	}
-	head, err := m.readUploadHead(ctx, up.Key)
+	local, err := m.downloadUpload(ctx, up.Key)
 	if err != nil {
 		return err
 	}
-	u, err := p.PresignGet(ctx, up.Key, 15*time.Minute)
-	if err != nil {
-		return fmt.Errorf("upload %s: %w", up.Key, err)
-	}
-	_, err = judgeSource(ctx, u, head, m.Limits)
+	defer os.Remove(local)
+	_, err = judgeFile(ctx, local, m.Limits)
 	return err
 }
 
-func (m *Manager) readUploadHead(ctx context.Context, key string) ([]byte, error) {
-	obj, err := m.UploadStore().Get(ctx, key, &storage.Range{Start: 0, End: sniffLen - 1})
-	if errors.Is(err, storage.ErrRangeNotSatisfiable) { // an empty file
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("upload %s: %w", key, err)
+// downloadUpload copies an upload from the bucket to a temporary file.
+func (m *Manager) downloadUpload(ctx context.Context, key string) (string, error) {
+	obj, err := m.UploadStore().Get(ctx, key, nil)
+	if err != nil {
+		return "", fmt.Errorf("upload %s: %w", key, err)
 	}
 	defer obj.Body.Close()
-	head, err := io.ReadAll(io.LimitReader(obj.Body, sniffLen))
+	f, err := os.CreateTemp(m.TempDir, "edge-judge-")
 	if err != nil {
-		return nil, fmt.Errorf("upload %s: %w", key, err)
+		return "", fmt.Errorf("stage upload %s: %w", key, err)
 	}
-	return head, nil
+	_, err = io.Copy(f, obj.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("download upload %s: %w", key, err)
+	}
+	return f.Name(), nil
 }
 
 func (m *Manager) refuseUpload(ctx context.Context, up FinishedUpload, why *apperr.Error) error {

@@ -9,25 +9,11 @@ import (
 )
 
 // What resumable uploads need from a bucket beyond the Store interface:
-// tusd's S3 store talks to the client itself, ffprobe judges an upload by
-// a presigned URL instead of a download, and parts of uploads nobody
+// tusd's S3 store talks to the client itself, and parts of uploads nobody
 // finished are aborted, since S3 bills for them and lists them nowhere else.
 
 // Client is the SDK client, for tusd's S3 store.
 func (s *S3Store) Client() *s3.Client { return s.client }
-
-// PresignGet is a URL that reads key for ttl without credentials.
-func (s *S3Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	if err := checkKey(key); err != nil {
-		return "", err
-	}
-	req, err := s3.NewPresignClient(s.client).PresignGetObject(ctx,
-		&s3.GetObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key)}, s3.WithPresignExpires(ttl))
-	if err != nil {
-		return "", s.wrap("presign", key, err)
-	}
-	return req.URL, nil
-}
 
 // AbortUploads aborts the multipart uploads under prefix begun before
 // cutoff and says how many there were.

@@ -23,6 +23,17 @@ import (
 	"github.com/edgehls/edge/web"
 )
 
+// tempDir is where jobs stage sources and outputs and uploads are judged,
+// emptied at start of what jobs cut short left behind.
+func tempDir(dataDir string) (string, error) {
+	tmp := filepath.Join(dataDir, "tmp")
+	os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return "", fmt.Errorf("EDGE_DATA_DIR: %w", err)
+	}
+	return tmp, nil
+}
+
 // serve runs until ctx ends, then lets in-flight requests finish. ln may be
 // nil, in which case cfg.Addr is listened on.
 func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) error {
@@ -40,7 +51,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return err
 	}
 	limitMemory(cfg.CacheBytes)
-	transcoder, err := newTranscoder(cfg, store, uploads, log)
+	tmp, err := tempDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	transcoder, err := newTranscoder(cfg, store, uploads, tmp, log)
 	if err != nil {
 		return err
 	}
@@ -57,7 +72,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	}
 	hooks, _ := transcoder.(web.WebhookReceiver)
 	handler, err := web.New(web.Config{
-		Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Worker: worker, Cache: p}, PublicURL: cfg.PublicURL,
+		Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Worker: worker, Cache: p, TempDir: tmp}, PublicURL: cfg.PublicURL,
 		SetupToken: setupToken, Logger: log, Hooks: hooks,
 		UploadStaging: filepath.Join(cfg.DataDir, "uploads-staging"), MaxUploadBytes: cfg.MaxUploadBytes,
 		TrustedProxies: cfg.TrustedProxies, TrustFly: cfg.TrustFly, MetricsToken: cfg.MetricsToken,
@@ -142,7 +157,7 @@ func openAlso(ctx context.Context, cfg Config, store storage.Store, rawURL strin
 
 // newTranscoder picks the backend. Ittybit reads and writes the buckets
 // itself, so it needs S3 storage and a connection to it.
-func newTranscoder(cfg Config, store, uploads storage.Store, log *slog.Logger) (jobs.Transcoder, error) {
+func newTranscoder(cfg Config, store, uploads storage.Store, tmp string, log *slog.Logger) (jobs.Transcoder, error) {
 	if cfg.Transcoder == "ittybit" {
 		s3, ok := store.(*storage.S3Store)
 		s3Uploads, uploadsOK := uploads.(*storage.S3Store)
@@ -165,11 +180,6 @@ func newTranscoder(cfg Config, store, uploads storage.Store, log *slog.Logger) (
 	}
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		log.Warn("ffmpeg not found in PATH: queued videos will fail until it is installed (apt-get install ffmpeg)")
-	}
-	tmp := filepath.Join(cfg.DataDir, "tmp")
-	os.RemoveAll(tmp) // leftovers of jobs cut short
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return nil, fmt.Errorf("EDGE_DATA_DIR: %w", err)
 	}
 	return &jobs.FFmpeg{Store: store, Sources: uploads, TempDir: tmp, Quality: cfg.Quality, Limits: cfg.Limits, Log: log}, nil
 }
