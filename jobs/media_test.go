@@ -228,7 +228,20 @@ func TestS3UploadsAndSourcesStayInTheirBucket(t *testing.T) {
 	uploads := s3srv.Store(t, "incoming")
 	r := newRig(t, s3srv.Store(t, "edge"))
 	r.manager.Uploads = uploads
+	r.manager.TempDir = t.TempDir()
 	ctx := context.Background()
+
+	putSource(t, uploads, "uploads/v/talk.mp4", 1, "320x240", true)
+	video, _ := r.manager.CreateForUpload(ctx, "talk", 0)
+	if err := r.manager.AcceptUpload(ctx, jobs.FinishedUpload{StreamID: video.ID, Filename: "talk.mp4", Key: "uploads/v/talk.mp4"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.db.Stream(ctx, video.ID); got.Status != db.StatusQueued {
+		t.Fatalf("a video uploaded to the bucket: %s %q", got.Status, got.Error)
+	}
+	if left, _ := os.ReadDir(r.manager.TempDir); len(left) != 0 {
+		t.Fatalf("the judged download was left behind: %v", left)
+	}
 
 	key := "uploads/h/holiday.mp4"
 	body := "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n" + srv.URL + "/latest/meta-data/#.ts\n#EXT-X-ENDLIST\n"
