@@ -47,6 +47,7 @@ ffmpeg -v error -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine=freq
 for i in $(seq 1 $((STREAMS - 1))); do cp -r "$first" "$work/lib/streams/$(printf 's%03d' "$i")"; done
 # A library, not files being written: edge keeps no object changed within 2 s.
 find "$work/lib" -type f -exec touch -d '1 hour ago' {} +
+sync # the copies' dirty pages are written back now, not while the first server plays
 echo "   $(du -sm "$work/lib" | cut -f1) MiB in all; memory tier $MEM, disk budget $DISK (both servers)"
 
 mkdir -p "$work/nginx/cache" "$work/nginx/logs"
