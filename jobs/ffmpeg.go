@@ -61,9 +61,12 @@ func (f *FFmpeg) Transcode(ctx context.Context, streamID, source string, progres
 		return Result{}, err
 	}
 	in := input{path: src, probe: p, limits: limits}
-	rungs := ladderFor(p.Height)
+	rungs := ladderFor(p)
 	if err := runLadder(ctx, in, out, rungs, f.Quality, progress); err != nil {
 		return Result{}, err
+	}
+	if err := writeMaster(ctx, out, rungs, p.HasAudio); err != nil {
+		return Result{}, fmt.Errorf("write the master playlist: %w", err)
 	}
 	if err := makePoster(ctx, in, filepath.Join(out, "poster.jpg")); err != nil {
 		return Result{}, err
@@ -123,42 +126,6 @@ func (in input) args() []string {
 // cannot turn a small file into hours of encoding.
 func (in input) outputCap() []string {
 	return []string{"-t", strconv.FormatFloat((in.probe.Duration + 5*time.Second).Seconds(), 'f', 3, 64)}
-}
-
-func ladderArgs(in input, out string, rungs []rung, quality string) []string {
-	audio := in.probe.HasAudio
-	var split, maps, streamMap []string
-	for i, r := range rungs {
-		split = append(split, fmt.Sprintf("[s%d]", i))
-		maps = append(maps, "-map", fmt.Sprintf("[v%d]", i))
-		entry := fmt.Sprintf("v:%d", i)
-		if audio {
-			maps = append(maps, "-map", "0:a:0")
-			entry += fmt.Sprintf(",a:%d", i)
-		}
-		streamMap = append(streamMap, entry+",name:"+r.Name())
-	}
-	filter := fmt.Sprintf("[0:v]split=%d%s", len(rungs), strings.Join(split, ""))
-	for i, r := range rungs {
-		filter += fmt.Sprintf(";[s%d]scale=-2:%d[v%d]", i, r.Height, i)
-	}
-	args := append([]string{"-hide_banner", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-stats_period", "0.25", "-y"},
-		in.args()...)
-	args = append(args, "-filter_complex", filter)
-	args = append(args, maps...)
-	args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-pix_fmt", "yuv420p",
-		// A keyframe every 2 s whatever the frame rate, so every segment starts cleanly.
-		"-force_key_frames", "expr:gte(t,n_forced*2)", "-sc_threshold", "0")
-	for i, r := range rungs {
-		args = append(args, fmt.Sprintf("-b:v:%d", i), r.bitrate(quality))
-	}
-	if audio {
-		args = append(args, "-c:a", "aac", "-b:a", "128k", "-ac", "2")
-	}
-	args = append(args, in.outputCap()...)
-	return append(args, "-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
-		"-master_pl_name", "master.m3u8", "-hls_segment_filename", filepath.Join(out, "%v", "segment-%d.ts"),
-		"-var_stream_map", strings.Join(streamMap, " "), filepath.Join(out, "%v", "stream.m3u8"))
 }
 
 // runLadder runs ffmpeg, reporting progress from its -progress output.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
@@ -23,10 +24,16 @@ var errNotVideo = apperr.New(apperr.Invalid, "the file is not a video edge can r
 // probe is what the ladder needs to know about a source.
 type probe struct {
 	Demuxer       string // ffmpeg's name for the container, given to every later run
-	Width, Height int
-	Duration      time.Duration
-	HasAudio      bool
-	Tracks        int
+	Width, Height int    // coded frame size
+	// DisplayWidth and DisplayHeight are the picture as it is meant to be
+	// seen: pixel aspect ratio applied and a rotation (a phone held upright)
+	// turned, as ffmpeg's autorotate will turn it.
+	DisplayWidth, DisplayHeight int
+	FrameRate                   float64 // average frames per second; a VFR source's mean
+	HDR                         bool    // PQ or HLG transfer: tone-mapped to SDR
+	Duration                    time.Duration
+	HasAudio                    bool
+	Tracks                      int
 }
 
 // sniffLen is how much of a file its first-bytes judgement reads: what
@@ -81,7 +88,7 @@ func readHead(path string) ([]byte, error) {
 
 func runProbe(ctx context.Context, input string, l Limits) ([]byte, error) {
 	args := append([]string{"-v", "error", "-of", "json",
-		"-show_entries", "format=format_name,duration:stream=codec_type,width,height"},
+		"-show_entries", "format=format_name,duration:stream=codec_type,width,height,sample_aspect_ratio,avg_frame_rate,r_frame_rate,color_transfer:stream_tags=rotate:stream_side_data=rotation"},
 		inputArgs(input, "", l)...)
 	args = append(args, "-i", input)
 	for attempt := 1; ; attempt++ {
@@ -123,17 +130,30 @@ func probeRefusal(stderr string) error {
 	return errNotVideo
 }
 
+// probeStream is one stream as ffprobe describes it.
+type probeStream struct {
+	CodecType     string `json:"codec_type"`
+	Width         int    `json:"width"`
+	Height        int    `json:"height"`
+	SAR           string `json:"sample_aspect_ratio"`
+	AvgFrameRate  string `json:"avg_frame_rate"`
+	RealFrameRate string `json:"r_frame_rate"`
+	ColorTransfer string `json:"color_transfer"`
+	Tags          struct {
+		Rotate string `json:"rotate"`
+	} `json:"tags"`
+	SideData []struct {
+		Rotation *float64 `json:"rotation"`
+	} `json:"side_data_list"`
+}
+
 func parseProbe(out []byte) (probe, error) {
 	var raw struct {
 		Format struct {
 			FormatName string `json:"format_name"`
 			Duration   string `json:"duration"`
 		} `json:"format"`
-		Streams []struct {
-			CodecType string `json:"codec_type"`
-			Width     int    `json:"width"`
-			Height    int    `json:"height"`
-		} `json:"streams"`
+		Streams []probeStream `json:"streams"`
 	}
 	if err := json.Unmarshal(out, &raw); err != nil {
 		return probe{}, fmt.Errorf("read ffprobe output: %w", err)
@@ -143,7 +163,7 @@ func parseProbe(out []byte) (probe, error) {
 	for _, s := range raw.Streams {
 		switch {
 		case s.CodecType == "video" && p.Height == 0 && s.Height > 0:
-			p.Width, p.Height = s.Width, s.Height
+			p.readVideo(s)
 		case s.CodecType == "audio":
 			p.HasAudio = true
 		}
@@ -154,4 +174,54 @@ func parseProbe(out []byte) (probe, error) {
 		return probe{}, errNotVideo
 	}
 	return p, nil
+}
+
+func (p *probe) readVideo(s probeStream) {
+	p.Width, p.Height = s.Width, s.Height
+	p.DisplayWidth, p.DisplayHeight = s.Width, s.Height
+	if num, den, ok := ratio(s.SAR); ok && num > 0 && num != den {
+		p.DisplayWidth = int(float64(s.Width)*num/den + 0.5)
+	}
+	if quarterTurned(s) {
+		p.DisplayWidth, p.DisplayHeight = p.DisplayHeight, p.DisplayWidth
+	}
+	p.FrameRate = frameRate(s)
+	p.HDR = s.ColorTransfer == "smpte2084" || s.ColorTransfer == "arib-std-b67"
+}
+
+// quarterTurned says whether the display matrix (or the older rotate tag)
+// turns the picture by 90° or 270°.
+func quarterTurned(s probeStream) bool {
+	deg, _ := strconv.ParseFloat(s.Tags.Rotate, 64)
+	for _, sd := range s.SideData {
+		if sd.Rotation != nil {
+			deg = *sd.Rotation
+		}
+	}
+	turns := int(math.Round(deg/90)) % 2
+	return turns != 0
+}
+
+// frameRate is the average rate, which a variable-frame-rate source keeps
+// as its mean; the nominal rate stands in when the average is unknown.
+func frameRate(s probeStream) float64 {
+	for _, r := range []string{s.AvgFrameRate, s.RealFrameRate} {
+		if num, den, ok := ratio(r); ok && num > 0 {
+			if fps := num / den; fps >= 1 && fps <= 1000 {
+				return fps
+			}
+		}
+	}
+	return 30
+}
+
+// ratio reads ffprobe's "a/b" or "a:b" with a positive denominator.
+func ratio(s string) (num, den float64, ok bool) {
+	a, b, found := strings.Cut(strings.ReplaceAll(s, ":", "/"), "/")
+	if !found {
+		return 0, 0, false
+	}
+	num, err1 := strconv.ParseFloat(a, 64)
+	den, err2 := strconv.ParseFloat(b, 64)
+	return num, den, err1 == nil && err2 == nil && den > 0 && num >= 0
 }

@@ -2,7 +2,8 @@
 # Installs what the test suite needs on a fresh Debian machine: ffmpeg and
 # ffprobe (real transcoding and an independent HLS client), Chromium (the
 # portal and player in a real browser), versitygw (a real S3 server) and the
-# AWS SDK for JavaScript's CloudFront model (to validate edge's documents).
+# AWS SDK for JavaScript's CloudFront model (to validate edge's documents),
+# and video.js's m3u8-parser (to read edge's playlists independently).
 # Safe to re-run: it installs only what is missing.
 set -euo pipefail
 
@@ -32,5 +33,11 @@ fi
 if [ ! -d scripts/awsmodel/node_modules/aws-sdk ]; then
   echo "test-deps: npm install (scripts/awsmodel: aws-sdk, AWS's API models)"
   npm install --prefix scripts/awsmodel --no-audit --no-fund --silent >/dev/null
+fi
+# video.js's m3u8-parser, so the ladder tests read edge's playlists with a
+# parser edge does not use itself.
+if [ ! -d scripts/hlscheck/node_modules/m3u8-parser ]; then
+  echo "test-deps: npm install (scripts/hlscheck: m3u8-parser)"
+  npm install --prefix scripts/hlscheck --no-audit --no-fund --silent >/dev/null
 fi
 echo "test-deps: ffmpeg $(ffmpeg -version | head -1 | cut -d' ' -f3), $(chromium --version 2>/dev/null | head -1), versitygw installed"
