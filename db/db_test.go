@@ -199,10 +199,11 @@ func TestStreams(t *testing.T) {
 		t.Fatalf("progress 101: %v", err)
 	}
 	noErr(t, d.SetStreamState(ctx, ids[0], db.StatusReady, 100, ""))
-	noErr(t, d.SetStreamOutput(ctx, ids[0], 95*time.Second, []string{"720p", "360p"}, "streams/x/poster.jpg"))
+	noErr(t, d.SetStreamOutput(ctx, ids[0], db.StreamOutput{Duration: 95 * time.Second, Renditions: []string{"720p", "360p"},
+		PosterKey: "streams/x/poster.jpg", Width: 720, Height: 1280}))
 	s := must[*db.Stream](t)(d.Stream(ctx, ids[0]))
 	if s.Title != "Intro" || s.Status != db.StatusReady || s.Progress != 100 || s.Duration != 95*time.Second ||
-		fmt.Sprint(s.Renditions) != "[720p 360p]" || !s.UpdatedAt.After(s.CreatedAt) || s.CreatedBy != u.ID {
+		fmt.Sprint(s.Renditions) != "[720p 360p]" || s.Width != 720 || s.Height != 1280 || !s.UpdatedAt.After(s.CreatedAt) || s.CreatedBy != u.ID {
 		t.Fatalf("after updates: %+v", s)
 	}
 	must[*db.Job](t)(d.CreateJob(ctx, ids[0], "ffmpeg"))

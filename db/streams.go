@@ -37,6 +37,9 @@ type Stream struct {
 	Duration   time.Duration
 	Renditions []string
 	PosterKey  string
+	// Width and Height are the top rendition's picture, upright; 0 when
+	// no job reported them (an older stream, or Ittybit's).
+	Width, Height int
 	// EmbedDomains are the sites allowed to frame the player (CSP
 	// frame-ancestors sources); empty means anywhere.
 	EmbedDomains []string
@@ -53,7 +56,7 @@ type NewStream struct {
 	CreatedBy int64
 }
 
-const streamColumns = `id, title, source_key, status, progress, error, duration_ms, renditions, poster_key,
+const streamColumns = `id, title, source_key, status, progress, error, duration_ms, renditions, poster_key, width, height,
 	embed_domains, coalesce(created_by, 0), created_at, updated_at`
 
 // CreateStream stores a new stream under a fresh random id.
@@ -136,10 +139,18 @@ func (d *DB) SetStreamState(ctx context.Context, id string, status Status, progr
 	return d.updateStream(ctx, id, `status = ?, progress = ?, error = ?`, string(status), progress, errText)
 }
 
+// StreamOutput is what a finished job produced.
+type StreamOutput struct {
+	Duration      time.Duration
+	Renditions    []string
+	PosterKey     string
+	Width, Height int
+}
+
 // SetStreamOutput records what a finished job produced.
-func (d *DB) SetStreamOutput(ctx context.Context, id string, duration time.Duration, renditions []string, posterKey string) error {
-	return d.updateStream(ctx, id, `duration_ms = ?, renditions = ?, poster_key = ?`,
-		duration.Milliseconds(), strings.Join(renditions, ","), posterKey)
+func (d *DB) SetStreamOutput(ctx context.Context, id string, out StreamOutput) error {
+	return d.updateStream(ctx, id, `duration_ms = ?, renditions = ?, poster_key = ?, width = ?, height = ?`,
+		out.Duration.Milliseconds(), strings.Join(out.Renditions, ","), out.PosterKey, out.Width, out.Height)
 }
 
 // embedSource is one CSP host-source: an optional http(s) scheme, a host
@@ -193,7 +204,7 @@ func scanStream(s scanner) (*Stream, error) {
 	var durMS, created, updated int64
 	var renditions, domains string
 	err := s.Scan(&st.ID, &st.Title, &st.SourceKey, &st.Status, &st.Progress, &st.Error, &durMS, &renditions,
-		&st.PosterKey, &domains, &st.CreatedBy, &created, &updated)
+		&st.PosterKey, &st.Width, &st.Height, &domains, &st.CreatedBy, &created, &updated)
 	if err != nil {
 		return nil, notFound(err, "stream")
 	}

@@ -24,6 +24,8 @@ type Result struct {
 	Duration   time.Duration
 	Renditions []string
 	PosterKey  string
+	// Width and Height are the top rendition's picture; 0 when unknown.
+	Width, Height int
 }
 
 // Transcoder turns a source into an HLS package under streams/<id>/.
@@ -68,14 +70,14 @@ func (f *FFmpeg) Transcode(ctx context.Context, streamID, source string, progres
 	if err := writeMaster(ctx, out, rungs, p.HasAudio); err != nil {
 		return Result{}, fmt.Errorf("write the master playlist: %w", err)
 	}
-	if err := makePoster(ctx, in, filepath.Join(out, "poster.jpg")); err != nil {
+	if err := makePoster(ctx, in, rungs, filepath.Join(out, "poster.jpg")); err != nil {
 		return Result{}, err
 	}
 	prefix := streamPrefix(streamID)
 	if err := storage.PutDir(ctx, f.Store, out, prefix, "master.m3u8"); err != nil {
 		return Result{}, err
 	}
-	res := Result{Duration: p.Duration, PosterKey: prefix + "poster.jpg"}
+	res := Result{Duration: p.Duration, PosterKey: prefix + "poster.jpg", Width: rungs[0].Width, Height: rungs[0].Height}
 	for _, r := range rungs {
 		res.Renditions = append(res.Renditions, r.Name())
 	}
@@ -156,11 +158,21 @@ func runLadder(ctx context.Context, in input, out string, rungs []rung, quality 
 	return nil
 }
 
-func makePoster(ctx context.Context, in input, dst string) error {
+// makePoster grabs a frame at 1 s in the shape of the 720p rung (or the
+// top rung, when smaller), square pixels: the size the web layer gives as
+// the poster's (web/shape.go).
+func makePoster(ctx context.Context, in input, rungs []rung, dst string) error {
+	size := rungs[len(rungs)-1]
+	for _, r := range rungs {
+		if r.Short <= 720 {
+			size = r
+			break
+		}
+	}
 	at := min(time.Second, in.probe.Duration/2)
 	args := append([]string{"-hide_banner", "-loglevel", "error", "-y",
 		"-ss", strconv.FormatFloat(at.Seconds(), 'f', 3, 64)}, in.args()...)
-	out, err := toolCommand(ctx, "ffmpeg", append(args, "-frames:v", "1", "-vf", "scale=-2:'min(720,ih)'", "-q:v", "3", dst)...).CombinedOutput()
+	out, err := toolCommand(ctx, "ffmpeg", append(args, "-frames:v", "1", "-vf", fmt.Sprintf("scale=%d:%d,setsar=1", size.Width, size.Height), "-q:v", "3", dst)...).CombinedOutput()
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -28,4 +28,5 @@ type Watch struct {
 	CSSURL    string
 	Width     int
 	Height    int
+	Spacer    string // an image of the video's ratio the stage takes its shape from
 }

@@ -98,8 +98,9 @@ func (s *Server) watchPage(c echo.Context) error {
 	v := templates.Watch{
 		Title: st.Title, WatchURL: watchURL, EmbedURL: s.embedURL(st.ID), CSSURL: playerCSSURL,
 		OEmbedURL: s.publicURL + "/oembed?format=json&url=" + url.QueryEscape(watchURL),
-		Width:     defaultWidth, Height: defaultHeight,
 	}
+	v.Width, v.Height = frameSize(st)
+	v.Spacer = shapeSpacer(v.Width, v.Height)
 	if p := s.posterURL(st); p != "" {
 		v.PosterURL = s.publicURL + p
 	}
@@ -138,14 +139,16 @@ func (s *Server) oembed(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	w, h := fitSize(c.QueryParam("maxwidth"), c.QueryParam("maxheight"))
+	fw, fh := frameSize(st)
+	w, h := fitSize(fw, fh, c.QueryParam("maxwidth"), c.QueryParam("maxheight"))
 	out := oembedJSON{
 		Version: "1.0", Type: "video", ProviderName: "edge", ProviderURL: s.publicURL, Title: st.Title, Width: w, Height: h,
 		HTML: fmt.Sprintf(`<iframe src="%s" width="%d" height="%d" frameborder="0" allow="autoplay; fullscreen; picture-in-picture" allowfullscreen title="%s"></iframe>`,
 			html.EscapeString(s.embedURL(st.ID)), w, h, html.EscapeString(st.Title)),
 	}
 	if p := s.posterURL(st); p != "" {
-		out.ThumbnailURL, out.ThumbnailWidth, out.ThumbnailHeight = s.publicURL+p, defaultWidth, defaultHeight
+		out.ThumbnailURL = s.publicURL + p
+		out.ThumbnailWidth, out.ThumbnailHeight = posterSize(st)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -164,16 +167,4 @@ func (s *Server) oembedStreamID(c echo.Context, raw string) (string, bool) {
 		return "", false
 	}
 	return id, true
-}
-
-// fitSize keeps 16:9 within the consumer's maxwidth and maxheight.
-func fitSize(maxW, maxH string) (int, int) {
-	w, h := defaultWidth, defaultHeight
-	if mw, err := strconv.Atoi(maxW); err == nil && mw > 0 && mw < w {
-		w, h = mw, mw*9/16
-	}
-	if mh, err := strconv.Atoi(maxH); err == nil && mh > 0 && mh < h {
-		w, h = mh*16/9, mh
-	}
-	return w, h
 }

@@ -23,7 +23,7 @@ import (
 func playableStream(t *testing.T, e *env, title string) *db.Stream {
 	t.Helper()
 	st := readyStream(t, e, title)
-	e.db.SetStreamOutput(context.Background(), st.ID, 8*time.Second, hlstest.Renditions, "")
+	e.db.SetStreamOutput(context.Background(), st.ID, db.StreamOutput{Duration: 8 * time.Second, Renditions: hlstest.Renditions})
 	hlstest.MakeLadder(t, filepath.Join(e.store.(*storage.FileStore).Dir(), "streams", st.ID), 8)
 	return st
 }

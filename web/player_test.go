@@ -18,7 +18,7 @@ func readyStream(t *testing.T, e *env, title string) *db.Stream {
 		t.Fatal(err)
 	}
 	e.db.SetStreamState(ctx, st.ID, db.StatusReady, 100, "")
-	e.db.SetStreamOutput(ctx, st.ID, 0, []string{"720p", "360p"}, "streams/"+st.ID+"/poster.jpg")
+	e.db.SetStreamOutput(ctx, st.ID, db.StreamOutput{Renditions: []string{"720p", "360p"}, PosterKey: "streams/" + st.ID + "/poster.jpg"})
 	return st
 }
 

@@ -87,9 +87,7 @@ func (s *Server) videoDetail(c echo.Context, st *db.Stream, formError string) te
 		MasterURL: s.masterURL(st.ID), PlayerURL: s.embedURL(st.ID), WatchURL: s.publicURL + "/watch/" + st.ID,
 		Renditions: st.Renditions, FormError: formError, EmbedDomains: strings.Join(st.EmbedDomains, "\n"),
 	}
-	v.EmbedCode = fmt.Sprintf(`<iframe src="%s" width="640" height="360" style="aspect-ratio:16/9;width:100%%;height:auto;border:0" `+
-		`allow="autoplay; fullscreen; picture-in-picture" allowfullscreen title="%s"></iframe>`,
-		html.EscapeString(v.PlayerURL), html.EscapeString(st.Title))
+	v.EmbedCode = embedCode(html.EscapeString(v.PlayerURL), html.EscapeString(st.Title), st)
 	jobs, err := s.db.ListJobs(c.Request().Context(), st.ID)
 	if err != nil {
 		s.log.Warn("list jobs", "stream", st.ID, "err", err)
