@@ -5,17 +5,20 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/internal/browsertest"
 	"github.com/edgehls/edge/internal/hlstest"
+	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/storage"
 )
 
@@ -174,4 +177,62 @@ func checkNoFatal(t *testing.T, errs []string) {
 	if len(errs) > 0 {
 		t.Logf("non-fatal hls.js events: %v", errs)
 	}
+}
+
+// TestLectureOnA3MbitLink is the encoding issue's "done when": a lecture
+// that goes from a still slide to grainy motion and back, transcoded by
+// edge's ffmpeg runner, plays 30 s in Chromium on a link throttled to
+// 3 Mbit/s (CDP network emulation, 40 ms latency) without a stall: the
+// ladder's capped bitrates and the master's measured BANDWIDTH let hls.js
+// pick a rung the link can carry.
+func TestLectureOnA3MbitLink(t *testing.T) {
+	e := newEnv(t, nil)
+	st := readyStream(t, e, "Lecture")
+	src := filepath.Join(t.TempDir(), "lecture.mp4")
+	hlstest.FFmpeg(t, "-v", "error", "-y", "-filter_complex",
+		"color=c=gray:s=1280x720:r=30:d=12[a];testsrc2=s=1280x720:r=30:d=12,noise=alls=60:allf=t+u[b];color=c=white:s=1280x720:r=30:d=12[c];[a][b][c]concat=n=3:v=1:a=0[v]",
+		"-f", "lavfi", "-i", "sine=frequency=300:duration=36", "-map", "[v]", "-map", "0:a",
+		"-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", src)
+	f, _ := os.Open(src)
+	e.store.Put(context.Background(), "uploads/lecture.mp4", f, -1)
+	f.Close()
+	ff := &jobs.FFmpeg{Store: e.store, TempDir: t.TempDir()}
+	res, err := ff.Transcode(context.Background(), st.ID, "uploads/lecture.mp4", func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.db.SetStreamOutput(context.Background(), st.ID, db.StreamOutput{Duration: res.Duration, Renditions: res.Renditions, Width: res.Width, Height: res.Height})
+
+	b := browsertest.New(t)
+	if _, err := chromedp.Call(b, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(b, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		MatchedNetworkConditions: []*network.Conditions{{Latency: 40, DownloadThroughput: 3e6 / 8, UploadThroughput: 1e6 / 8}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(b, chromedp.Navigate(e.srv.URL+"/embed/"+st.ID+"?autoplay=1&muted=1")); err != nil {
+		t.Fatal(err)
+	}
+	// Stalls: time the clock ran while the picture did not, from the
+	// first frame on; hls.js's own stall reports are kept too.
+	poll(t, b, "the player", `!!(window.edgePlayer && edgePlayer.hls)`, 30*time.Second)
+	eval[bool](t, b, `(() => { const v = edgePlayer.video; window.stalls = []; window.firstPlay = null;
+		v.addEventListener('playing', () => { if (window.firstPlay === null) window.firstPlay = {wall: performance.now(), media: v.currentTime}; });
+		v.addEventListener('waiting', () => { if (window.firstPlay !== null) stalls.push(v.currentTime); });
+		edgePlayer.hls.on('hlsError', (e, d) => { if (d.details === 'bufferStalledError') stalls.push('hls.js at ' + v.currentTime); });
+		return true; })()`)
+	poll(t, b, "30 s of playback", `window.firstPlay !== null && edgePlayer.video.currentTime > firstPlay.media + 30`, 2*time.Minute)
+	lag := eval[float64](t, b, `(performance.now() - firstPlay.wall) / 1000 - (edgePlayer.video.currentTime - firstPlay.media)`)
+	level := eval[string](t, b, `edgePlayer.hls.levels.map((l, i) => (i === edgePlayer.hls.currentLevel ? '*' : '') + l.height + 'p@' + Math.round(l.bitrate / 1000)).join(' ')`)
+	estimate := eval[float64](t, b, `edgePlayer.hls.bandwidthEstimate`)
+	t.Logf("levels (current starred, declared kb/s): %s; hls.js estimates the link at %.0f kb/s; clock ahead of the picture by %.2f s", level, estimate/1000, lag)
+	if estimate > 3.3e6 {
+		t.Fatalf("hls.js measured %.0f kb/s: the 3 Mbit/s throttle is not in force", estimate/1000)
+	}
+	if stalls := eval[[]any](t, b, `window.stalls`); len(stalls) > 0 || lag > 1 {
+		t.Fatalf("playback stalled at %v (%.2f s lost) on levels %s", stalls, lag, level)
+	}
+	checkNoFatal(t, eval[[]string](t, b, `edgePlayer.errors`))
 }
