@@ -63,23 +63,21 @@ func (f *FFmpeg) Transcode(ctx context.Context, streamID, source string, progres
 		return Result{}, err
 	}
 	in := input{path: src, probe: p, limits: limits}
-	rungs := ladderFor(p)
-	if err := runLadder(ctx, in, out, rungs, f.Quality, progress); err != nil {
-		return Result{}, err
+	encode := encodeVideo
+	if p.Height == 0 {
+		encode = encodeAudio
 	}
-	if err := writeMaster(ctx, out, rungs, p.HasAudio); err != nil {
-		return Result{}, fmt.Errorf("write the master playlist: %w", err)
-	}
-	if err := makePoster(ctx, in, rungs, filepath.Join(out, "poster.jpg")); err != nil {
+	res, err := encode(ctx, in, out, f.Quality, progress)
+	if err != nil {
 		return Result{}, err
 	}
 	prefix := streamPrefix(streamID)
 	if err := storage.PutDir(ctx, f.Store, out, prefix, "master.m3u8"); err != nil {
 		return Result{}, err
 	}
-	res := Result{Duration: p.Duration, PosterKey: prefix + "poster.jpg", Width: rungs[0].Width, Height: rungs[0].Height}
-	for _, r := range rungs {
-		res.Renditions = append(res.Renditions, r.Name())
+	res.Duration = p.Duration
+	if res.PosterKey != "" {
+		res.PosterKey = prefix + res.PosterKey
 	}
 	return res, nil
 }
@@ -130,9 +128,28 @@ func (in input) outputCap() []string {
 	return []string{"-t", strconv.FormatFloat((in.probe.Duration + 5*time.Second).Seconds(), 'f', 3, 64)}
 }
 
-// runLadder runs ffmpeg, reporting progress from its -progress output.
-func runLadder(ctx context.Context, in input, out string, rungs []rung, quality string, progress func(int)) error {
-	cmd := toolCommand(ctx, "ffmpeg", ladderArgs(in, out, rungs, quality)...)
+// encodeVideo makes the ladder, its measured master and the poster in out.
+func encodeVideo(ctx context.Context, in input, out, quality string, progress func(int)) (Result, error) {
+	rungs := ladderFor(in.probe)
+	if err := runFFmpeg(ctx, in, ladderArgs(in, out, rungs, quality), progress); err != nil {
+		return Result{}, err
+	}
+	if err := writeMaster(ctx, out, rungs, in.probe.HasAudio); err != nil {
+		return Result{}, fmt.Errorf("write the master playlist: %w", err)
+	}
+	if err := makePoster(ctx, in, rungs, filepath.Join(out, "poster.jpg")); err != nil {
+		return Result{}, err
+	}
+	res := Result{PosterKey: "poster.jpg", Width: rungs[0].Width, Height: rungs[0].Height}
+	for _, r := range rungs {
+		res.Renditions = append(res.Renditions, r.Name())
+	}
+	return res, nil
+}
+
+// runFFmpeg runs ffmpeg, reporting progress from its -progress output.
+func runFFmpeg(ctx context.Context, in input, args []string, progress func(int)) error {
+	cmd := toolCommand(ctx, "ffmpeg", args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()

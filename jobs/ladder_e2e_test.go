@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,8 +31,9 @@ type ladderCase struct {
 	fps     float64
 	audio   bool
 	seconds float64
-	frames  int // when set, every rung has about this many frames (none duplicated)
-	ceiling int // when set, the top rung's peak segment bitrate in kb/s stays under it
+	frames  int  // when set, every rung has about this many frames (none duplicated)
+	ceiling int  // when set, the top rung's peak segment bitrate in kb/s stays under it
+	cover   bool // audio only: the file's cover art is the poster
 }
 
 const pattern = "testsrc2=size=%s:rate=%s"
@@ -68,6 +70,11 @@ var ladderCases = []ladderCase{
 	{name: "HDR10 (PQ)", source: append(lavfi(pattern, "640x360", "30"), "-t", "2", "-pix_fmt", "yuv420p10le",
 		"-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc"),
 		rungs: []string{"360p:640x360"}, fps: 30, seconds: 2},
+	{name: "podcast .m4a with cover art", source: append(append(lavfi("sine=frequency=300:duration=3"), lavfi("color=c=blue:s=600x600:d=1")...),
+		"-map", "0:a", "-map", "1:v", "-frames:v", "1", "-c:v", "mjpeg", "-disposition:v:0", "attached_pic", "-c:a", "aac", "-f", "mp4"),
+		rungs: []string{"audio"}, audio: true, seconds: 3, cover: true},
+	{name: ".mp3 without cover art", source: append(lavfi("sine=frequency=300:duration=3"), "-c:a", "libmp3lame", "-f", "mp3"),
+		rungs: []string{"audio"}, audio: true, seconds: 3},
 	// A lecture: a still slide, then motion with heavy grain. Capped VBR
 	// keeps the motion's segments near the 720p target of 2.7 Mb/s.
 	{name: "still slide then motion", source: []string{"-filter_complex",
@@ -100,6 +107,10 @@ func TestLadderFromRealSources(t *testing.T) {
 			if math.Abs(res.Duration.Seconds()-c.seconds) > 0.1 {
 				t.Errorf("duration %s, want %gs", res.Duration, c.seconds)
 			}
+			if c.rungs[0] == "audio" {
+				checkAudioOnly(t, edge.URL+"/streams/"+id+"/", c, res)
+				return
+			}
 			checkLadder(t, edge.URL+"/streams/"+id+"/", c)
 		})
 	}
@@ -108,7 +119,10 @@ func TestLadderFromRealSources(t *testing.T) {
 func makeSource(t *testing.T, store storage.Store, key string, args, remux []string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "source.mp4")
-	hlstest.FFmpeg(t, append(append([]string{"-v", "error", "-y"}, args...), "-c:v", "libx264", "-preset", "ultrafast", path)...)
+	if !slices.Contains(args, "-c:v") && !slices.Contains(args, "mp3") {
+		args = append(args, "-c:v", "libx264", "-preset", "ultrafast")
+	}
+	hlstest.FFmpeg(t, append(append([]string{"-v", "error", "-y"}, args...), path)...)
 	if remux != nil {
 		tagged := filepath.Join(t.TempDir(), "tagged.mp4")
 		hlstest.FFmpeg(t, append(append([]string{"-v", "error", "-y", "-i", path, "-c", "copy"}, remux...), tagged)...)
@@ -121,6 +135,45 @@ func makeSource(t *testing.T, store storage.Store, key string, args, remux []str
 	defer f.Close()
 	if err := store.Put(context.Background(), key, f, -1); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkAudioOnly: one AAC variant, no I-frame playlists, the poster only
+// when the file had cover art.
+func checkAudioOnly(t *testing.T, base string, c ladderCase, res jobs.Result) {
+	t.Helper()
+	master := hlstest.ParsePlaylist(t, fetch(t, base+"master.m3u8", ""))
+	if len(master.Playlists) != 1 || len(master.IFramePlaylists) != 0 || master.Playlists[0].URI != "audio/stream.m3u8" ||
+		master.Playlists[0].Attributes["CODECS"] != "mp4a.40.2" || master.Playlists[0].Attributes["RESOLUTION"] != nil {
+		t.Fatalf("master: %+v", master)
+	}
+	media := hlstest.ParsePlaylist(t, fetch(t, base+"audio/stream.m3u8", ""))
+	var peak float64
+	for _, s := range media.Segments {
+		peak = max(peak, float64(len(fetch(t, base+"audio/"+s.URI, "")))*8/s.Duration)
+	}
+	if declared := master.Playlists[0].Number("BANDWIDTH"); declared < peak || declared > 1.1*peak {
+		t.Errorf("BANDWIDTH %.0f, measured peak %.0f", declared, peak)
+	}
+	var out struct {
+		Streams []struct {
+			CodecType string `json:"codec_type"`
+			Channels  int
+		}
+	}
+	hlstest.FFprobe(t, &out, "-show_entries", "stream=codec_type,channels", base+"master.m3u8")
+	if len(out.Streams) != 1 || out.Streams[0].CodecType != "audio" || out.Streams[0].Channels != 2 {
+		t.Errorf("streams: %+v, want one stereo audio stream", out.Streams)
+	}
+	if (res.PosterKey != "") != c.cover || !slices.Equal(res.Renditions, []string{"audio"}) || res.Width != 0 {
+		t.Fatalf("result %+v (cover art %v)", res, c.cover)
+	}
+	if c.cover {
+		var pic struct{ Streams []struct{ Width, Height int } }
+		hlstest.FFprobe(t, &pic, "-show_entries", "stream=width,height", base+"poster.jpg")
+		if len(pic.Streams) != 1 || pic.Streams[0].Width != 600 || pic.Streams[0].Height != 600 {
+			t.Errorf("poster: %+v, want the 600x600 cover", pic.Streams)
+		}
 	}
 }
 

@@ -65,13 +65,7 @@ func measure(ctx context.Context, dir string, audio bool) (measured, error) {
 		return measured{}, err
 	}
 	var m measured
-	var bits, secs float64
-	for _, s := range segs {
-		rate := float64(s.size*8) / s.duration
-		m.peak = max(m.peak, int64(math.Ceil(rate)))
-		bits, secs = bits+float64(s.size*8), secs+s.duration
-	}
-	m.average = int64(math.Ceil(bits / secs))
+	m.peak, m.average = segmentRates(segs)
 	if m.width, m.height, m.codecs, err = videoCodecs(ctx, filepath.Join(dir, segs[0].uri)); err != nil {
 		return measured{}, err
 	}
@@ -80,6 +74,17 @@ func measure(ctx context.Context, dir string, audio bool) (measured, error) {
 	}
 	m.iframePeak, m.iframeAverage, err = writeIFrames(ctx, dir, segs)
 	return m, err
+}
+
+// segmentRates are the peak segment bitrate and the mean, in bits/s.
+func segmentRates(segs []segment) (peak, average int64) {
+	var bits, secs float64
+	for _, s := range segs {
+		rate := float64(s.size*8) / s.duration
+		peak = max(peak, int64(math.Ceil(rate)))
+		bits, secs = bits+float64(s.size*8), secs+s.duration
+	}
+	return peak, int64(math.Ceil(bits / secs))
 }
 
 // segment is one media segment of a rendition.

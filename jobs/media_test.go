@@ -94,7 +94,7 @@ func TestHostileMediaIsRefusedBeforeAnythingReadsIt(t *testing.T) {
 			"-c:v", "libx264", "-preset", "ultrafast"),
 			"lasts 15h00m; edge takes at most 6h00m"},
 		{"too many tracks", manyTracks(20), "has 21 tracks; edge takes at most 16"},
-		{"not media at all", textFile("notes.mp4", "\x00\x01binary junk\xff\xfe"), "is not a video edge can read"},
+		{"not media at all", textFile("notes.mp4", "\x00\x01binary junk\xff\xfe"), "is not a video or audio file edge can read"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store := storagetest.NewFileStore(t, nil)

@@ -19,7 +19,7 @@ import (
 
 // errNotVideo is a source that ffprobe cannot read as video: the user's
 // mistake, shown to them as is.
-var errNotVideo = apperr.New(apperr.Invalid, "the file is not a video edge can read")
+var errNotVideo = apperr.New(apperr.Invalid, "the file is not a video or audio file edge can read")
 
 // probe is what the ladder needs to know about a source.
 type probe struct {
@@ -33,6 +33,7 @@ type probe struct {
 	HDR                         bool    // PQ or HLG transfer: tone-mapped to SDR
 	Duration                    time.Duration
 	HasAudio                    bool
+	CoverArt                    bool // an attached picture, as in a podcast's file: not a video
 	Tracks                      int
 }
 
@@ -88,7 +89,7 @@ func readHead(path string) ([]byte, error) {
 
 func runProbe(ctx context.Context, input string, l Limits) ([]byte, error) {
 	args := append([]string{"-v", "error", "-of", "json",
-		"-show_entries", "format=format_name,duration:stream=codec_type,width,height,sample_aspect_ratio,avg_frame_rate,r_frame_rate,color_transfer:stream_tags=rotate:stream_side_data=rotation"},
+		"-show_entries", "format=format_name,duration:stream=codec_type,width,height,sample_aspect_ratio,avg_frame_rate,r_frame_rate,color_transfer:stream_tags=rotate:stream_side_data=rotation:stream_disposition=attached_pic"},
 		inputArgs(input, "", l)...)
 	args = append(args, "-i", input)
 	for attempt := 1; ; attempt++ {
@@ -145,6 +146,9 @@ type probeStream struct {
 	SideData []struct {
 		Rotation *float64 `json:"rotation"`
 	} `json:"side_data_list"`
+	Disposition struct {
+		AttachedPic int `json:"attached_pic"`
+	} `json:"disposition"`
 }
 
 func parseProbe(out []byte) (probe, error) {
@@ -162,6 +166,8 @@ func parseProbe(out []byte) (probe, error) {
 	p.Demuxer, _, _ = strings.Cut(raw.Format.FormatName, ",")
 	for _, s := range raw.Streams {
 		switch {
+		case s.CodecType == "video" && s.Disposition.AttachedPic == 1:
+			p.CoverArt = true
 		case s.CodecType == "video" && p.Height == 0 && s.Height > 0:
 			p.readVideo(s)
 		case s.CodecType == "audio":
@@ -170,7 +176,7 @@ func parseProbe(out []byte) (probe, error) {
 	}
 	secs, _ := strconv.ParseFloat(raw.Format.Duration, 64)
 	p.Duration = time.Duration(secs * float64(time.Second))
-	if p.Height == 0 || p.Duration <= 0 || p.Demuxer == "" {
+	if (p.Height == 0 && !p.HasAudio) || p.Duration <= 0 || p.Demuxer == "" {
 		return probe{}, errNotVideo
 	}
 	return p, nil

@@ -8,6 +8,7 @@ type Player struct {
 	Message   string // shown over the frame when State is not ready
 	SrcURL    string // master playlist, same origin as the page
 	PosterURL string
+	AudioOnly bool // an audio-only stream: the frame shows its cover art or a sound mark
 	Autoplay  bool
 	Muted     bool
 	Loop      bool

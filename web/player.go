@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,6 +50,7 @@ func (s *Server) playerView(c echo.Context, st *db.Stream) (templates.Player, in
 	case db.StatusReady:
 		v.SrcURL = proxy.PathPrefix + st.ID + "/master.m3u8" // same origin as the page, whatever host it was reached by
 		v.PosterURL = s.posterURL(st)
+		v.AudioOnly = slices.Equal(st.Renditions, []string{"audio"})
 	case db.StatusFailed:
 		v.Message = "This video could not be processed."
 	default:

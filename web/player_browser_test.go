@@ -236,3 +236,31 @@ func TestLectureOnA3MbitLink(t *testing.T) {
 	}
 	checkNoFatal(t, eval[[]string](t, b, `edgePlayer.errors`))
 }
+
+// TestAudioOnlyPlaysInChromium: a podcast's .mp3, transcoded by the ffmpeg
+// runner into an audio-only stream, plays in the embed player, which
+// shows a sound mark where a video would be (the file has no cover art).
+func TestAudioOnlyPlaysInChromium(t *testing.T) {
+	e := newEnv(t, nil)
+	st := readyStream(t, e, "Podcast")
+	src := filepath.Join(t.TempDir(), "episode.mp3")
+	hlstest.FFmpeg(t, "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=300:duration=10", "-c:a", "libmp3lame", src)
+	f, _ := os.Open(src)
+	e.store.Put(context.Background(), "uploads/episode.mp3", f, -1)
+	f.Close()
+	res, err := (&jobs.FFmpeg{Store: e.store, TempDir: t.TempDir()}).Transcode(context.Background(), st.ID, "uploads/episode.mp3", func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.db.SetStreamOutput(context.Background(), st.ID, db.StreamOutput{Duration: res.Duration, Renditions: res.Renditions, PosterKey: res.PosterKey})
+	b := browsertest.New(t)
+	if err := chromedp.Do(b, chromedp.Navigate(e.srv.URL+"/embed/"+st.ID+"?autoplay=1&muted=1")); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, b, "playback passes 2 s", `!!(window.edgePlayer && edgePlayer.video.currentTime > 2)`, 60*time.Second)
+	if !eval[bool](t, b, `!!document.querySelector('.frame.audio-only .sound-mark') && edgePlayer.video.videoWidth === 0`) {
+		t.Fatal("the audio-only player has no sound mark, or a picture")
+	}
+	checkNoFatal(t, eval[[]string](t, b, `edgePlayer.errors`))
+	browsertest.Screenshot(t, b, "player-audio-only")
+}

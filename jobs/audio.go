@@ -1,0 +1,73 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/grafov/m3u8"
+)
+
+// An audio-only source (a podcast's .m4a or .mp3) becomes an audio-only
+// stream: one variant, audio/stream.m3u8, stereo AAC in 4 s MPEG-TS
+// segments, under a master edge writes from the measured output like a
+// video's. Its cover art, when the file has one, is the poster.
+
+// audioRendition names the one variant of an audio-only stream.
+const audioRendition = "audio"
+
+func encodeAudio(ctx context.Context, in input, out, _ string, progress func(int)) (Result, error) {
+	args := append([]string{"-hide_banner", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-stats_period", "0.25", "-y"},
+		in.args()...)
+	args = append(args, "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", "128k", "-ac", "2")
+	args = append(args, in.outputCap()...)
+	args = append(args, "-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod",
+		"-hls_segment_filename", filepath.Join(out, audioRendition, "segment-%d.ts"), filepath.Join(out, audioRendition, "stream.m3u8"))
+	if err := os.MkdirAll(filepath.Join(out, audioRendition), 0o755); err != nil {
+		return Result{}, err
+	}
+	if err := runFFmpeg(ctx, in, args, progress); err != nil {
+		return Result{}, err
+	}
+	if err := writeAudioMaster(filepath.Join(out, audioRendition), filepath.Join(out, "master.m3u8")); err != nil {
+		return Result{}, fmt.Errorf("write the master playlist: %w", err)
+	}
+	res := Result{Renditions: []string{audioRendition}}
+	if in.probe.CoverArt {
+		if err := makeCover(ctx, in, filepath.Join(out, "poster.jpg")); err != nil {
+			return Result{}, err
+		}
+		res.PosterKey = "poster.jpg"
+	}
+	return res, nil
+}
+
+func writeAudioMaster(dir, path string) error {
+	segs, err := readSegments(dir)
+	if err != nil {
+		return err
+	}
+	peak, average := segmentRates(segs)
+	master := m3u8.NewMasterPlaylist()
+	master.SetVersion(4)
+	master.SetIndependentSegments(true)
+	master.Append(audioRendition+"/stream.m3u8", nil, m3u8.VariantParams{
+		Bandwidth: uint32(peak), AverageBandwidth: uint32(average), Codecs: "mp4a.40.2"})
+	return os.WriteFile(path, master.Encode().Bytes(), 0o644)
+}
+
+// makeCover writes the file's attached picture, no larger than 720 on a
+// side, as the poster.
+func makeCover(ctx context.Context, in input, dst string) error {
+	args := append([]string{"-hide_banner", "-loglevel", "error", "-y"}, in.args()...)
+	out, err := toolCommand(ctx, "ffmpeg", append(args, "-map", "0:v:0", "-frames:v", "1",
+		"-vf", "scale='min(720,iw)':'min(720,ih)':force_original_aspect_ratio=decrease:force_divisible_by=2,setsar=1", "-q:v", "3", dst)...).CombinedOutput()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return toolFailure("reading the cover art", err, string(out), in.path)
+	}
+	return nil
+}
