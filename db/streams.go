@@ -40,6 +40,9 @@ type Stream struct {
 	// Width and Height are the top rendition's picture, upright; 0 when
 	// no job reported them (an older stream, or Ittybit's).
 	Width, Height int
+	// Warning says how a ready stream falls short of its source (cut short,
+	// decode errors); empty when it does not.
+	Warning string
 	// EmbedDomains are the sites allowed to frame the player (CSP
 	// frame-ancestors sources); empty means anywhere.
 	EmbedDomains []string
@@ -56,7 +59,7 @@ type NewStream struct {
 	CreatedBy int64
 }
 
-const streamColumns = `id, title, source_key, status, progress, error, duration_ms, renditions, poster_key, width, height,
+const streamColumns = `id, title, source_key, status, progress, error, duration_ms, renditions, poster_key, width, height, warning,
 	embed_domains, coalesce(created_by, 0), created_at, updated_at`
 
 // CreateStream stores a new stream under a fresh random id.
@@ -145,12 +148,13 @@ type StreamOutput struct {
 	Renditions    []string
 	PosterKey     string
 	Width, Height int
+	Warning       string
 }
 
 // SetStreamOutput records what a finished job produced.
 func (d *DB) SetStreamOutput(ctx context.Context, id string, out StreamOutput) error {
-	return d.updateStream(ctx, id, `duration_ms = ?, renditions = ?, poster_key = ?, width = ?, height = ?`,
-		out.Duration.Milliseconds(), strings.Join(out.Renditions, ","), out.PosterKey, out.Width, out.Height)
+	return d.updateStream(ctx, id, `duration_ms = ?, renditions = ?, poster_key = ?, width = ?, height = ?, warning = ?`,
+		out.Duration.Milliseconds(), strings.Join(out.Renditions, ","), out.PosterKey, out.Width, out.Height, out.Warning)
 }
 
 // embedSource is one CSP host-source: an optional http(s) scheme, a host
@@ -204,7 +208,7 @@ func scanStream(s scanner) (*Stream, error) {
 	var durMS, created, updated int64
 	var renditions, domains string
 	err := s.Scan(&st.ID, &st.Title, &st.SourceKey, &st.Status, &st.Progress, &st.Error, &durMS, &renditions,
-		&st.PosterKey, &st.Width, &st.Height, &domains, &st.CreatedBy, &created, &updated)
+		&st.PosterKey, &st.Width, &st.Height, &st.Warning, &domains, &st.CreatedBy, &created, &updated)
 	if err != nil {
 		return nil, notFound(err, "stream")
 	}

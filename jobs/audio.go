@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/grafov/m3u8"
 )
@@ -27,13 +28,15 @@ func encodeAudio(ctx context.Context, in input, out, _ string, progress func(int
 	if err := os.MkdirAll(filepath.Join(out, audioRendition), 0o755); err != nil {
 		return Result{}, err
 	}
-	if err := runFFmpeg(ctx, in, args, progress); err != nil {
+	complaints, err := runFFmpeg(ctx, in, args, progress)
+	if err != nil {
 		return Result{}, err
 	}
-	if err := writeAudioMaster(filepath.Join(out, audioRendition), filepath.Join(out, "master.m3u8")); err != nil {
+	length, err := writeAudioMaster(filepath.Join(out, audioRendition), filepath.Join(out, "master.m3u8"))
+	if err != nil {
 		return Result{}, fmt.Errorf("write the master playlist: %w", err)
 	}
-	res := Result{Renditions: []string{audioRendition}}
+	res := Result{Renditions: []string{audioRendition}, Duration: length, Warning: shortfall(in.probe.Duration, length, complaints)}
 	if in.probe.CoverArt {
 		if err := makeCover(ctx, in, filepath.Join(out, "poster.jpg")); err != nil {
 			return Result{}, err
@@ -43,10 +46,12 @@ func encodeAudio(ctx context.Context, in input, out, _ string, progress func(int
 	return res, nil
 }
 
-func writeAudioMaster(dir, path string) error {
+// writeAudioMaster writes the master of an audio-only stream and returns
+// how long the stream is.
+func writeAudioMaster(dir, path string) (time.Duration, error) {
 	segs, err := readSegments(dir)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	peak, average := segmentRates(segs)
 	master := m3u8.NewMasterPlaylist()
@@ -54,7 +59,7 @@ func writeAudioMaster(dir, path string) error {
 	master.SetIndependentSegments(true)
 	master.Append(audioRendition+"/stream.m3u8", nil, m3u8.VariantParams{
 		Bandwidth: uint32(peak), AverageBandwidth: uint32(average), Codecs: "mp4a.40.2"})
-	return os.WriteFile(path, master.Encode().Bytes(), 0o644)
+	return segmentsLength(segs), os.WriteFile(path, master.Encode().Bytes(), 0o644)
 }
 
 // makeCover writes the file's attached picture, no larger than 720 on a

@@ -26,6 +26,9 @@ type Result struct {
 	PosterKey  string
 	// Width and Height are the top rendition's picture; 0 when unknown.
 	Width, Height int
+	// Warning says how the output falls short of the source: cut short,
+	// or decode errors met on the way. Empty when it does not.
+	Warning string
 }
 
 // Transcoder turns a source into an HLS package under streams/<id>/.
@@ -75,7 +78,6 @@ func (f *FFmpeg) Transcode(ctx context.Context, streamID, source string, progres
 	if err := storage.PutDir(ctx, f.Store, out, prefix, "master.m3u8"); err != nil {
 		return Result{}, err
 	}
-	res.Duration = p.Duration
 	if res.PosterKey != "" {
 		res.PosterKey = prefix + res.PosterKey
 	}
@@ -131,33 +133,38 @@ func (in input) outputCap() []string {
 // encodeVideo makes the ladder, its measured master and the poster in out.
 func encodeVideo(ctx context.Context, in input, out, quality string, progress func(int)) (Result, error) {
 	rungs := ladderFor(in.probe)
-	if err := runFFmpeg(ctx, in, ladderArgs(in, out, rungs, quality), progress); err != nil {
+	complaints, err := runFFmpeg(ctx, in, ladderArgs(in, out, rungs, quality), progress)
+	if err != nil {
 		return Result{}, err
 	}
-	if err := writeMaster(ctx, out, rungs, in.probe.HasAudio); err != nil {
+	length, err := writeMaster(ctx, out, rungs, in.probe.HasAudio)
+	if err != nil {
 		return Result{}, fmt.Errorf("write the master playlist: %w", err)
 	}
 	if err := makePoster(ctx, in, rungs, filepath.Join(out, "poster.jpg")); err != nil {
 		return Result{}, err
 	}
-	res := Result{PosterKey: "poster.jpg", Width: rungs[0].Width, Height: rungs[0].Height}
+	res := Result{PosterKey: "poster.jpg", Width: rungs[0].Width, Height: rungs[0].Height,
+		Duration: length, Warning: shortfall(in.probe.Duration, length, complaints)}
 	for _, r := range rungs {
 		res.Renditions = append(res.Renditions, r.Name())
 	}
 	return res, nil
 }
 
-// runFFmpeg runs ffmpeg, reporting progress from its -progress output.
-func runFFmpeg(ctx context.Context, in input, args []string, progress func(int)) error {
+// runFFmpeg runs ffmpeg, reporting progress from its -progress output. A
+// run that succeeds returns what ffmpeg complained of on the way (at
+// -loglevel error: the source's decode errors).
+func runFFmpeg(ctx context.Context, in input, args []string, progress func(int)) (complaints int, err error) {
 	cmd := toolCommand(ctx, "ffmpeg", args...)
-	var stderr bytes.Buffer
+	var stderr logTail
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start ffmpeg: %w", err)
+		return 0, fmt.Errorf("start ffmpeg: %w", err)
 	}
 	lines := bufio.NewScanner(stdout)
 	for lines.Scan() {
@@ -168,11 +175,27 @@ func runFFmpeg(ctx context.Context, in input, args []string, progress func(int))
 	}
 	if err := cmd.Wait(); err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
-		return toolFailure("ffmpeg", err, stderr.String(), in.path)
+		return 0, toolFailure("ffmpeg", err, string(stderr.tail), in.path)
 	}
-	return nil
+	return stderr.lines, nil
+}
+
+// logTail counts a tool's complaint lines and keeps only the last 16 KiB
+// of them: a damaged hour-long file can make ffmpeg say millions.
+type logTail struct {
+	lines int
+	tail  []byte
+}
+
+func (l *logTail) Write(b []byte) (int, error) {
+	l.lines += bytes.Count(b, []byte("\n"))
+	l.tail = append(l.tail, b...)
+	if over := len(l.tail) - 16<<10; over > 0 {
+		l.tail = append(l.tail[:0], l.tail[over:]...)
+	}
+	return len(b), nil
 }
 
 // makePoster grabs a frame at 1 s in the shape of the 720p rung (or the
@@ -213,4 +236,20 @@ func toolFailure(what string, err error, output, source string) error {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// shortfall words how an output falls short of its source for the
+// content team: a stream noticeably shorter than its container declared
+// was cut short (an upload or a recording that did not finish); otherwise
+// decode errors may show as glitches. What came out is ready and plays:
+// the team decides whether to upload the file again.
+func shortfall(declared, got time.Duration, complaints int) string {
+	if missing := declared - got; missing > max(time.Second, declared/20) {
+		return fmt.Sprintf("The video plays for %s, but its file says %s: the file looks cut short (an upload or a recording that did not finish). What is there plays; upload the whole file again to replace it.",
+			roundDuration(got), roundDuration(declared))
+	}
+	if complaints > 0 {
+		return fmt.Sprintf("ffmpeg met %d errors reading this file: parts of the video may show glitches. Upload the original file again if they do.", complaints)
+	}
+	return ""
 }

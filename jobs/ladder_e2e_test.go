@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgehls/edge/internal/hlstest"
 	"github.com/edgehls/edge/internal/proxytest"
@@ -337,4 +338,39 @@ func fetch(t *testing.T, url, rng string) []byte {
 		t.Fatalf("GET %s (%s): %d %v", url, rng, resp.StatusCode, err)
 	}
 	return body
+}
+
+// TestTruncatedSourceIsReadyWithAWarning: a file cut in half (its
+// container still says 6 s) becomes a stream as long as what is there,
+// every rendition alike, with a warning that says so; the whole file
+// gets none.
+func TestTruncatedSourceIsReadyWithAWarning(t *testing.T) {
+	store := storagetest.NewFileStore(t, nil)
+	whole := filepath.Join(t.TempDir(), "whole.mp4")
+	hlstest.FFmpeg(t, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi", "-i", "sine",
+		"-t", "6", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-movflags", "+faststart", whole)
+	data, err := os.ReadFile(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string][]byte{"whole": data, "cut": data[:len(data)/2]} {
+		t.Run(name, func(t *testing.T) {
+			store.Put(context.Background(), "uploads/"+name+".mp4", strings.NewReader(string(body)), int64(len(body)))
+			res, err := (&jobs.FFmpeg{Store: store, TempDir: t.TempDir()}).Transcode(context.Background(), name, "uploads/"+name+".mp4", func(int) {})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cut := name == "cut"
+			if cut != strings.Contains(res.Warning, "cut short") || cut != (res.Duration < 4500*time.Millisecond) || res.Duration < time.Second {
+				t.Fatalf("%s file: %s long, warning %q", name, res.Duration, res.Warning)
+			}
+			for _, r := range res.Renditions {
+				var out struct{ Format struct{ Duration string } }
+				hlstest.FFprobe(t, &out, "-show_entries", "format=duration", filepath.Join(store.Dir(), "streams", name, r, "stream.m3u8"))
+				if d, _ := strconv.ParseFloat(out.Format.Duration, 64); math.Abs(d-res.Duration.Seconds()) > 0.25 {
+					t.Errorf("%s lasts %.2fs, the stream says %s", r, d, res.Duration)
+				}
+			}
+		})
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/grafov/m3u8"
 )
@@ -27,10 +28,12 @@ type measured struct {
 	peak, average             int64 // bits per second, over whole segments
 	codecs                    string
 	iframePeak, iframeAverage int64
+	length                    time.Duration
 }
 
-// writeMaster measures every rendition under out and writes master.m3u8.
-func writeMaster(ctx context.Context, out string, rungs []rung, audio bool) error {
+// writeMaster measures every rendition under out, writes master.m3u8 and
+// returns how long the top rendition is.
+func writeMaster(ctx context.Context, out string, rungs []rung, audio bool) (time.Duration, error) {
 	master := m3u8.NewMasterPlaylist()
 	master.SetVersion(4)
 	master.SetIndependentSegments(true)
@@ -38,7 +41,7 @@ func writeMaster(ctx context.Context, out string, rungs []rung, audio bool) erro
 	for _, r := range rungs {
 		m, err := measure(ctx, filepath.Join(out, r.Name()), audio)
 		if err != nil {
-			return fmt.Errorf("measure %s: %w", r.Name(), err)
+			return 0, fmt.Errorf("measure %s: %w", r.Name(), err)
 		}
 		m.name, m.frameRate = r.Name(), r.FrameRate
 		master.Append(m.name+"/stream.m3u8", nil, m3u8.VariantParams{
@@ -53,7 +56,7 @@ func writeMaster(ctx context.Context, out string, rungs []rung, audio bool) erro
 			Codecs: strings.Split(m.codecs, ",")[0], Resolution: fmt.Sprintf("%dx%d", m.width, m.height),
 		})
 	}
-	return os.WriteFile(filepath.Join(out, "master.m3u8"), master.Encode().Bytes(), 0o644)
+	return iframes[0].length, os.WriteFile(filepath.Join(out, "master.m3u8"), master.Encode().Bytes(), 0o644)
 }
 
 // measure reads a rendition's playlist and segments: bitrates from sizes
@@ -64,7 +67,7 @@ func measure(ctx context.Context, dir string, audio bool) (measured, error) {
 	if err != nil {
 		return measured{}, err
 	}
-	var m measured
+	m := measured{length: segmentsLength(segs)}
 	m.peak, m.average = segmentRates(segs)
 	if m.width, m.height, m.codecs, err = videoCodecs(ctx, filepath.Join(dir, segs[0].uri)); err != nil {
 		return measured{}, err
@@ -85,6 +88,15 @@ func segmentRates(segs []segment) (peak, average int64) {
 		bits, secs = bits+float64(s.size*8), secs+s.duration
 	}
 	return peak, int64(math.Ceil(bits / secs))
+}
+
+// segmentsLength is how long a rendition plays: its segments' durations.
+func segmentsLength(segs []segment) time.Duration {
+	var secs float64
+	for _, s := range segs {
+		secs += s.duration
+	}
+	return time.Duration(secs * float64(time.Second))
 }
 
 // segment is one media segment of a rendition.

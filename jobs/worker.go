@@ -159,7 +159,7 @@ func (w *Worker) process(ctx context.Context, st *db.Stream) {
 func (w *Worker) finish(ctx context.Context, log *slog.Logger, streamID string, jobID int64, res Result, took time.Duration) {
 	ok := record(log, "a finished transcode", func() error {
 		if err := w.DB.SetStreamOutput(ctx, streamID, db.StreamOutput{
-			Duration: res.Duration, Renditions: res.Renditions, PosterKey: res.PosterKey, Width: res.Width, Height: res.Height}); err != nil {
+			Duration: res.Duration, Renditions: res.Renditions, PosterKey: res.PosterKey, Width: res.Width, Height: res.Height, Warning: res.Warning}); err != nil {
 			return err
 		}
 		return w.DB.SetStreamState(ctx, streamID, db.StatusReady, 100, "")

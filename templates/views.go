@@ -73,6 +73,7 @@ type VideoDetail struct {
 	Status     string
 	Progress   int
 	Error      string
+	Warning    string
 	Duration   string
 	Created    string
 	Source     string

@@ -23,7 +23,10 @@ type streamJSON struct {
 	Status     db.Status `json:"status"`
 	Progress   int       `json:"progress"`
 	Error      string    `json:"error"`
-	Duration   float64   `json:"duration"` // seconds
+	Warning    string    `json:"warning"`  // how a ready stream falls short of its source; "" when it does not
+	Duration   float64   `json:"duration"` // seconds, as the stream plays
+	Width      int       `json:"width"`    // the top rendition's picture, upright; 0 when unknown or audio only
+	Height     int       `json:"height"`
 	Renditions []string  `json:"renditions"`
 	MasterURL  string    `json:"master_url"`
 	EmbedURL   string    `json:"embed_url"`
@@ -37,8 +40,8 @@ func (s *Server) streamJSON(st *db.Stream) streamJSON {
 		r = []string{}
 	}
 	return streamJSON{
-		ID: st.ID, Title: st.Title, Status: st.Status, Progress: st.Progress, Error: st.Error,
-		Duration: st.Duration.Seconds(), Renditions: r, CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt,
+		ID: st.ID, Title: st.Title, Status: st.Status, Progress: st.Progress, Error: st.Error, Warning: st.Warning,
+		Duration: st.Duration.Seconds(), Width: st.Width, Height: st.Height, Renditions: r, CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt,
 		MasterURL: s.masterURL(st.ID), EmbedURL: s.embedURL(st.ID),
 	}
 }

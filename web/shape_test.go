@@ -114,3 +114,26 @@ func TestWatchPageIsPortraitOnPhones(t *testing.T) {
 		})
 	}
 }
+
+// TestWarningAndSizeReachTheTeam: what a job reported of a stream that
+// falls short of its source is on its page and in the API, with the
+// picture's size.
+func TestWarningAndSizeReachTheTeam(t *testing.T) {
+	e := newEnv(t, nil)
+	st := readyStream(t, e, "Cut")
+	warning := "The video plays for 29s, but its file says 1m0s: the file looks cut short."
+	e.db.SetStreamOutput(context.Background(), st.ID, db.StreamOutput{Renditions: []string{"720p"}, Width: 720, Height: 1280, Warning: warning})
+	var got struct {
+		Warning       string
+		Width, Height int
+	}
+	decode(t, e.api(t, "GET", "/api/v1/streams/"+st.ID, e.token, "").body, &got)
+	if got.Warning != warning || got.Width != 720 || got.Height != 1280 {
+		t.Fatalf("API: %+v", got)
+	}
+	b := e.browser(t)
+	b.signIn("ed@example.com", "correct horse")
+	if page := b.get("/videos/" + st.ID).body; !strings.Contains(page, `<dd class="warning" role="status">`+html.EscapeString(warning)) {
+		t.Fatal("the video page does not show the warning")
+	}
+}

@@ -83,7 +83,7 @@ func (s *Server) videoPage(c echo.Context) error {
 func (s *Server) videoDetail(c echo.Context, st *db.Stream, formError string) templates.VideoDetail {
 	v := templates.VideoDetail{
 		Page: s.page(c, st.Title, "videos"), ID: st.ID, Title: st.Title, Status: string(st.Status), Progress: st.Progress,
-		Error: st.Error, Duration: formatDuration(st.Duration), Created: formatTime(st.CreatedAt), Source: st.SourceKey,
+		Error: st.Error, Warning: st.Warning, Duration: formatDuration(st.Duration), Created: formatTime(st.CreatedAt), Source: st.SourceKey,
 		MasterURL: s.masterURL(st.ID), PlayerURL: s.embedURL(st.ID), WatchURL: s.publicURL + "/watch/" + st.ID,
 		Renditions: st.Renditions, FormError: formError, EmbedDomains: strings.Join(st.EmbedDomains, "\n"),
 	}
