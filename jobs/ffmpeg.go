@@ -65,7 +65,7 @@ func (f *FFmpeg) Transcode(ctx context.Context, streamID, source string, progres
 	if err != nil {
 		return Result{}, err
 	}
-	in := input{path: src, probe: p, limits: limits}
+	in := input{path: src, probe: p, limits: limits, log: cmp.Or(f.Log, slog.New(slog.DiscardHandler))}
 	encode := encodeVideo
 	if p.Height == 0 {
 		encode = encodeAudio
@@ -115,6 +115,7 @@ type input struct {
 	path   string
 	probe  probe
 	limits Limits
+	log    *slog.Logger
 }
 
 // args are ffmpeg's input options and -i: the safe options, the demuxer the
@@ -156,6 +157,7 @@ func encodeVideo(ctx context.Context, in input, out, quality string, progress fu
 // run that succeeds returns what ffmpeg complained of on the way (at
 // -loglevel error: the source's decode errors).
 func runFFmpeg(ctx context.Context, in input, args []string, progress func(int)) (complaints int, err error) {
+	in.log.Debug("running ffmpeg", "args", args) // bench/transcode.sh replays them as bare ffmpeg
 	cmd := toolCommand(ctx, "ffmpeg", args...)
 	var stderr logTail
 	cmd.Stderr = &stderr

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -69,13 +70,17 @@ func measure(ctx context.Context, dir string, audio bool) (measured, error) {
 	}
 	m := measured{length: segmentsLength(segs)}
 	m.peak, m.average = segmentRates(segs)
-	if m.width, m.height, m.codecs, err = videoCodecs(ctx, filepath.Join(dir, segs[0].uri)); err != nil {
+	pr, err := probeRendition(ctx, dir, segs)
+	if err != nil {
+		return measured{}, err
+	}
+	if m.width, m.height, m.codecs, err = pr.videoCodecs(); err != nil {
 		return measured{}, err
 	}
 	if audio {
 		m.codecs += ",mp4a.40.2" // AAC-LC, as the ladder encodes it
 	}
-	m.iframePeak, m.iframeAverage, err = writeIFrames(ctx, dir, segs)
+	m.iframePeak, m.iframeAverage, err = writeIFrames(dir, segs, pr)
 	return m, err
 }
 
@@ -136,29 +141,57 @@ func readSegments(dir string) ([]segment, error) {
 	return segs, nil
 }
 
-// videoCodecs reads a segment's picture size and its H.264 profile and
-// level as an RFC 6381 codecs string (avc1.PPCCLL).
-func videoCodecs(ctx context.Context, path string) (width, height int, codecs string, err error) {
-	out, err := toolCommand(ctx, "ffprobe", "-v", "error", "-select_streams", "v:0", "-of", "json",
-		"-show_entries", "stream=width,height,profile,level", path).Output()
+// renditionProbe is ffprobe's reading of a rendition's segments, read
+// as one stream (concat:), so measuring costs one run per rendition.
+type renditionProbe struct {
+	Streams []struct {
+		CodecType     string `json:"codec_type"`
+		Width, Height int
+		Level         int
+		Profile       string
+	}
+	Packets []struct {
+		CodecType string `json:"codec_type"`
+		PTS       string `json:"pts_time"`
+		Pos       string `json:"pos"`
+		Flags     string `json:"flags"`
+	}
+}
+
+func probeRendition(ctx context.Context, dir string, segs []segment) (renditionProbe, error) {
+	names := make([]string, len(segs))
+	for i, s := range segs {
+		names[i] = s.uri
+	}
+	cmd := toolCommand(ctx, "ffprobe", "-v", "error", "-of", "json",
+		"-show_entries", "stream=codec_type,width,height,profile,level:packet=codec_type,pts_time,pos,flags",
+		"concat:"+strings.Join(names, "|"))
+	cmd.Dir = dir // relative names keep the argument short for a long video
+	out, err := cmd.Output()
 	if err != nil {
-		return 0, 0, "", fmt.Errorf("ffprobe %s: %w", filepath.Base(path), err)
+		return renditionProbe{}, fmt.Errorf("ffprobe %s: %w", filepath.Base(dir), err)
 	}
-	var raw struct {
-		Streams []struct {
-			Width, Height, Level int
-			Profile              string
+	var pr renditionProbe
+	if err := json.Unmarshal(out, &pr); err != nil {
+		return renditionProbe{}, fmt.Errorf("ffprobe %s: %w", filepath.Base(dir), err)
+	}
+	return pr, nil
+}
+
+// videoCodecs reads the picture size and the H.264 profile and level as
+// an RFC 6381 codecs string (avc1.PPCCLL).
+func (pr renditionProbe) videoCodecs() (width, height int, codecs string, err error) {
+	for _, s := range pr.Streams {
+		if s.CodecType != "video" {
+			continue
 		}
+		profile, ok := avcProfiles[s.Profile]
+		if !ok {
+			return 0, 0, "", fmt.Errorf("H.264 profile %q", s.Profile)
+		}
+		return s.Width, s.Height, fmt.Sprintf("avc1.%s%02x", profile, s.Level), nil
 	}
-	if err := json.Unmarshal(out, &raw); err != nil || len(raw.Streams) == 0 {
-		return 0, 0, "", fmt.Errorf("ffprobe %s: no video stream", filepath.Base(path))
-	}
-	s := raw.Streams[0]
-	profile, ok := avcProfiles[s.Profile]
-	if !ok {
-		return 0, 0, "", fmt.Errorf("ffprobe %s: H.264 profile %q", filepath.Base(path), s.Profile)
-	}
-	return s.Width, s.Height, fmt.Sprintf("avc1.%s%02x", profile, s.Level), nil
+	return 0, 0, "", fmt.Errorf("no video stream")
 }
 
 // avcProfiles are profile_idc and the constraint flags, in hex.
@@ -175,24 +208,12 @@ type keyframe struct {
 // segment, with that segment's PAT and PMT as its EXT-X-MAP, so a player
 // can fetch and decode any one alone. It returns the I-frame playlist's
 // peak and average bitrates.
-func writeIFrames(ctx context.Context, dir string, segs []segment) (peak, average int64, err error) {
-	var kfs []keyframe
-	var inits []int64
-	end := 0.0
-	for i, s := range segs {
-		k, init, first, err := segmentKeyframes(ctx, filepath.Join(dir, s.uri), s.size)
-		if err != nil {
-			return 0, 0, err
-		}
-		for j := range k {
-			k[j].seg = i
-		}
-		kfs, inits = append(kfs, k...), append(inits, init)
-		end = max(end, first) + s.duration
-	}
+func writeIFrames(dir string, segs []segment, pr renditionProbe) (peak, average int64, err error) {
+	kfs, inits, first := keyframes(segs, pr)
 	if len(kfs) == 0 {
 		return 0, 0, fmt.Errorf("no keyframes")
 	}
+	end := first + segmentsLength(segs).Seconds()
 	pl, err := m3u8.NewMediaPlaylist(0, uint(len(kfs)))
 	if err != nil {
 		return 0, 0, err
@@ -222,52 +243,48 @@ func writeIFrames(ctx context.Context, dir string, segs []segment) (peak, averag
 	return peak, average, os.WriteFile(filepath.Join(dir, "iframes.m3u8"), pl.Encode().Bytes(), 0o644)
 }
 
-// segmentKeyframes lists a segment's keyframes, the size of what comes
-// before its first media packet (PAT, PMT: the MPEG-TS initialization
-// section), and the segment's first video timestamp.
-func segmentKeyframes(ctx context.Context, path string, size int64) (kfs []keyframe, init int64, first float64, err error) {
-	out, err := toolCommand(ctx, "ffprobe", "-v", "error", "-of", "json",
-		"-show_entries", "packet=codec_type,pts_time,pos,flags", path).Output()
-	if err != nil {
-		return nil, 0, 0, fmt.Errorf("ffprobe %s: %w", filepath.Base(path), err)
+// keyframes places every keyframe in its segment (the probe's positions
+// run through the segments end to end), with its length up to the next
+// video packet, and gives each segment's initialization section (what
+// comes before its first media packet: PAT, PMT) and the first video
+// timestamp.
+func keyframes(segs []segment, pr renditionProbe) (kfs []keyframe, inits []int64, first float64) {
+	starts := make([]int64, len(segs)+1)
+	inits = make([]int64, len(segs))
+	for i, s := range segs {
+		starts[i+1] = starts[i] + s.size
+		inits[i] = s.size
 	}
-	var raw struct {
-		Packets []struct {
-			CodecType string `json:"codec_type"`
-			PTS       string `json:"pts_time"`
-			Pos       string `json:"pos"`
-			Flags     string `json:"flags"`
-		} `json:"packets"`
+	segOf := func(pos int64) int {
+		i, _ := slices.BinarySearch(starts, pos+1)
+		return i - 1
 	}
-	if err := json.Unmarshal(out, &raw); err != nil {
-		return nil, 0, 0, fmt.Errorf("ffprobe %s: %w", filepath.Base(path), err)
-	}
-	init, first = size, math.Inf(1)
-	var videoPos []int64
-	for _, pk := range raw.Packets {
-		pts, _ := strconv.ParseFloat(pk.PTS, 64)
-		pos, perr := strconv.ParseInt(pk.Pos, 10, 64)
-		if perr != nil {
+	first = math.Inf(1)
+	var video []int64 // every video packet's position, in order
+	for _, pk := range pr.Packets {
+		pos, err := strconv.ParseInt(pk.Pos, 10, 64)
+		if err != nil || pos < 0 || pos >= starts[len(segs)] {
 			continue
 		}
-		init = min(init, pos)
+		seg := segOf(pos)
+		inits[seg] = min(inits[seg], pos-starts[seg])
 		if pk.CodecType != "video" {
 			continue
 		}
+		pts, _ := strconv.ParseFloat(pk.PTS, 64)
 		first = min(first, pts)
-		videoPos = append(videoPos, pos)
+		video = append(video, pos)
 		if strings.HasPrefix(pk.Flags, "K") {
-			kfs = append(kfs, keyframe{pts: pts, offset: pos, length: -1})
+			kfs = append(kfs, keyframe{seg: seg, pts: pts, offset: pos})
 		}
 	}
-	for i := range kfs {
-		kfs[i].length = size - kfs[i].offset
-		for _, p := range videoPos {
-			if p > kfs[i].offset {
-				kfs[i].length = p - kfs[i].offset
-				break
-			}
+	for i, k := range kfs {
+		end := starts[k.seg+1]
+		if j, _ := slices.BinarySearch(video, k.offset+1); j < len(video) && video[j] < end {
+			end = video[j]
 		}
+		kfs[i].length = end - k.offset
+		kfs[i].offset -= starts[k.seg]
 	}
-	return kfs, init, first, nil
+	return kfs, inits, first
 }
