@@ -18,7 +18,7 @@ import (
 // audioRendition names the one variant of an audio-only stream.
 const audioRendition = "audio"
 
-func encodeAudio(ctx context.Context, in input, out, _ string, progress func(int)) (Result, error) {
+func encodeAudio(ctx context.Context, in input, out string, _ encoding, progress func(int)) (Result, error) {
 	args := append([]string{"-hide_banner", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-stats_period", "0.25", "-y"},
 		in.args()...)
 	args = append(args, "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", "128k", "-ac", "2")

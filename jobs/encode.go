@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -45,7 +46,13 @@ func fpsArg(fps float64) string {
 	return strconv.FormatFloat(fps, 'f', -1, 64)
 }
 
-func ladderArgs(in input, out string, rungs []rung, quality string) []string {
+// encoding is how the ladder is encoded and packaged.
+type encoding struct {
+	quality string // low, medium or high
+	cmaf    bool   // fMP4 segments instead of MPEG-TS
+}
+
+func ladderArgs(in input, out string, rungs []rung, enc encoding) []string {
 	audio := in.probe.HasAudio
 	var maps, streamMap []string
 	for i, r := range rungs {
@@ -66,14 +73,38 @@ func ladderArgs(in input, out string, rungs []rung, quality string) []string {
 		// A keyframe every 2 s whatever the frame rate, so every segment starts cleanly.
 		"-force_key_frames", "expr:gte(t,n_forced*2)", "-sc_threshold", "0")
 	for i, r := range rungs {
-		target, maxrate, bufsize := r.rates(quality)
+		target, maxrate, bufsize := r.rates(enc.quality)
 		args = append(args, fmt.Sprintf("-b:v:%d", i), target, fmt.Sprintf("-maxrate:v:%d", i), maxrate, fmt.Sprintf("-bufsize:v:%d", i), bufsize)
 	}
 	if audio {
 		args = append(args, "-c:a", "aac", "-b:a", "128k", "-ac", "2")
 	}
 	args = append(args, in.outputCap()...)
-	return append(args, "-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
-		"-hls_segment_filename", filepath.Join(out, "%v", "segment-%d.ts"),
+	args = append(args, "-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod", "-hls_flags", "independent_segments")
+	segment := "segment-%d.ts"
+	if enc.cmaf {
+		segment = "segment-%d.m4s"
+		args = append(args, "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4")
+	}
+	return append(args, "-hls_segment_filename", filepath.Join(out, "%v", segment),
 		"-var_stream_map", strings.Join(streamMap, " "), filepath.Join(out, "%v", "stream.m3u8"))
+}
+
+// nameInitSections gives each rendition's fMP4 initialization section the
+// layout's name, init.mp4: with several renditions ffmpeg numbers them
+// (init_0.mp4, init_1.mp4…). The playlist's EXT-X-MAP follows.
+func nameInitSections(out string, rungs []rung) error {
+	for i, r := range rungs {
+		dir := filepath.Join(out, r.Name())
+		numbered := filepath.Join(dir, fmt.Sprintf("init_%d.mp4", i))
+		if _, err := os.Stat(numbered); err == nil {
+			if err := os.Rename(numbered, filepath.Join(dir, "init.mp4")); err != nil {
+				return fmt.Errorf("name the init section: %w", err)
+			}
+		}
+		if err := setMap(filepath.Join(dir, "stream.m3u8"), "init.mp4"); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -43,6 +43,9 @@ type FFmpeg struct {
 	Store   storage.Store // where the HLS package is written
 	Sources storage.Store // where sources are read; nil: Store
 	Quality string        // low, medium or high (default high): scales the ladder's bitrates
+	// Packaging is "ts" (default: MPEG-TS segments, the guide's layout) or
+	// "cmaf" (fMP4: init.mp4 and segment-N.m4s, no I-frame playlists).
+	Packaging string
 	TempDir string        // where sources and outputs are staged; "" for the system's
 	Limits  Limits        // what sources are refused; zero fields: DefaultLimits
 	Log     *slog.Logger
@@ -70,7 +73,7 @@ func (f *FFmpeg) Transcode(ctx context.Context, streamID, source string, progres
 	if p.Height == 0 {
 		encode = encodeAudio
 	}
-	res, err := encode(ctx, in, out, f.Quality, progress)
+	res, err := encode(ctx, in, out, encoding{quality: f.Quality, cmaf: f.Packaging == "cmaf"}, progress)
 	if err != nil {
 		return Result{}, err
 	}
@@ -132,13 +135,18 @@ func (in input) outputCap() []string {
 }
 
 // encodeVideo makes the ladder, its measured master and the poster in out.
-func encodeVideo(ctx context.Context, in input, out, quality string, progress func(int)) (Result, error) {
+func encodeVideo(ctx context.Context, in input, out string, enc encoding, progress func(int)) (Result, error) {
 	rungs := ladderFor(in.probe)
-	complaints, err := runFFmpeg(ctx, in, ladderArgs(in, out, rungs, quality), progress)
+	complaints, err := runFFmpeg(ctx, in, ladderArgs(in, out, rungs, enc), progress)
 	if err != nil {
 		return Result{}, err
 	}
-	length, err := writeMaster(ctx, out, rungs, in.probe.HasAudio)
+	if enc.cmaf {
+		if err := nameInitSections(out, rungs); err != nil {
+			return Result{}, err
+		}
+	}
+	length, err := writeMaster(ctx, out, rungs, in.probe.HasAudio, enc.cmaf)
 	if err != nil {
 		return Result{}, fmt.Errorf("write the master playlist: %w", err)
 	}

@@ -374,3 +374,42 @@ func TestTruncatedSourceIsReadyWithAWarning(t *testing.T) {
 		})
 	}
 }
+
+// TestCMAFPackaging: with Packaging "cmaf" each rendition is init.mp4 and
+// segment-N.m4s under an EXT-X-MAP, the master is measured the same way
+// and names no I-frame playlists, and ffprobe reads every rendition
+// through the proxy.
+func TestCMAFPackaging(t *testing.T) {
+	store := storagetest.NewFileStore(t, nil)
+	edge := httptest.NewServer(proxytest.New(t, proxy.Config{Origin: store}))
+	t.Cleanup(edge.Close)
+	makeSource(t, store, "uploads/cmaf.mp4", append(lavfi(pattern, "1280x720", "30"), withSine("-t", "5")...), nil)
+	ff := &jobs.FFmpeg{Store: store, TempDir: t.TempDir(), Packaging: "cmaf"}
+	res, err := ff.Transcode(context.Background(), "cmaf", "uploads/cmaf.mp4", func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := edge.URL + "/streams/cmaf/"
+	master := hlstest.ParsePlaylist(t, fetch(t, base+"master.m3u8", ""))
+	if len(master.Playlists) != 3 || len(master.IFramePlaylists) != 0 {
+		t.Fatalf("master: %d variants, %d I-frame playlists", len(master.Playlists), len(master.IFramePlaylists))
+	}
+	for i, v := range master.Playlists {
+		name := res.Renditions[i]
+		media := hlstest.ParsePlaylist(t, fetch(t, base+v.URI, ""))
+		var peak float64
+		for _, s := range media.Segments {
+			if s.Map == nil || s.Map.URI != "init.mp4" || !strings.HasSuffix(s.URI, ".m4s") {
+				t.Fatalf("%s segment %+v: want segment-N.m4s under init.mp4", name, s)
+			}
+			peak = max(peak, float64(len(fetch(t, base+name+"/"+s.URI, "")))*8/s.Duration)
+		}
+		fetch(t, base+name+"/init.mp4", "")
+		if declared := v.Number("BANDWIDTH"); declared < peak || declared > 1.1*peak {
+			t.Errorf("%s BANDWIDTH %.0f, measured peak %.0f", name, declared, peak)
+		}
+	}
+	if w, h := hlstest.VideoSizes(t, base+"master.m3u8"); fmt.Sprint(w, h) != "[640 854 1280] [360 480 720]" {
+		t.Fatalf("ffprobe reads %v × %v", w, h)
+	}
+}

@@ -61,7 +61,7 @@ func TestQualityScalesCappedBitrates(t *testing.T) {
 		}
 	}
 	p := probe{Demuxer: "mov", HasAudio: true, Duration: 10 * time.Second, DisplayWidth: 1280, DisplayHeight: 720, FrameRate: 30}
-	args := fmt.Sprint(ladderArgs(input{path: "in.mp4", probe: p}, "out", ladderFor(p), "low"))
+	args := fmt.Sprint(ladderArgs(input{path: "in.mp4", probe: p}, "out", ladderFor(p), encoding{quality: "low"}))
 	for _, want := range []string{
 		"-protocol_whitelist file -format_whitelist mov,", "-f mov -i in.mp4", "-t 15.000 -f hls",
 		"-b:v:0 1350k -maxrate:v:0 1687k -bufsize:v:0 2700k", "-profile:v high",

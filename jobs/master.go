@@ -33,14 +33,16 @@ type measured struct {
 }
 
 // writeMaster measures every rendition under out, writes master.m3u8 and
-// returns how long the top rendition is.
-func writeMaster(ctx context.Context, out string, rungs []rung, audio bool) (time.Duration, error) {
+// returns how long the top rendition is. fMP4 (cmaf) renditions get no
+// I-frame playlists: a keyframe there is not a byte range a player can
+// fetch alone without a fragment of its own.
+func writeMaster(ctx context.Context, out string, rungs []rung, audio, cmaf bool) (time.Duration, error) {
 	master := m3u8.NewMasterPlaylist()
 	master.SetVersion(4)
 	master.SetIndependentSegments(true)
 	var iframes []measured
 	for _, r := range rungs {
-		m, err := measure(ctx, filepath.Join(out, r.Name()), audio)
+		m, err := measure(ctx, filepath.Join(out, r.Name()), audio, cmaf)
 		if err != nil {
 			return 0, fmt.Errorf("measure %s: %w", r.Name(), err)
 		}
@@ -52,6 +54,9 @@ func writeMaster(ctx context.Context, out string, rungs []rung, audio bool) (tim
 		iframes = append(iframes, m)
 	}
 	for _, m := range iframes {
+		if cmaf {
+			break
+		}
 		master.Append(m.name+"/iframes.m3u8", nil, m3u8.VariantParams{
 			Iframe: true, Bandwidth: uint32(m.iframePeak), AverageBandwidth: uint32(m.iframeAverage),
 			Codecs: strings.Split(m.codecs, ",")[0], Resolution: fmt.Sprintf("%dx%d", m.width, m.height),
@@ -63,14 +68,21 @@ func writeMaster(ctx context.Context, out string, rungs []rung, audio bool) (tim
 // measure reads a rendition's playlist and segments: bitrates from sizes
 // and durations, the picture and codecs from ffprobe, and writes its
 // I-frame playlist.
-func measure(ctx context.Context, dir string, audio bool) (measured, error) {
+func measure(ctx context.Context, dir string, audio, cmaf bool) (measured, error) {
 	segs, err := readSegments(dir)
 	if err != nil {
 		return measured{}, err
 	}
 	m := measured{length: segmentsLength(segs)}
 	m.peak, m.average = segmentRates(segs)
-	pr, err := probeRendition(ctx, dir, segs)
+	names := make([]string, len(segs))
+	for i, s := range segs {
+		names[i] = s.uri
+	}
+	if cmaf {
+		names = append([]string{"init.mp4"}, names[:1]...) // the picture and codecs are in the init section
+	}
+	pr, err := probeRendition(ctx, dir, names)
 	if err != nil {
 		return measured{}, err
 	}
@@ -79,6 +91,9 @@ func measure(ctx context.Context, dir string, audio bool) (measured, error) {
 	}
 	if audio {
 		m.codecs += ",mp4a.40.2" // AAC-LC, as the ladder encodes it
+	}
+	if cmaf {
+		return m, nil
 	}
 	m.iframePeak, m.iframeAverage, err = writeIFrames(dir, segs, pr)
 	return m, err
@@ -158,11 +173,7 @@ type renditionProbe struct {
 	}
 }
 
-func probeRendition(ctx context.Context, dir string, segs []segment) (renditionProbe, error) {
-	names := make([]string, len(segs))
-	for i, s := range segs {
-		names[i] = s.uri
-	}
+func probeRendition(ctx context.Context, dir string, names []string) (renditionProbe, error) {
 	cmd := toolCommand(ctx, "ffprobe", "-v", "error", "-of", "json",
 		"-show_entries", "stream=codec_type,width,height,profile,level:packet=codec_type,pts_time,pos,flags",
 		"concat:"+strings.Join(names, "|"))
@@ -287,4 +298,21 @@ func keyframes(segs []segment, pr renditionProbe) (kfs []keyframe, inits []int64
 		kfs[i].offset -= starts[k.seg]
 	}
 	return kfs, inits, first
+}
+
+// setMap points a media playlist's EXT-X-MAP at uri.
+func setMap(path, uri string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	pl, kind, err := m3u8.DecodeFrom(f, true)
+	f.Close()
+	media, ok := pl.(*m3u8.MediaPlaylist)
+	if err != nil || kind != m3u8.MEDIA || !ok || media.Map == nil {
+		return fmt.Errorf("read %s: no media playlist with an EXT-X-MAP (%v)", filepath.Base(path), err)
+	}
+	media.Map.URI = uri
+	media.ResetCache()
+	return os.WriteFile(path, media.Encode().Bytes(), 0o644)
 }

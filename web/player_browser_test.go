@@ -264,3 +264,29 @@ func TestAudioOnlyPlaysInChromium(t *testing.T) {
 	checkNoFatal(t, eval[[]string](t, b, `edgePlayer.errors`))
 	browsertest.Screenshot(t, b, "player-audio-only")
 }
+
+// TestCMAFPlaysInChromium: a stream packaged as CMAF (EDGE_PACKAGING=cmaf:
+// init.mp4 and segment-N.m4s) plays in the embed player.
+func TestCMAFPlaysInChromium(t *testing.T) {
+	e := newEnv(t, nil)
+	st := readyStream(t, e, "CMAF")
+	src := filepath.Join(t.TempDir(), "talk.mp4")
+	hlstest.MakeSource(t, src, 8, "640x360", true)
+	f, _ := os.Open(src)
+	e.store.Put(context.Background(), "uploads/talk.mp4", f, -1)
+	f.Close()
+	res, err := (&jobs.FFmpeg{Store: e.store, TempDir: t.TempDir(), Packaging: "cmaf"}).Transcode(context.Background(), st.ID, "uploads/talk.mp4", func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.db.SetStreamOutput(context.Background(), st.ID, db.StreamOutput{Duration: res.Duration, Renditions: res.Renditions, Width: res.Width, Height: res.Height})
+	b := browsertest.New(t)
+	if err := chromedp.Do(b, chromedp.Navigate(e.srv.URL+"/embed/"+st.ID+"?autoplay=1&muted=1")); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, b, "playback passes 3 s", `!!(window.edgePlayer && edgePlayer.video.currentTime > 3)`, 60*time.Second)
+	if w := eval[int](t, b, `edgePlayer.video.videoWidth`); w == 0 {
+		t.Fatal("no picture")
+	}
+	checkNoFatal(t, eval[[]string](t, b, `edgePlayer.errors`))
+}

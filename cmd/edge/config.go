@@ -41,6 +41,7 @@ type Config struct {
 	UploadExpiry    time.Duration
 	Transcoder      string
 	Quality         string
+	Packaging       string
 	IttybitKey      string
 	IttybitURL      string
 	IttybitConnID   string
@@ -160,6 +161,10 @@ var settings = []setting{
 	{"quality", "EDGE_QUALITY", "high", "low, medium or high: the ladder's bitrates (ffmpeg) or Ittybit's quality option", func(c *Config, v string) error {
 		c.Quality = v
 		return oneOf(v, "low", "medium", "high")
+	}},
+	{"packaging", "EDGE_PACKAGING", "ts", "ts (MPEG-TS segments, the guide's layout) or cmaf (fMP4: init.mp4 and segment-N.m4s), for the ffmpeg runner", func(c *Config, v string) error {
+		c.Packaging = v
+		return oneOf(v, "ts", "cmaf")
 	}},
 	{"transcoder", "EDGE_TRANSCODER", "", "ffmpeg or ittybit (default: ittybit when ITTYBIT_API_KEY is set, else ffmpeg)", func(c *Config, v string) error {
 		c.Transcoder = v

@@ -181,7 +181,7 @@ func newTranscoder(cfg Config, store, uploads storage.Store, tmp string, log *sl
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		log.Warn("ffmpeg not found in PATH: queued videos will fail until it is installed (apt-get install ffmpeg)")
 	}
-	return &jobs.FFmpeg{Store: store, Sources: uploads, TempDir: tmp, Quality: cfg.Quality, Limits: cfg.Limits, Log: log}, nil
+	return &jobs.FFmpeg{Store: store, Sources: uploads, TempDir: tmp, Quality: cfg.Quality, Packaging: cfg.Packaging, Limits: cfg.Limits, Log: log}, nil
 }
 
 // startWorker runs the transcode queue; stop waits for it, and a job cut
