@@ -46,9 +46,9 @@ type FFmpeg struct {
 	// Packaging is "ts" (default: MPEG-TS segments, the guide's layout) or
 	// "cmaf" (fMP4: init.mp4 and segment-N.m4s, no I-frame playlists).
 	Packaging string
-	TempDir string        // where sources and outputs are staged; "" for the system's
-	Limits  Limits        // what sources are refused; zero fields: DefaultLimits
-	Log     *slog.Logger
+	TempDir   string // where sources and outputs are staged; "" for the system's
+	Limits    Limits // what sources are refused; zero fields: DefaultLimits
+	Log       *slog.Logger
 }
 
 func (f *FFmpeg) Name() string { return "ffmpeg" }
