@@ -190,3 +190,32 @@ func waitReady(t *testing.T, e *env, id string) *db.Stream {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestPhoneVideoUploadedInTheBrowserPlaysPortrait is the encoding issue's
+// "done when": a phone's video (1920×1080 coded, turned upright by its
+// rotation tag) uploaded on the upload page becomes a 1080×1920 ladder,
+// and the player plays its top rung at full resolution, upright.
+func TestPhoneVideoUploadedInTheBrowserPlaysPortrait(t *testing.T) {
+	e := uploadPageEnv(t)
+	coded := filepath.Join(t.TempDir(), "coded.mp4")
+	hlstest.MakeSource(t, coded, 4, "1920x1080", true)
+	src := filepath.Join(t.TempDir(), "IMG_0042.mov")
+	hlstest.FFmpeg(t, "-v", "error", "-y", "-i", coded, "-c", "copy", "-metadata:s:v:0", "rotate=90", src)
+
+	b, step := openUploadPage(t, e)
+	step("choose the file", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{src}))
+	poll(t, b, "the upload finishes", `window.edgeUpload.done === true`, 60*time.Second)
+	st := waitReady(t, e, eval[string](t, b, `edgeUpload.streamID`))
+	if st.Width != 1080 || st.Height != 1920 || st.Renditions[0] != "1080p" {
+		t.Fatalf("stream: %dx%d, renditions %v", st.Width, st.Height, st.Renditions)
+	}
+	step("open the player", chromedp.Navigate(e.srv.URL+"/embed/"+st.ID+"?autoplay=1&muted=1"))
+	poll(t, b, "playback starts", `!!(window.edgePlayer && edgePlayer.video.currentTime > 0.5)`, 60*time.Second)
+	top := eval[int](t, b, `edgePlayer.hls.levels.findIndex(l => l.height === 1920 && l.width === 1080)`)
+	if top < 0 {
+		t.Fatalf("no 1080x1920 level: %v", eval[[]string](t, b, `edgePlayer.hls.levels.map(l => l.width + 'x' + l.height)`))
+	}
+	eval[bool](t, b, `(() => { edgePlayer.hls.currentLevel = `+strconv.Itoa(top)+`; edgePlayer.video.play(); return true; })()`)
+	poll(t, b, "the top rung on screen", `edgePlayer.video.videoWidth === 1080 && edgePlayer.video.videoHeight === 1920`, 60*time.Second)
+	checkNoFatal(t, eval[[]string](t, b, `edgePlayer.errors`))
+}
