@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/grafov/m3u8"
 
 	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/storage"
@@ -215,25 +216,49 @@ func (it *Ittybit) result(ctx context.Context, prefix string) (Result, error) {
 		return Result{}, apperr.New(apperr.Invalid, "Ittybit reported success but wrote no master.m3u8 with renditions under "+prefix)
 	}
 	sortRenditions(res.Renditions)
+	res.Width, res.Height = it.pictureSize(ctx, prefix+"master.m3u8")
 	res.Duration, err = it.playlistDuration(ctx, prefix+res.Renditions[0]+"/stream.m3u8")
 	return res, err
 }
 
 func (it *Ittybit) playlistDuration(ctx context.Context, key string) (time.Duration, error) {
-	obj, err := it.Store.Get(ctx, key, nil)
-	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", key, err)
+	pl, err := it.readPlaylist(ctx, key)
+	media, ok := pl.(*m3u8.MediaPlaylist)
+	if err != nil || !ok {
+		return 0, fmt.Errorf("read %s: not a media playlist (%v)", key, err)
 	}
-	defer obj.Body.Close()
 	var total float64
-	lines := bufio.NewScanner(obj.Body)
-	for lines.Scan() {
-		if v, ok := strings.CutPrefix(lines.Text(), "#EXTINF:"); ok {
-			secs, _ := strconv.ParseFloat(strings.TrimSuffix(strings.SplitN(v, ",", 2)[0], ","), 64)
-			total += secs
+	for _, seg := range media.GetAllSegments() {
+		total += seg.Duration
+	}
+	return time.Duration(total * float64(time.Second)), nil
+}
+
+// pictureSize is the largest RESOLUTION the master names, so the player
+// keeps the video's shape; 0×0 when it names none.
+func (it *Ittybit) pictureSize(ctx context.Context, key string) (width, height int) {
+	pl, err := it.readPlaylist(ctx, key)
+	master, ok := pl.(*m3u8.MasterPlaylist)
+	if err != nil || !ok {
+		return 0, 0
+	}
+	for _, v := range master.Variants {
+		var w, h int
+		if _, err := fmt.Sscanf(v.Resolution, "%dx%d", &w, &h); err == nil && w*h > width*height {
+			width, height = w, h
 		}
 	}
-	return time.Duration(total * float64(time.Second)), lines.Err()
+	return width, height
+}
+
+func (it *Ittybit) readPlaylist(ctx context.Context, key string) (m3u8.Playlist, error) {
+	obj, err := it.Store.Get(ctx, key, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	defer obj.Body.Close()
+	pl, _, err := m3u8.DecodeFrom(obj.Body, false)
+	return pl, err
 }
 
 // sleep waits d, or less if ctx ends or wake is signalled.

@@ -55,7 +55,8 @@ func TestIttybitSendsTheGuidesJobAndFinishes(t *testing.T) {
 		t.Run(map[bool]string{false: "current shapes", true: "older shapes"}[legacy], func(t *testing.T) {
 			r := newIttybitRig(t, legacy)
 			st := waitStatus(t, r.db, r.submit(t).ID, db.StatusReady, time.Minute)
-			if !slices.Equal(st.Renditions, []string{"720p", "360p"}) || st.Duration < 3*time.Second || st.Duration > 5*time.Second {
+			if !slices.Equal(st.Renditions, []string{"720p", "360p"}) || st.Duration < 3*time.Second || st.Duration > 5*time.Second ||
+				st.Width != 1280 || st.Height != 720 {
 				t.Fatalf("ready stream: %+v", st)
 			}
 			create := r.fake.Calls()[0]

@@ -184,6 +184,7 @@ func checkLadder(t *testing.T, base string, c ladderCase) {
 	if len(master.Playlists) != len(c.rungs) || len(master.IFramePlaylists) != len(c.rungs) {
 		t.Fatalf("master: %d variants and %d I-frame playlists, want %d each", len(master.Playlists), len(master.IFramePlaylists), len(c.rungs))
 	}
+	var first []float64
 	for i, want := range c.rungs {
 		name, size, _ := strings.Cut(want, ":")
 		v := master.Playlists[i]
@@ -192,6 +193,16 @@ func checkLadder(t *testing.T, base string, c ladderCase) {
 		}
 		checkVariant(t, base, name, size, v, c)
 		checkIFrames(t, base, name, size, master.IFramePlaylists[i])
+		// Keyframes aligned: every rung cuts its segments at the same times.
+		var cuts []float64
+		for _, s := range hlstest.ParsePlaylist(t, fetch(t, base+v.URI, "")).Segments {
+			cuts = append(cuts, math.Round(s.Duration*100)/100)
+		}
+		if first == nil {
+			first = cuts
+		} else if !slices.Equal(cuts, first) {
+			t.Errorf("%s segments last %v, %s's %v: not aligned", name, cuts, c.rungs[0], first)
+		}
 	}
 }
 
