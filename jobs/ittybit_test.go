@@ -143,24 +143,13 @@ func TestIttybitErrorsReachTheUser(t *testing.T) {
 // trusted.
 func TestIttybitWebhook(t *testing.T) {
 	r := newIttybitRig(t, false)
-	it := r.worker.Transcoder.(*jobs.Ittybit)
-	it.Poll = 10 * time.Minute
-	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		stream, token, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, jobs.HookPath), "/")
-		if !it.Hook(stream, token) {
-			w.WriteHeader(http.StatusNotFound)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(hooks.Close)
-	it.WebhookBase = hooks.URL
+	it := r.hooksOnly(t, nil)
 	r.fake.Gate = make(chan struct{})
 
 	st := waitStatus(t, r.db, r.submit(t).ID, db.StatusProcessing, time.Minute)
 	waitfor.True(t, "the job request", func() bool { return countCalls(r.fake, "POST") > 0 })
 	hookURL, _ := r.fake.Calls()[0].Body["webhook_url"].(string)
-	prefix := hooks.URL + jobs.HookPath + st.ID + "/"
+	prefix := it.WebhookBase + jobs.HookPath + st.ID + "/"
 	if !strings.HasPrefix(hookURL, prefix) || len(hookURL) < len(prefix)+32 {
 		t.Fatalf("webhook_url %q, want %s<token>", hookURL, prefix)
 	}
@@ -189,12 +178,33 @@ func TestIttybitWebhook(t *testing.T) {
 // wait.
 func TestIttybitWebhookRetried(t *testing.T) {
 	r := newIttybitRig(t, false)
-	it := r.worker.Transcoder.(*jobs.Ittybit)
-	it.Poll = 10 * time.Minute
 	var answered atomic.Int32
-	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	r.hooksOnly(t, func(w http.ResponseWriter) bool {
 		if answered.Add(1) == 1 {
 			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+
+	st := waitStatus(t, r.db, r.submit(t).ID, db.StatusReady, time.Minute)
+	var got []int
+	for _, c := range r.fake.HookCalls() {
+		got = append(got, c.Status)
+	}
+	if !slices.Equal(got, []int{503, 204}) || st.Duration == 0 {
+		t.Fatalf("deliveries answered %v (want 503 then 204), stream %+v", got, st)
+	}
+}
+
+// hooksOnly slows polling to ten minutes, so only a webhook can end a
+// wait, and points the webhooks at a receiver that hands them to the
+// transcoder as web does; first, when set, may answer a call itself.
+func (r *ittybitRig) hooksOnly(t *testing.T, first func(http.ResponseWriter) bool) *jobs.Ittybit {
+	it := r.worker.Transcoder.(*jobs.Ittybit)
+	it.Poll = 10 * time.Minute
+	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if first != nil && first(w) {
 			return
 		}
 		stream, token, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, jobs.HookPath), "/")
@@ -206,15 +216,7 @@ func TestIttybitWebhookRetried(t *testing.T) {
 	}))
 	t.Cleanup(hooks.Close)
 	it.WebhookBase = hooks.URL
-
-	st := waitStatus(t, r.db, r.submit(t).ID, db.StatusReady, time.Minute)
-	var got []int
-	for _, c := range r.fake.HookCalls() {
-		got = append(got, c.Status)
-	}
-	if !slices.Equal(got, []int{503, 204}) || st.Duration == 0 {
-		t.Fatalf("deliveries answered %v (want 503 then 204), stream %+v", got, st)
-	}
+	return it
 }
 
 func countCalls(f *ittybittest.Fake, method string) int {
