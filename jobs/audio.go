@@ -19,9 +19,7 @@ import (
 const audioRendition = "audio"
 
 func encodeAudio(ctx context.Context, in input, out string, _ encoding, progress func(int)) (Result, error) {
-	args := append([]string{"-hide_banner", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-stats_period", "0.25", "-y"},
-		in.args()...)
-	args = append(args, "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", "128k", "-ac", "2")
+	args := append(in.args(), "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", "128k", "-ac", "2")
 	args = append(args, in.outputCap()...)
 	args = append(args, "-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod",
 		"-hls_segment_filename", filepath.Join(out, audioRendition, "segment-%d.ts"), filepath.Join(out, audioRendition, "stream.m3u8"))
@@ -54,9 +52,7 @@ func writeAudioMaster(dir, path string) (time.Duration, error) {
 		return 0, err
 	}
 	peak, average := segmentRates(segs)
-	master := m3u8.NewMasterPlaylist()
-	master.SetVersion(4)
-	master.SetIndependentSegments(true)
+	master := newMaster()
 	master.Append(audioRendition+"/stream.m3u8", nil, m3u8.VariantParams{
 		Bandwidth: uint32(peak), AverageBandwidth: uint32(average), Codecs: "mp4a.40.2"})
 	return segmentsLength(segs), os.WriteFile(path, master.Encode().Bytes(), 0o644)
@@ -65,14 +61,6 @@ func writeAudioMaster(dir, path string) (time.Duration, error) {
 // makeCover writes the file's attached picture, no larger than 720 on a
 // side, as the poster.
 func makeCover(ctx context.Context, in input, dst string) error {
-	args := append([]string{"-hide_banner", "-loglevel", "error", "-y"}, in.args()...)
-	out, err := toolCommand(ctx, "ffmpeg", append(args, "-map", "0:v:0", "-frames:v", "1",
-		"-vf", "scale='min(720,iw)':'min(720,ih)':force_original_aspect_ratio=decrease:force_divisible_by=2,setsar=1", "-q:v", "3", dst)...).CombinedOutput()
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return toolFailure("reading the cover art", err, string(out), in.path)
-	}
-	return nil
+	return grabFrame(ctx, in, "reading the cover art", nil, "-map", "0:v:0",
+		"-vf", "scale='min(720,iw)':'min(720,ih)':force_original_aspect_ratio=decrease:force_divisible_by=2,setsar=1", dst)
 }

@@ -52,6 +52,7 @@ type encoding struct {
 	cmaf    bool   // fMP4 segments instead of MPEG-TS
 }
 
+// ladderArgs are the ladder run's arguments, the source's input options first.
 func ladderArgs(in input, out string, rungs []rung, enc encoding) []string {
 	audio := in.probe.HasAudio
 	var maps, streamMap []string
@@ -64,9 +65,7 @@ func ladderArgs(in input, out string, rungs []rung, enc encoding) []string {
 		}
 		streamMap = append(streamMap, entry+",name:"+r.Name())
 	}
-	args := append([]string{"-hide_banner", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-stats_period", "0.25", "-y"},
-		in.args()...)
-	args = append(args, "-filter_complex", videoFilter(in.probe, rungs))
+	args := append(in.args(), "-filter_complex", videoFilter(in.probe, rungs))
 	args = append(args, maps...)
 	args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high",
 		"-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",

@@ -161,10 +161,12 @@ func encodeVideo(ctx context.Context, in input, out string, enc encoding, progre
 	return res, nil
 }
 
-// runFFmpeg runs ffmpeg, reporting progress from its -progress output. A
-// run that succeeds returns what ffmpeg complained of on the way (at
+// runFFmpeg runs ffmpeg with args (the source's input options, then the
+// outputs'), reporting progress from its -progress output. A run that
+// succeeds returns how many complaints ffmpeg made on the way (at
 // -loglevel error: the source's decode errors).
 func runFFmpeg(ctx context.Context, in input, args []string, progress func(int)) (complaints int, err error) {
+	args = append([]string{"-hide_banner", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-stats_period", "0.25", "-y"}, args...)
 	in.log.Debug("running ffmpeg", "args", args) // bench/transcode.sh replays them as bare ffmpeg
 	cmd := toolCommand(ctx, "ffmpeg", args...)
 	var stderr logTail
@@ -220,14 +222,21 @@ func makePoster(ctx context.Context, in input, rungs []rung, dst string) error {
 		}
 	}
 	at := min(time.Second, in.probe.Duration/2)
-	args := append([]string{"-hide_banner", "-loglevel", "error", "-y",
-		"-ss", strconv.FormatFloat(at.Seconds(), 'f', 3, 64)}, in.args()...)
-	out, err := toolCommand(ctx, "ffmpeg", append(args, "-frames:v", "1", "-vf", fmt.Sprintf("scale=%d:%d,setsar=1", size.Width, size.Height), "-q:v", "3", dst)...).CombinedOutput()
+	return grabFrame(ctx, in, "making the poster", []string{"-ss", strconv.FormatFloat(at.Seconds(), 'f', 3, 64)},
+		"-vf", fmt.Sprintf("scale=%d:%d,setsar=1", size.Width, size.Height), dst)
+}
+
+// grabFrame writes one picture of the source as a JPEG: seek are input
+// options (before -i), out the output's.
+func grabFrame(ctx context.Context, in input, what string, seek []string, out ...string) error {
+	args := append(append([]string{"-hide_banner", "-loglevel", "error", "-y"}, seek...), in.args()...)
+	args = append(append(append(args, "-frames:v", "1"), out[:len(out)-1]...), "-q:v", "3", out[len(out)-1])
+	output, err := toolCommand(ctx, "ffmpeg", args...).CombinedOutput()
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return toolFailure("making the poster", err, string(out), in.path)
+		return toolFailure(what, err, string(output), in.path)
 	}
 	return nil
 }

@@ -222,10 +222,14 @@ func (it *Ittybit) result(ctx context.Context, prefix string) (Result, error) {
 }
 
 func (it *Ittybit) playlistDuration(ctx context.Context, key string) (time.Duration, error) {
-	pl, err := it.readPlaylist(ctx, key)
-	media, ok := pl.(*m3u8.MediaPlaylist)
-	if err != nil || !ok {
-		return 0, fmt.Errorf("read %s: not a media playlist (%v)", key, err)
+	obj, err := it.Store.Get(ctx, key, nil)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", key, err)
+	}
+	defer obj.Body.Close()
+	media, err := decodeMedia(obj.Body, key)
+	if err != nil {
+		return 0, err
 	}
 	var total float64
 	for _, seg := range media.GetAllSegments() {
@@ -237,7 +241,12 @@ func (it *Ittybit) playlistDuration(ctx context.Context, key string) (time.Durat
 // pictureSize is the largest RESOLUTION the master names, so the player
 // keeps the video's shape; 0×0 when it names none.
 func (it *Ittybit) pictureSize(ctx context.Context, key string) (width, height int) {
-	pl, err := it.readPlaylist(ctx, key)
+	obj, err := it.Store.Get(ctx, key, nil)
+	if err != nil {
+		return 0, 0
+	}
+	defer obj.Body.Close()
+	pl, _, err := m3u8.DecodeFrom(obj.Body, false)
 	master, ok := pl.(*m3u8.MasterPlaylist)
 	if err != nil || !ok {
 		return 0, 0
@@ -249,16 +258,6 @@ func (it *Ittybit) pictureSize(ctx context.Context, key string) (width, height i
 		}
 	}
 	return width, height
-}
-
-func (it *Ittybit) readPlaylist(ctx context.Context, key string) (m3u8.Playlist, error) {
-	obj, err := it.Store.Get(ctx, key, nil)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
-	}
-	defer obj.Body.Close()
-	pl, _, err := m3u8.DecodeFrom(obj.Body, false)
-	return pl, err
 }
 
 // sleep waits d, or less if ctx ends or wake is signalled.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -23,9 +24,7 @@ import (
 
 // measured is one rendition as it came out.
 type measured struct {
-	name                      string
 	width, height             int
-	frameRate                 float64
 	peak, average             int64 // bits per second, over whole segments
 	codecs                    string
 	iframePeak, iframeAverage int64
@@ -37,32 +36,28 @@ type measured struct {
 // I-frame playlists: a keyframe there is not a byte range a player can
 // fetch alone without a fragment of its own.
 func writeMaster(ctx context.Context, out string, rungs []rung, audio, cmaf bool) (time.Duration, error) {
-	master := m3u8.NewMasterPlaylist()
-	master.SetVersion(4)
-	master.SetIndependentSegments(true)
-	var iframes []measured
-	for _, r := range rungs {
+	master := newMaster()
+	all := make([]measured, len(rungs))
+	for i, r := range rungs {
 		m, err := measure(ctx, filepath.Join(out, r.Name()), audio, cmaf)
 		if err != nil {
 			return 0, fmt.Errorf("measure %s: %w", r.Name(), err)
 		}
-		m.name, m.frameRate = r.Name(), r.FrameRate
-		master.Append(m.name+"/stream.m3u8", nil, m3u8.VariantParams{
+		master.Append(r.Name()+"/stream.m3u8", nil, m3u8.VariantParams{
 			Bandwidth: uint32(m.peak), AverageBandwidth: uint32(m.average), Codecs: m.codecs,
-			Resolution: fmt.Sprintf("%dx%d", m.width, m.height), FrameRate: m.frameRate,
+			Resolution: fmt.Sprintf("%dx%d", m.width, m.height), FrameRate: r.FrameRate,
 		})
-		iframes = append(iframes, m)
+		all[i] = m
 	}
-	for _, m := range iframes {
-		if cmaf {
-			break
+	if !cmaf { // I-frame variants follow the others
+		for i, m := range all {
+			master.Append(rungs[i].Name()+"/iframes.m3u8", nil, m3u8.VariantParams{
+				Iframe: true, Bandwidth: uint32(m.iframePeak), AverageBandwidth: uint32(m.iframeAverage),
+				Codecs: strings.Split(m.codecs, ",")[0], Resolution: fmt.Sprintf("%dx%d", m.width, m.height),
+			})
 		}
-		master.Append(m.name+"/iframes.m3u8", nil, m3u8.VariantParams{
-			Iframe: true, Bandwidth: uint32(m.iframePeak), AverageBandwidth: uint32(m.iframeAverage),
-			Codecs: strings.Split(m.codecs, ",")[0], Resolution: fmt.Sprintf("%dx%d", m.width, m.height),
-		})
 	}
-	return iframes[0].length, os.WriteFile(filepath.Join(out, "master.m3u8"), master.Encode().Bytes(), 0o644)
+	return all[0].length, os.WriteFile(filepath.Join(out, "master.m3u8"), master.Encode().Bytes(), 0o644)
 }
 
 // measure reads a rendition's playlist and segments: bitrates from sizes
@@ -126,19 +121,41 @@ type segment struct {
 	size     int64
 }
 
-func readSegments(dir string) ([]segment, error) {
-	f, err := os.Open(filepath.Join(dir, "stream.m3u8"))
+// decodeMedia reads a media playlist (name is for errors).
+func decodeMedia(r io.Reader, name string) (*m3u8.MediaPlaylist, error) {
+	pl, kind, err := m3u8.DecodeFrom(r, false)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	media, ok := pl.(*m3u8.MediaPlaylist)
+	if kind != m3u8.MEDIA || !ok {
+		return nil, fmt.Errorf("%s is not a media playlist", name)
+	}
+	return media, nil
+}
+
+// readMedia reads a media playlist from a file.
+func readMedia(path string) (*m3u8.MediaPlaylist, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	pl, kind, err := m3u8.DecodeFrom(f, true)
+	return decodeMedia(f, filepath.Base(path))
+}
+
+// newMaster is an empty master playlist of edge's.
+func newMaster() *m3u8.MasterPlaylist {
+	master := m3u8.NewMasterPlaylist()
+	master.SetVersion(4)
+	master.SetIndependentSegments(true)
+	return master
+}
+
+func readSegments(dir string) ([]segment, error) {
+	media, err := readMedia(filepath.Join(dir, "stream.m3u8"))
 	if err != nil {
-		return nil, fmt.Errorf("read stream.m3u8: %w", err)
-	}
-	media, ok := pl.(*m3u8.MediaPlaylist)
-	if kind != m3u8.MEDIA || !ok {
-		return nil, fmt.Errorf("stream.m3u8 is not a media playlist")
+		return nil, err
 	}
 	var segs []segment
 	for _, s := range media.GetAllSegments() {
@@ -302,15 +319,12 @@ func keyframes(segs []segment, pr renditionProbe) (kfs []keyframe, inits []int64
 
 // setMap points a media playlist's EXT-X-MAP at uri.
 func setMap(path, uri string) error {
-	f, err := os.Open(path)
+	media, err := readMedia(path)
 	if err != nil {
 		return err
 	}
-	pl, kind, err := m3u8.DecodeFrom(f, true)
-	f.Close()
-	media, ok := pl.(*m3u8.MediaPlaylist)
-	if err != nil || kind != m3u8.MEDIA || !ok || media.Map == nil {
-		return fmt.Errorf("read %s: no media playlist with an EXT-X-MAP (%v)", filepath.Base(path), err)
+	if media.Map == nil {
+		return fmt.Errorf("%s has no EXT-X-MAP", filepath.Base(path))
 	}
 	media.Map.URI = uri
 	media.ResetCache()
