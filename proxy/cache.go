@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"math"
-	"strings"
 	"sync"
 	"time"
 
@@ -89,13 +88,13 @@ func (c *byteLRU) remove(key string) {
 	c.mu.Unlock()
 }
 
-// removePrefix drops every entry whose key starts so; it returns how many.
-func (c *byteLRU) removePrefix(prefix string) int {
+// removeWhere drops every entry whose key matches; it returns how many.
+func (c *byteLRU) removeWhere(match func(key string) bool) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := 0
 	for _, key := range c.lru.Keys() {
-		if strings.HasPrefix(key, prefix) {
+		if match(key) {
 			c.lru.Remove(key)
 			n++
 		}

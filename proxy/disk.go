@@ -192,11 +192,11 @@ func (d *diskTier) open(key string) (*diskObject, *os.File) {
 	return o, f
 }
 
-// removePrefix forgets (and deletes) every object whose key starts so.
-func (d *diskTier) removePrefix(prefix string) int {
+// removeWhere forgets (and deletes) every object whose key matches.
+func (d *diskTier) removeWhere(match func(key string) bool) int {
 	n := 0
 	for _, key := range d.index.keys() {
-		if strings.HasPrefix(key, prefix) && d.index.remove(key) {
+		if match(key) && d.index.remove(key) {
 			n++
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/edgehls/edge/internal/proxytest"
+	"github.com/edgehls/edge/playback"
 	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/storage"
 	"github.com/edgehls/edge/storage/storagetest"
@@ -23,9 +24,12 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// countingStore is a real store that counts origin reads and can be made
-// to fail or to hold reads until released.
+// countingStore is a real store that counts origin reads of stream
+// objects and can be made to fail or to hold them until released. The
+// playback document passes through untouched unless docsToo is set, so
+// tests of objects count objects.
 type countingStore struct {
+	docsToo bool
 	storage.Store
 	gets atomic.Int64
 	mu   sync.Mutex
@@ -34,6 +38,9 @@ type countingStore struct {
 }
 
 func (s *countingStore) Get(ctx context.Context, key string, rng *storage.Range) (*storage.Object, error) {
+	if key == playback.DocumentKey && !s.docsToo {
+		return s.Store.Get(ctx, key, rng)
+	}
 	s.gets.Add(1)
 	s.mu.Lock()
 	fail, gate := s.fail, s.gate
@@ -176,6 +183,17 @@ func scrape(t *testing.T, srv *httptest.Server) map[string]*dto.MetricFamily {
 		t.Fatalf("parse /metrics: %v", err)
 	}
 	return families
+}
+
+// noDocument is an origin where no playback document was published, for
+// origins that answer any key with one test object.
+type noDocument struct{ storage.Store }
+
+func (s noDocument) Get(ctx context.Context, key string, rng *storage.Range) (*storage.Object, error) {
+	if key == playback.DocumentKey {
+		return nil, storage.ErrNotFound
+	}
+	return s.Store.Get(ctx, key, rng)
 }
 
 // hangingStore holds every read until the caller's context ends.

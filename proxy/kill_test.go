@@ -59,12 +59,14 @@ func TestKill9MidWriteServesNoPartialObject(t *testing.T) {
 	}
 }
 
+// httpOrigin reads a test's HTTP origin server, which serves one object
+// whatever the key; it has published no playback document.
 func httpOrigin(t *testing.T, url string) storage.Store {
 	store, err := storage.NewHTTPStore(url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return store
+	return noDocument{store}
 }
 
 // runEdgeUntilKilled is the edge that gets killed: it asks itself for the

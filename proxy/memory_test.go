@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgehls/edge/internal/waitfor"
 	"github.com/edgehls/edge/proxy"
+	"github.com/edgehls/edge/playback"
 	"github.com/edgehls/edge/storage"
 )
 
@@ -22,6 +23,9 @@ type zeroOrigin struct {
 }
 
 func (z zeroOrigin) Get(_ context.Context, key string, _ *storage.Range) (*storage.Object, error) {
+	if key == playback.DocumentKey {
+		return nil, storage.ErrNotFound
+	}
 	body := io.NopCloser(io.LimitReader(zeros{}, z.size))
 	return &storage.Object{Info: storage.Info{Key: key, Size: z.size}, Body: body}, nil
 }

@@ -17,7 +17,7 @@ type metrics struct {
 	requests, hits, misses, stale, coalesced prometheus.Counter
 	servedBytes, originFetches, originErrors prometheus.Counter
 	originBytes, evictions                   prometheus.Counter
-	diskHits, notFoundHits                   prometheus.Counter
+	diskHits, notFoundHits, refused          prometheus.Counter
 	cacheBytes, cacheObjects                 prometheus.Gauge
 	latency                                  prometheus.Histogram
 	registry                                 *prometheus.Registry
@@ -41,6 +41,7 @@ func newMetrics(disk *diskTier) *metrics {
 		evictions:     counter("edge_cache_evictions_total", "Objects evicted to keep the cache within its byte bound."),
 		diskHits:      counter("edge_cache_disk_hits_total", "Hits answered from the disk tier."),
 		notFoundHits:  counter("edge_cache_not_found_hits_total", "Requests answered 404 from a remembered origin 404."),
+		refused:       counter("edge_proxy_refused_total", "Requests refused 403 by a stream's playback rule (token, allowed sites)."),
 		servedBytes:   counter("edge_served_bytes_total", "Body bytes sent to viewers."),
 		originFetches: counter("edge_origin_fetches_total", "Requests made to the origin."),
 		originErrors:  counter("edge_origin_errors_total", "Origin requests that failed (not counting not-found)."),
@@ -53,7 +54,7 @@ func newMetrics(disk *diskTier) *metrics {
 		registry: prometheus.NewRegistry(),
 	}
 	m.registry.MustRegister(m.requests, m.hits, m.misses, m.stale, m.coalesced, m.evictions,
-		m.diskHits, m.notFoundHits, m.servedBytes, m.originFetches, m.originErrors, m.originBytes,
+		m.diskHits, m.notFoundHits, m.refused, m.servedBytes, m.originFetches, m.originErrors, m.originBytes,
 		m.cacheBytes, m.cacheObjects, m.latency,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "edge_disk_cache_bytes", Help: "Bytes held by the disk tier."},
 			func() float64 { b, _ := disk.index.size(); return float64(b) }),

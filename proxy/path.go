@@ -4,12 +4,15 @@ import (
 	"errors"
 	"path"
 	"strings"
+
+	"github.com/edgehls/edge/playback"
 )
 
 const (
 	maxPathLen    = 1024
 	maxSegments   = 8
 	maxSegmentLen = 255
+	maxTokenLen   = 900 // a playback token in place of the stream id
 )
 
 // PathPrefix is where the proxy answers: /streams/<id>/<path> maps to the
@@ -23,7 +26,8 @@ var (
 )
 
 // parseKey maps a decoded URL path /streams/<id>/<file…> to the object key
-// streams/<id>/<file…>. Only plain names are accepted: letters, digits, '.',
+// streams/<id>/<file…>; a signed URL has a token in place of the id, which
+// the caller swaps for the stream it opens. Only plain names are accepted: letters, digits, '.',
 // '_' and '-', never starting with '.', so no spelling of ".." or a hidden
 // file gets through, whatever the encoding was.
 func parseKey(urlPath string) (key, ext string, err error) {
@@ -39,7 +43,11 @@ func parseKey(urlPath string) (key, ext string, err error) {
 	for seg, more := rest, true; more; n++ {
 		var s string
 		s, seg, more = strings.Cut(seg, "/")
-		if !plainName(s) {
+		limit := maxSegmentLen
+		if n == 0 && playback.LooksLikeToken(s) {
+			limit = maxTokenLen
+		}
+		if !plainName(s, limit) {
 			return "", "", errBadPath
 		}
 		last = s
@@ -54,8 +62,14 @@ func parseKey(urlPath string) (key, ext string, err error) {
 	return urlPath[1:], ext, nil
 }
 
-func plainName(s string) bool {
-	if s == "" || len(s) > maxSegmentLen || s[0] == '.' {
+// splitKey parts streams/<first>/<file…> into its stream (or token) and file.
+func splitKey(key string) (first, file string) {
+	first, file, _ = strings.Cut(key[len(PathPrefix)-1:], "/")
+	return first, file
+}
+
+func plainName(s string, limit int) bool {
+	if s == "" || len(s) > limit || s[0] == '.' {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

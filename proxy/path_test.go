@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseKey(t *testing.T) {
+	tok := strings.Repeat("h", 40) + "." + strings.Repeat("p", 120) + "." + strings.Repeat("s", 86)
 	for _, tc := range []struct {
 		in      string
 		key     string
@@ -37,6 +38,11 @@ func TestParseKey(t *testing.T) {
 		{"/streams/x/noext", "", errNotServed},
 		{"/streams/x/a.TS", "", errNotServed},
 		{"/other/x/a.ts", "", errNotServed},
+		// A signed URL: a token (two dots, longer than a name may be) in place of the id.
+		{"/streams/" + tok + "/master.m3u8", "streams/" + tok + "/master.m3u8", nil},
+		{"/streams/" + strings.Repeat("a", 300) + "/master.m3u8", "", errBadPath},
+		{"/streams/x/" + tok + strings.Repeat("x", 20) + ".ts", "", errBadPath}, // only the first segment may be long
+		{"/streams/" + tok + "." + strings.Repeat("a", 700) + "/master.m3u8", "", errBadPath},
 	} {
 		key, _, err := parseKey(tc.in)
 		if key != tc.key || !errors.Is(err, tc.wantErr) {

@@ -4,6 +4,7 @@ package proxy
 type policy struct {
 	contentType []string // shared header value, never mutated
 	manifest    bool     // playlists expire after the manifest TTL
+	private     bool     // a signed stream's: no shared cache may keep it past its token
 }
 
 const immutable = "public, max-age=31536000, immutable"

@@ -33,9 +33,13 @@ type Config struct {
 	StaleIfError   time.Duration // how long past expiry a copy may stand in for a failing origin (default 1h)
 	OriginTimeout  time.Duration // one origin fetch, body included (default 20s)
 	StallTimeout   time.Duration // a viewer that reads nothing this long is dropped (default 30s)
-	CORSOrigins    []string      // "*" or exact origins (default "*")
-	Logger         *slog.Logger
-	Now            func() time.Time // for tests
+	CORSOrigins    []string      // "*" or exact origins (default "*"); a stream's allowed origins narrow it
+	// ClientIP says who a request comes from, for tokens bound to a viewer
+	// (default: the connection's address; behind a proxy, wire the trusted
+	// extractor the portal uses).
+	ClientIP func(*http.Request) string
+	Logger   *slog.Logger
+	Now      func() time.Time // for tests
 }
 
 // Proxy is an http.Handler for /streams/<id>/<path>.
@@ -49,10 +53,11 @@ type Proxy struct {
 	missing *expirable.LRU[string, struct{}]
 	purges  atomic.Int64 // purges so far: a playlist fetched across one is not kept
 	cors    cors
+	access  access
 	metrics *metrics
 	log     *slog.Logger
 	// manifestCC is the playlists' Cache-Control, built once from the TTL.
-	manifestCC []string
+	manifestCC, privateManifestCC []string
 }
 
 // missingMax bounds how many 404s are remembered, so requests for random
@@ -71,15 +76,16 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	m := newMetrics(disk)
 	return &Proxy{
-		cfg:        cfg,
-		cache:      newByteLRU(cfg.CacheBytes, m),
-		disk:       disk,
-		fills:      map[string]*fill{},
-		missing:    expirable.NewLRU[string, struct{}](missingMax, nil, cfg.NotFoundTTL),
-		cors:       newCORS(cfg.CORSOrigins),
-		metrics:    m,
-		log:        cfg.Logger,
-		manifestCC: []string{fmt.Sprintf("public, max-age=%d", int(cfg.ManifestTTL.Seconds()))},
+		cfg:               cfg,
+		cache:             newByteLRU(cfg.CacheBytes, m),
+		disk:              disk,
+		fills:             map[string]*fill{},
+		missing:           expirable.NewLRU[string, struct{}](missingMax, nil, cfg.NotFoundTTL),
+		cors:              newCORS(cfg.CORSOrigins),
+		metrics:           m,
+		log:               cfg.Logger,
+		manifestCC:        []string{fmt.Sprintf("public, max-age=%d", int(cfg.ManifestTTL.Seconds()))},
+		privateManifestCC: []string{fmt.Sprintf("private, max-age=%d", int(cfg.ManifestTTL.Seconds()))},
 	}, nil
 }
 

@@ -343,7 +343,8 @@ func TestMetricsExposition(t *testing.T) {
 	get(t, srv.URL+"/streams/s1/master.m3u8")
 	get(t, srv.URL+"/streams/s1/master.m3u8")
 	for name, want := range map[string]int64{
-		"edge_cache_hits_total": 1, "edge_cache_misses_total": 1, "edge_origin_fetches_total": 1,
+		// Two origin fetches: the playlist, and the playback document.
+		"edge_cache_hits_total": 1, "edge_cache_misses_total": 1, "edge_origin_fetches_total": 2,
 		"edge_origin_errors_total": 0, "edge_served_bytes_total": int64(2 * len(fixtures["streams/s1/master.m3u8"])),
 	} {
 		if got := metric(t, srv, name); got != want {

@@ -7,14 +7,16 @@ import "strings"
 // nothing, so once it returns no request is answered from a copy made
 // before it.
 func (p *Proxy) PurgeStream(id string) {
-	p.purge(PathPrefix[1:] + id + "/")
+	prefix := PathPrefix[1:] + id + "/"
+	p.purgeWhere(prefix, func(key string) bool { return strings.HasPrefix(key, prefix) })
 }
 
-func (p *Proxy) purge(prefix string) {
+// purgeWhere forgets every object whose key matches, in both tiers.
+func (p *Proxy) purgeWhere(what string, match func(key string) bool) {
 	p.purges.Add(1)
 	p.fillsMu.Lock()
 	for key, f := range p.fills {
-		if strings.HasPrefix(key, prefix) {
+		if match(key) {
 			f.mu.Lock()
 			f.discard = true
 			f.mu.Unlock()
@@ -22,14 +24,14 @@ func (p *Proxy) purge(prefix string) {
 		}
 	}
 	p.fillsMu.Unlock()
-	mem := p.cache.removePrefix(prefix)
-	disk := p.disk.removePrefix(prefix)
+	mem := p.cache.removeWhere(match)
+	disk := p.disk.removeWhere(match)
 	for _, key := range p.missing.Keys() {
-		if strings.HasPrefix(key, prefix) {
+		if match(key) {
 			p.missing.Remove(key)
 		}
 	}
-	p.log.Info("purged", "prefix", prefix, "memory_objects", mem, "disk_objects", disk)
+	p.log.Info("purged", "what", what, "memory_objects", mem, "disk_objects", disk)
 }
 
 // rememberMissing keeps an origin 404 for NotFoundTTL, so a missing key

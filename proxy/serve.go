@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgehls/edge/playback"
 	"github.com/edgehls/edge/storage"
 )
 
@@ -19,6 +20,7 @@ const smallBody = 2048
 
 var (
 	immutableCC   = []string{immutable}
+	privateCC     = []string{"private, max-age=31536000, immutable"}
 	acceptRanges  = []string{"bytes"}
 	noStore       = []string{"no-store"}
 	textPlain     = []string{"text/plain; charset=utf-8"}
@@ -50,6 +52,13 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	p.metrics.requests.Add(1)
 	pol := policies[ext]
 	now := p.cfg.Now() // once per request: the clock is a measurable cost here
+	key, rule, err := p.admit(r, key, ext, now)
+	corsFor(w.Header(), rule, r)
+	if err != nil {
+		p.failErr(w, err)
+		return
+	}
+	pol.private = rule.Signed
 	if !pol.manifest {
 		p.serveSegment(w, r, key, pol, now)
 		return
@@ -66,8 +75,13 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Proxy) cacheControl(pol policy) []string {
-	if pol.manifest {
+	switch {
+	case pol.manifest && pol.private:
+		return p.privateManifestCC
+	case pol.manifest:
 		return p.manifestCC
+	case pol.private:
+		return privateCC
 	}
 	return immutableCC
 }
@@ -182,7 +196,11 @@ func singleRange(v string) *storage.Range {
 
 // failErr maps every error the proxy meets to one status and a short reason.
 func (p *Proxy) failErr(w http.ResponseWriter, err error) {
+	var refusal *playback.Refusal
 	switch {
+	case errors.As(err, &refusal):
+		p.metrics.refused.Add(1)
+		p.fail(w, http.StatusForbidden, refusal.Reason)
 	case errors.Is(err, errBadPath):
 		p.fail(w, http.StatusBadRequest, "bad path")
 	case errors.Is(err, errNotServed), errors.Is(err, storage.ErrNotFound):
