@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/edgehls/edge/internal/waitfor"
-	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/playback"
+	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/storage"
 )
 
