@@ -46,6 +46,8 @@ type Stream struct {
 	// EmbedDomains are the sites allowed to frame the player (CSP
 	// frame-ancestors sources); empty means anywhere.
 	EmbedDomains []string
+	// Playback is "public" or "signed" (playback.Public, playback.Signed).
+	Playback  string
 	CreatedBy    int64 // 0 once the creator's account is gone
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -56,11 +58,12 @@ type NewStream struct {
 	Title     string
 	SourceKey string
 	Status    Status
+	Playback  string // "" is public
 	CreatedBy int64
 }
 
 const streamColumns = `id, title, source_key, status, progress, error, duration_ms, renditions, poster_key, width, height, warning,
-	embed_domains, coalesce(created_by, 0), created_at, updated_at`
+	embed_domains, playback, coalesce(created_by, 0), created_at, updated_at`
 
 // CreateStream stores a new stream under a fresh random id.
 func (d *DB) CreateStream(ctx context.Context, in NewStream) (*Stream, error) {
@@ -71,15 +74,17 @@ func (d *DB) CreateStream(ctx context.Context, in NewStream) (*Stream, error) {
 	if in.Status == "" {
 		in.Status = StatusUploading
 	}
+	if in.Playback == "" {
+		in.Playback = PlaybackPublic
+	}
+	if !validPlayback(in.Playback) {
+		return nil, errPlayback(in.Playback)
+	}
 	now := d.nowMS()
 	s := &Stream{ID: randomString(StreamIDLen), Title: title, SourceKey: in.SourceKey, Status: in.Status,
-		CreatedBy: in.CreatedBy, CreatedAt: now, UpdatedAt: now}
-	var createdBy any
-	if in.CreatedBy != 0 {
-		createdBy = in.CreatedBy
-	}
-	_, err = d.sql.ExecContext(ctx, `INSERT INTO streams (id, title, source_key, status, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, s.ID, s.Title, s.SourceKey, string(s.Status), createdBy, ms(now), ms(now))
+		Playback: in.Playback, CreatedBy: in.CreatedBy, CreatedAt: now, UpdatedAt: now}
+	_, err = d.sql.ExecContext(ctx, `INSERT INTO streams (id, title, source_key, status, playback, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.Title, s.SourceKey, string(s.Status), s.Playback, nullID(in.CreatedBy), ms(now), ms(now))
 	if err != nil {
 		return nil, fmt.Errorf("create stream: %w", err)
 	}
@@ -208,7 +213,7 @@ func scanStream(s scanner) (*Stream, error) {
 	var durMS, created, updated int64
 	var renditions, domains string
 	err := s.Scan(&st.ID, &st.Title, &st.SourceKey, &st.Status, &st.Progress, &st.Error, &durMS, &renditions,
-		&st.PosterKey, &st.Width, &st.Height, &st.Warning, &domains, &st.CreatedBy, &created, &updated)
+		&st.PosterKey, &st.Width, &st.Height, &st.Warning, &domains, &st.Playback, &st.CreatedBy, &created, &updated)
 	if err != nil {
 		return nil, notFound(err, "stream")
 	}
@@ -249,18 +254,5 @@ func (d *DB) QueueUploaded(ctx context.Context, id, sourceKey string) error {
 
 // StaleUploads lists streams still waiting for their upload since before.
 func (d *DB) StaleUploads(ctx context.Context, before time.Time) ([]string, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT id FROM streams WHERE status = 'uploading' AND updated_at < ?`, ms(before))
-	if err != nil {
-		return nil, fmt.Errorf("stale uploads: %w", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return d.ids(ctx, `SELECT id FROM streams WHERE status = 'uploading' AND updated_at < ?`, ms(before))
 }
