@@ -48,9 +48,9 @@ type Stream struct {
 	EmbedDomains []string
 	// Playback is "public" or "signed" (playback.Public, playback.Signed).
 	Playback  string
-	CreatedBy    int64 // 0 once the creator's account is gone
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	CreatedBy int64 // 0 once the creator's account is gone
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // NewStream is what a caller supplies to create a stream.
