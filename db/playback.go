@@ -24,10 +24,7 @@ func errPlayback(p string) error {
 
 // SetPlayback sets a stream's playback policy.
 func (d *DB) SetPlayback(ctx context.Context, id, policy string) error {
-	if !validPlayback(policy) {
-		return errPlayback(policy)
-	}
-	return d.updateStream(ctx, id, `playback = ?`, policy)
+	return d.UpdateStream(ctx, id, StreamUpdate{Playback: &policy})
 }
 
 // StreamRule is what the playback document says of one stream.
@@ -214,4 +211,12 @@ func nullID(id int64) any {
 		return nil
 	}
 	return id
+}
+
+// UnmarkDeleted undoes MarkDeleted for a delete that could not go on.
+func (d *DB) UnmarkDeleted(ctx context.Context, id string) error {
+	if _, err := d.sql.ExecContext(ctx, `DELETE FROM deleted_streams WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("unmark %s deleted: %w", id, err)
+	}
+	return nil
 }

@@ -132,11 +132,7 @@ func (d *DB) ListStreams(ctx context.Context, f StreamFilter) ([]Stream, int, er
 
 // RenameStream changes a stream's title.
 func (d *DB) RenameStream(ctx context.Context, id, title string) error {
-	title, err := cleanTitle(title)
-	if err != nil {
-		return err
-	}
-	return d.updateStream(ctx, id, `title = ?`, title)
+	return d.UpdateStream(ctx, id, StreamUpdate{Title: &title})
 }
 
 // SetStreamState records progress or an outcome reported by a job.
@@ -169,6 +165,50 @@ var embedSource = regexp.MustCompile(`^(https?://)?(\*\.)?[a-z0-9]([a-z0-9-]*[a-
 // SetEmbedDomains limits which sites may frame the stream's player; an
 // empty list allows any site.
 func (d *DB) SetEmbedDomains(ctx context.Context, id string, domains []string) error {
+	return d.UpdateStream(ctx, id, StreamUpdate{EmbedDomains: &domains})
+}
+
+// StreamUpdate changes some of a stream's settings at once; nil fields
+// stay as they are.
+type StreamUpdate struct {
+	Title        *string
+	Playback     *string
+	EmbedDomains *[]string
+}
+
+// UpdateStream checks every field given, then changes them together: a
+// bad field changes nothing.
+func (d *DB) UpdateStream(ctx context.Context, id string, u StreamUpdate) error {
+	var sets []string
+	var args []any
+	if u.Title != nil {
+		title, err := cleanTitle(*u.Title)
+		if err != nil {
+			return err
+		}
+		sets, args = append(sets, "title = ?"), append(args, title)
+	}
+	if u.Playback != nil {
+		if !validPlayback(*u.Playback) {
+			return errPlayback(*u.Playback)
+		}
+		sets, args = append(sets, "playback = ?"), append(args, *u.Playback)
+	}
+	if u.EmbedDomains != nil {
+		clean, err := cleanEmbedDomains(*u.EmbedDomains)
+		if err != nil {
+			return err
+		}
+		sets, args = append(sets, "embed_domains = ?"), append(args, strings.Join(clean, " "))
+	}
+	if len(sets) == 0 {
+		_, err := d.Stream(ctx, id)
+		return err
+	}
+	return d.updateStream(ctx, id, strings.Join(sets, ", "), args...)
+}
+
+func cleanEmbedDomains(domains []string) ([]string, error) {
 	var clean []string
 	for _, dom := range domains {
 		dom = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(dom)), "/")
@@ -176,11 +216,11 @@ func (d *DB) SetEmbedDomains(ctx context.Context, id string, domains []string) e
 			continue
 		}
 		if !embedSource.MatchString(dom) || len(clean) >= 50 {
-			return fmt.Errorf("embed domain %q: want a site such as example.com, *.example.com or https://example.com:8443: %w", dom, ErrInvalid)
+			return nil, fmt.Errorf("embed domain %q: want a site such as example.com, *.example.com or https://example.com:8443: %w", dom, ErrInvalid)
 		}
 		clean = append(clean, dom)
 	}
-	return d.updateStream(ctx, id, `embed_domains = ?`, strings.Join(clean, " "))
+	return clean, nil
 }
 
 // DeleteStream removes a stream row and its jobs. Its objects in storage

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/internal/apperr"
@@ -27,10 +28,17 @@ type Manager struct {
 	Worker  *Worker // optional: woken on submit, told to cancel on delete
 	Cache   Purger  // optional: told to forget a deleted stream
 	TempDir string  // where uploads in a bucket are downloaded to be judged; "" for the system's
+
+	publishMu sync.Mutex // one playback document write at a time
+	keyMu     sync.Mutex // one built-in signing key made
 }
 
-// Purger forgets what a cache holds of a stream.
-type Purger interface{ PurgeStream(id string) }
+// Purger is this edge's cache: told to forget a deleted stream, and to
+// read the playback document again when it changes.
+type Purger interface {
+	PurgeStream(id string)
+	RefreshRules() error
+}
 
 // UploadStore is where uploaded sources are kept.
 func (m *Manager) UploadStore() storage.Store {
@@ -42,9 +50,10 @@ func (m *Manager) UploadStore() storage.Store {
 
 // Submission asks for a stream made from an existing source.
 type Submission struct {
-	Title  string
-	Source string // a key in the upload storage, or its s3:// URL
-	UserID int64
+	Title    string
+	Source   string // a key in the upload storage, or its s3:// URL
+	Playback string // "public" (also "") or "signed"
+	UserID   int64
 }
 
 // Submit validates the source and queues a stream for transcoding.
@@ -57,11 +66,27 @@ func (m *Manager) Submit(ctx context.Context, s Submission) (*db.Stream, error) 
 	if title == "" {
 		title = strings.TrimSuffix(path.Base(source), path.Ext(source))
 	}
-	st, err := m.DB.CreateStream(ctx, db.NewStream{Title: title, SourceKey: source, Status: db.StatusQueued, CreatedBy: s.UserID})
+	st, err := m.create(ctx, db.NewStream{Title: title, SourceKey: source, Status: db.StatusQueued, Playback: s.Playback, CreatedBy: s.UserID})
 	if err == nil {
 		m.wake()
 	}
 	return st, err
+}
+
+// create stores a new stream; a signed one is in the playback document
+// before anything of it can be written, or it is not created.
+func (m *Manager) create(ctx context.Context, in db.NewStream) (*db.Stream, error) {
+	st, err := m.DB.CreateStream(ctx, in)
+	if err != nil || st.Playback == db.PlaybackPublic {
+		return st, err
+	}
+	if err := m.PublishPlayback(ctx); err != nil {
+		if delErr := m.DB.DeleteStream(ctx, st.ID); delErr != nil {
+			m.Log.Error("remove a stream whose policy could not be published", "stream", st.ID, "err", delErr)
+		}
+		return nil, err
+	}
+	return st, nil
 }
 
 // wake tells the worker, if there is one, that a stream was queued.
@@ -131,13 +156,25 @@ func (m *Manager) s3SourceKey(source string) (string, error) {
 
 // Delete removes a stream's objects (its HLS package and its upload), then
 // its row. If storage fails part-way the row stays, so the delete can be
-// retried and no object is left without a stream to find it by.
+// retried and no object is left without a stream to find it by. The
+// stream's prefix is swept again later (SweepDeleted) for late output.
 func (m *Manager) Delete(ctx context.Context, id string) error {
 	if _, err := m.DB.Stream(ctx, id); err != nil {
 		return err
 	}
 	if m.Worker != nil && m.Worker.Cancel(id) {
 		m.Log.Info("cancelled the running transcode of a deleted stream", "stream", id)
+	}
+	// Marked deleted in the playback document first: from then on no edge
+	// serves any of it, even output a transcoder writes after the delete.
+	if err := m.DB.MarkDeleted(ctx, id); err != nil {
+		return err
+	}
+	if err := m.PublishPlayback(ctx); err != nil {
+		if undoErr := m.DB.UnmarkDeleted(ctx, id); undoErr != nil {
+			m.Log.Error("unmark a stream whose delete failed", "stream", id, "err", undoErr)
+		}
+		return err
 	}
 	if err := m.deletePrefix(ctx, m.Store, streamPrefix(id)); err != nil {
 		return err

@@ -100,7 +100,7 @@ func TestHostileMediaIsRefusedBeforeAnythingReadsIt(t *testing.T) {
 			store := storagetest.NewFileStore(t, nil)
 			r := newRig(t, store)
 			ctx := context.Background()
-			st, _ := r.manager.CreateForUpload(ctx, "x", 0)
+			st, _ := r.manager.CreateForUpload(ctx, jobs.Submission{Title: "x"})
 			path := tc.file(t, t.TempDir())
 			up := jobs.FinishedUpload{StreamID: st.ID, Filename: filepath.Base(path), LocalPath: path}
 			if err := r.manager.AcceptUpload(ctx, up); err != nil {
@@ -175,7 +175,7 @@ func TestSourceWithinLimitsPasses(t *testing.T) {
 			r := newRig(t, store)
 			r.manager.Limits = tc.limits
 			ctx := context.Background()
-			st, _ := r.manager.CreateForUpload(ctx, "x", 0)
+			st, _ := r.manager.CreateForUpload(ctx, jobs.Submission{Title: "x"})
 			if err := r.manager.AcceptUpload(ctx, jobs.FinishedUpload{StreamID: st.ID, Filename: "talk.mov", LocalPath: path}); err != nil {
 				t.Fatal(err)
 			}
@@ -205,7 +205,7 @@ func TestKilledProbeIsRetriedNotTakenAsNotAVideo(t *testing.T) {
 			runs := hlstest.KillingTool(t, "ffprobe", tc.kills)
 			r := newRig(t, storagetest.NewFileStore(t, nil))
 			ctx := context.Background()
-			st, _ := r.manager.CreateForUpload(ctx, "x", 0)
+			st, _ := r.manager.CreateForUpload(ctx, jobs.Submission{Title: "x"})
 			err := r.manager.AcceptUpload(ctx, jobs.FinishedUpload{StreamID: st.ID, Filename: "talk.mp4", LocalPath: path})
 			got, _ := r.db.Stream(ctx, st.ID)
 			if got.Status != tc.status || runs() != tc.runs || (err == nil) != (tc.status == db.StatusQueued) {
@@ -232,7 +232,7 @@ func TestS3UploadsAndSourcesStayInTheirBucket(t *testing.T) {
 	ctx := context.Background()
 
 	putSource(t, uploads, "uploads/v/talk.mp4", 1, "320x240", true)
-	video, _ := r.manager.CreateForUpload(ctx, "talk", 0)
+	video, _ := r.manager.CreateForUpload(ctx, jobs.Submission{Title: "talk"})
 	if err := r.manager.AcceptUpload(ctx, jobs.FinishedUpload{StreamID: video.ID, Filename: "talk.mp4", Key: "uploads/v/talk.mp4"}); err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestS3UploadsAndSourcesStayInTheirBucket(t *testing.T) {
 	key := "uploads/h/holiday.mp4"
 	body := "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n" + srv.URL + "/latest/meta-data/#.ts\n#EXT-X-ENDLIST\n"
 	uploads.Put(ctx, key, strings.NewReader(body), int64(len(body)))
-	st, _ := r.manager.CreateForUpload(ctx, "x", 0)
+	st, _ := r.manager.CreateForUpload(ctx, jobs.Submission{Title: "x"})
 	if err := r.manager.AcceptUpload(ctx, jobs.FinishedUpload{StreamID: st.ID, Filename: "holiday.mp4", Key: key}); err != nil {
 		t.Fatal(err)
 	}

@@ -14,13 +14,14 @@ import (
 	"github.com/edgehls/edge/storage"
 )
 
-// CreateForUpload makes a stream that waits for its source to be uploaded.
-func (m *Manager) CreateForUpload(ctx context.Context, title string, userID int64) (*db.Stream, error) {
-	title = strings.TrimSpace(title)
+// CreateForUpload makes a stream that waits for its source to be
+// uploaded; s.Source is not used.
+func (m *Manager) CreateForUpload(ctx context.Context, s Submission) (*db.Stream, error) {
+	title := strings.TrimSpace(s.Title)
 	if title == "" {
 		title = "Untitled upload"
 	}
-	return m.DB.CreateStream(ctx, db.NewStream{Title: title, Status: db.StatusUploading, CreatedBy: userID})
+	return m.create(ctx, db.NewStream{Title: title, Status: db.StatusUploading, Playback: s.Playback, CreatedBy: s.UserID})
 }
 
 // FinishedUpload is a complete upload, in one of two places: staged in a

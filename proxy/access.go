@@ -208,3 +208,26 @@ func corsFor(h http.Header, rule playback.Rule, r *http.Request) {
 		h["Access-Control-Allow-Origin"] = []string{o}
 	}
 }
+
+// CheckToken says whether token opens stream id's kind of file for this
+// viewer, by the rules the media will be served by, so a page can show
+// the reason instead of a player that cannot load. An empty token passes
+// for a stream that needs none.
+func (p *Proxy) CheckToken(r *http.Request, id, token, kind string) error {
+	now := p.cfg.Now()
+	rules, err := p.rules(now)
+	if err != nil {
+		return err
+	}
+	if token == "" {
+		if rules.Stream(id).Signed {
+			return playback.ErrNoToken
+		}
+		return nil
+	}
+	claims, err := rules.Verify(token, now)
+	if err != nil {
+		return err
+	}
+	return claims.Allows(id, kind, p.clientIP(r))
+}

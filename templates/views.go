@@ -87,6 +87,26 @@ type VideoDetail struct {
 	// EmbedDomains lists the sites allowed to frame the player, one a line.
 	EmbedDomains string
 	EmbedError   string
+	// Playback is "public" or "signed"; TestLink is a player link with a
+	// token valid one hour, for a signed stream that is ready.
+	Playback      string
+	PlaybackError string
+	TestLink      string
+}
+
+// SigningKeys is the signing keys page.
+type SigningKeys struct {
+	Page
+	NewKeyID      string
+	NewPrivateKey string // shown once, on the page that creates it
+	FormError     string
+	Rows          []SigningKeyRow
+}
+
+// SigningKeyRow is one key, without its private part.
+type SigningKeyRow struct {
+	ID, Name, Created, Revoked string
+	Builtin                    bool
 }
 
 // TokenRow is one API token, without its secret.

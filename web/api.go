@@ -28,20 +28,22 @@ type streamJSON struct {
 	Width      int       `json:"width"`    // the top rendition's picture, upright; 0 when unknown or audio only
 	Height     int       `json:"height"`
 	Renditions []string  `json:"renditions"`
-	MasterURL  string    `json:"master_url"`
-	EmbedURL   string    `json:"embed_url"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	// PlaybackPolicy is "public" or "signed": a signed stream plays only
+	// through a token in place of its id (see POST …/tokens).
+	PlaybackPolicy string    `json:"playback_policy"`
+	AllowedDomains []string  `json:"allowed_domains"` // sites that may embed it and fetch its media; empty: any
+	MasterURL      string    `json:"master_url"`
+	EmbedURL       string    `json:"embed_url"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 func (s *Server) streamJSON(st *db.Stream) streamJSON {
-	r := st.Renditions
-	if r == nil {
-		r = []string{}
-	}
+	r := orEmpty(st.Renditions)
 	return streamJSON{
 		ID: st.ID, Title: st.Title, Status: st.Status, Progress: st.Progress, Error: st.Error, Warning: st.Warning,
 		Duration: st.Duration.Seconds(), Width: st.Width, Height: st.Height, Renditions: r, CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt,
+		PlaybackPolicy: st.Playback, AllowedDomains: orEmpty(st.EmbedDomains),
 		MasterURL: s.masterURL(st.ID), EmbedURL: s.embedURL(st.ID),
 	}
 }
@@ -80,8 +82,9 @@ func (s *Server) apiGetStream(c echo.Context) error {
 }
 
 type createStreamRequest struct {
-	Title  string `json:"title"`
-	Source string `json:"source"`
+	Title          string `json:"title"`
+	Source         string `json:"source"`
+	PlaybackPolicy string `json:"playback_policy"`
 }
 
 func (s *Server) apiCreateStream(c echo.Context) error {
@@ -89,10 +92,11 @@ func (s *Server) apiCreateStream(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	sub := jobs.Submission{Title: req.Title, Source: req.Source, Playback: req.PlaybackPolicy, UserID: currentUser(c).ID}
 	if strings.TrimSpace(req.Source) == "" {
-		return s.apiCreateForUpload(c, req.Title)
+		return s.apiCreateForUpload(c, sub)
 	}
-	st, err := s.jobs.Submit(c.Request().Context(), jobs.Submission{Title: req.Title, Source: req.Source, UserID: currentUser(c).ID})
+	st, err := s.jobs.Submit(c.Request().Context(), sub)
 	if err != nil {
 		return err
 	}
@@ -141,11 +145,11 @@ func queryInt(c echo.Context, name string, def, lo, hi int) (int, error) {
 
 // apiCreateForUpload answers a stream without a source with the tus
 // creation URL its file is to be uploaded to.
-func (s *Server) apiCreateForUpload(c echo.Context, title string) error {
+func (s *Server) apiCreateForUpload(c echo.Context, sub jobs.Submission) error {
 	if s.uploads == nil {
 		return apperr.New(apperr.Invalid, "source is required: uploads are disabled on this server")
 	}
-	st, err := s.jobs.CreateForUpload(c.Request().Context(), title, currentUser(c).ID)
+	st, err := s.jobs.CreateForUpload(c.Request().Context(), sub)
 	if err != nil {
 		return err
 	}
@@ -155,4 +159,12 @@ func (s *Server) apiCreateForUpload(c echo.Context, title string) error {
 	}{s.streamJSON(st), s.publicURL + uploadPath(st.ID)}
 	c.Response().Header().Set("Location", s.publicURL+"/api/v1/streams/"+st.ID)
 	return c.JSON(http.StatusCreated, body)
+}
+
+// orEmpty makes a nil list an empty one, so JSON shows [] rather than null.
+func orEmpty(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
 }

@@ -8,13 +8,14 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// clientIPs says who a request comes from, for sign-in limits and logs.
+// ClientIPs says who a request comes from, for sign-in limits, logs and
+// playback tokens bound to a viewer.
 // Behind a proxy every request arrives from the proxy's address, and a
 // forwarded header is a claim anyone can make, so it is believed only
 // from the proxies the operator names: X-Forwarded-For, read right to
 // left past those proxies by Echo's own extractor, or Fly's Fly-Client-IP
 // on Fly, whose proxy sets it on every request.
-func clientIPs(trusted []*net.IPNet, fly bool) echo.IPExtractor {
+func ClientIPs(trusted []*net.IPNet, fly bool) echo.IPExtractor {
 	switch {
 	case fly:
 		return flyClientIP

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"html"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/internal/apperr"
+	"github.com/edgehls/edge/playback"
 	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/static"
 	"github.com/edgehls/edge/templates"
@@ -36,7 +38,45 @@ func (s *Server) embedPage(c echo.Context) error {
 	}
 	v, code := s.playerView(c, st)
 	setPlayerHeaders(c, st)
+	if st != nil && (st.Playback == db.PlaybackSigned || c.QueryParam("token") != "") {
+		// The page names a viewer's token: no shared cache may keep it.
+		c.Response().Header().Set("Cache-Control", "private, no-store")
+	}
 	return render(c, code, templates.EmbedPage(v))
+}
+
+// signedSources points the player at the media through the viewer's
+// token (?token=, and ?poster_token= for a token of the poster kind), or
+// explains why it cannot play.
+func (s *Server) signedSources(c echo.Context, st *db.Stream, v *templates.Player) int {
+	token := c.QueryParam("token")
+	if token == "" && st.Playback != db.PlaybackSigned {
+		return http.StatusOK
+	}
+	r := c.Request()
+	if err := s.proxy.CheckToken(r, st.ID, token, playback.KindVideo); err != nil {
+		v.State, v.SrcURL, v.PosterURL = "private", "", ""
+		v.Message = "This video is private: " + refusalText(err) + "."
+		return http.StatusForbidden
+	}
+	v.SrcURL = proxy.PathPrefix + token + "/master.m3u8"
+	v.PosterURL = ""
+	if st.PosterKey != "" {
+		posterToken := cmp.Or(c.QueryParam("poster_token"), token)
+		if s.proxy.CheckToken(r, st.ID, posterToken, playback.KindPoster) == nil {
+			v.PosterURL = signedPath(st.PosterKey, st.ID, posterToken)
+		}
+	}
+	return http.StatusOK
+}
+
+// refusalText is what a viewer reads of a refused token.
+func refusalText(err error) string {
+	var r *playback.Refusal
+	if errors.As(err, &r) {
+		return r.Reason
+	}
+	return "its link cannot be checked right now, try again in a moment"
 }
 
 func (s *Server) playerView(c echo.Context, st *db.Stream) (templates.Player, int) {
@@ -51,6 +91,9 @@ func (s *Server) playerView(c echo.Context, st *db.Stream) (templates.Player, in
 		v.SrcURL = proxy.PathPrefix + st.ID + "/master.m3u8" // same origin as the page, whatever host it was reached by
 		v.PosterURL = s.posterURL(st)
 		v.AudioOnly = slices.Equal(st.Renditions, []string{"audio"})
+		if code := s.signedSources(c, st, &v); code != http.StatusOK {
+			return v, code
+		}
 	case db.StatusFailed:
 		v.Message = "This video could not be processed."
 	default:
@@ -103,13 +146,22 @@ func (s *Server) watchPage(c echo.Context) error {
 	}
 	v.Width, v.Height = frameSize(st)
 	v.Spacer = shapeSpacer(v.Width, v.Height)
-	if p := s.posterURL(st); p != "" {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "public, max-age=30")
+	if p := s.posterURL(st); p != "" && st.Playback != db.PlaybackSigned {
 		v.PosterURL = s.publicURL + p
 	}
-	h := c.Response().Header()
+	if token := c.QueryParam("token"); token != "" {
+		// The page passes the viewer's token on to its player.
+		q := url.Values{"token": {token}}
+		if pt := c.QueryParam("poster_token"); pt != "" {
+			q.Set("poster_token", pt)
+		}
+		v.EmbedURL += "?" + q.Encode()
+		h.Set("Cache-Control", "private, no-store")
+	}
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "public, max-age=30")
 	return render(c, http.StatusOK, templates.WatchPage(v))
 }
 

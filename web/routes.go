@@ -28,6 +28,7 @@ func (s *Server) portalRoutes() {
 	e.GET("/videos/:id", s.videoPage, signedIn...)
 	e.POST("/videos/:id/rename", s.renameVideo, signedIn...)
 	e.POST("/videos/:id/embed-domains", s.setEmbedDomains, signedIn...)
+	e.POST("/videos/:id/playback", s.setPlayback, signedIn...)
 	e.GET("/videos/:id/delete", s.confirmDelete, signedIn...)
 	e.POST("/videos/:id/delete", s.deleteVideo, signedIn...)
 
@@ -39,6 +40,9 @@ func (s *Server) portalRoutes() {
 	e.GET("/users", s.usersPage, admin...)
 	e.POST("/users", s.addUser, admin...)
 	e.POST("/users/:id/remove", s.removeUser, admin...)
+	e.GET("/keys", s.keysPage, admin...)
+	e.POST("/keys", s.createKey, admin...)
+	e.POST("/keys/:id/revoke", s.revokeKey, admin...)
 
 	// Viewers' pages: public, framable where each stream allows.
 	e.GET("/embed/:id", s.embedPage)

@@ -78,7 +78,7 @@ func New(cfg Config) (*Server, error) {
 		s.publicOrigin = u.Scheme + "://" + u.Host
 		s.secureCookies = u.Scheme == "https"
 	}
-	e.IPExtractor = clientIPs(cfg.TrustedProxies, cfg.TrustFly)
+	e.IPExtractor = ClientIPs(cfg.TrustedProxies, cfg.TrustFly)
 	e.HTTPErrorHandler = s.handleError
 	s.portalRoutes()
 	e.GET("/healthz", healthz)
@@ -87,8 +87,13 @@ func New(cfg Config) (*Server, error) {
 	api.GET("/streams", s.apiListStreams)
 	api.POST("/streams", s.apiCreateStream)
 	api.GET("/streams/:id", s.apiGetStream)
+	api.PATCH("/streams/:id", s.apiUpdateStream)
 	api.DELETE("/streams/:id", s.apiDeleteStream)
 	api.POST("/streams/:id/purge", s.apiPurgeStream)
+	api.POST("/streams/:id/tokens", s.apiCreatePlaybackToken)
+	api.GET("/signing-keys", s.apiListSigningKeys)
+	api.POST("/signing-keys", s.apiCreateSigningKey, s.requireAdmin)
+	api.DELETE("/signing-keys/:id", s.apiRevokeSigningKey, s.requireAdmin)
 	e.POST(hookRoute, s.ittybitHook)
 	if cfg.UploadStaging != "" {
 		up, err := s.newUploads(cfg.UploadStaging, cfg.MaxUploadBytes)

@@ -71,7 +71,7 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if u := currentUser(c); u == nil || !u.IsAdmin() {
-			return forbidden("only admins can manage users")
+			return forbidden("only admins can manage users and signing keys")
 		}
 		return next(c)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/internal/apperr"
+	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/static"
 	"github.com/edgehls/edge/templates"
 )
@@ -86,6 +87,7 @@ func (s *Server) videoDetail(c echo.Context, st *db.Stream, formError string) te
 		Error: st.Error, Warning: st.Warning, Duration: formatDuration(st.Duration), Created: formatTime(st.CreatedAt), Source: st.SourceKey,
 		MasterURL: s.masterURL(st.ID), PlayerURL: s.embedURL(st.ID), WatchURL: s.publicURL + "/watch/" + st.ID,
 		Renditions: st.Renditions, FormError: formError, EmbedDomains: strings.Join(st.EmbedDomains, "\n"),
+		Playback: st.Playback, TestLink: s.testLink(c, st),
 	}
 	v.EmbedCode = embedCode(html.EscapeString(v.PlayerURL), html.EscapeString(st.Title), st)
 	jobs, err := s.db.ListJobs(c.Request().Context(), st.ID)
@@ -165,7 +167,8 @@ func (s *Server) videoStatus(c echo.Context) error {
 func (s *Server) setEmbedDomains(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
-	setErr := s.db.SetEmbedDomains(ctx, id, strings.Fields(c.FormValue("domains")))
+	domains := strings.Fields(c.FormValue("domains"))
+	setErr := s.jobs.UpdateStream(ctx, id, db.StreamUpdate{EmbedDomains: &domains})
 	if errors.Is(setErr, db.ErrInvalid) {
 		st, err := s.db.Stream(ctx, id)
 		if err != nil {
@@ -198,7 +201,7 @@ func (s *Server) newUploadStream(c echo.Context) error {
 	if s.uploads == nil {
 		return apperr.New(apperr.Unavailable, "uploads are disabled on this server")
 	}
-	st, err := s.jobs.CreateForUpload(c.Request().Context(), c.FormValue("title"), currentUser(c).ID)
+	st, err := s.jobs.CreateForUpload(c.Request().Context(), jobs.Submission{Title: c.FormValue("title"), UserID: currentUser(c).ID})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,9 @@ commands:
   user add      add a portal account: --email E [--role admin|editor] [--password-stdin]
   user unlock   let an account sign in again after too many failures: --email E
   token create  print a new API token: --email E [--name N]
+  key create    make a key that signs playback tokens, print its private part once: --name N
+  key list      list the signing keys
+  key revoke    stop a signing key's tokens opening videos: --id KID
   cloudfront    print (or --apply) the CloudFront setup for a bucket: --bucket B --region R --account A [--prefix P]
   version       print the version
 
@@ -57,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, cfg, newLogger(cfg, stderr), nil)
 	case "user", "token":
 		return runAccountCommand(ctx, cmd, args, getenv, stdin, stdout, stderr)
+	case "key":
+		return keyCommand(ctx, args, getenv, stdout, stderr)
 	case "cloudfront":
 		return cloudfrontCmd(ctx, args, getenv, stdout, stderr)
 	case "version":

@@ -65,14 +65,19 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		Origin: origin, CacheBytes: cfg.CacheBytes, MaxObjectBytes: cfg.CacheObjectMax,
 		CacheDir: cfg.CacheDir, DiskBytes: cfg.DiskCacheBytes,
 		ManifestTTL: cfg.ManifestTTL, StaleIfError: cfg.StaleIfError, OriginTimeout: cfg.OriginTimeout,
-		CORSOrigins: cfg.CORSOrigins, Logger: log,
+		CORSOrigins: cfg.CORSOrigins, Logger: log, ClientIP: web.ClientIPs(cfg.TrustedProxies, cfg.TrustFly),
 	})
 	if err != nil {
 		return fmt.Errorf("EDGE_CACHE_DIR: %w", err)
 	}
 	hooks, _ := transcoder.(web.WebhookReceiver)
+	manager := &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Worker: worker, Cache: p, TempDir: tmp}
+	if err := manager.PublishPlayback(ctx); err != nil {
+		// The last document published stays in force; every change publishes again.
+		log.Warn("publish the playback document", "err", err)
+	}
 	handler, err := web.New(web.Config{
-		Proxy: p, DB: d, Jobs: &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Worker: worker, Cache: p, TempDir: tmp}, PublicURL: cfg.PublicURL,
+		Proxy: p, DB: d, Jobs: manager, PublicURL: cfg.PublicURL,
 		SetupToken: setupToken, Logger: log, Hooks: hooks,
 		UploadStaging: filepath.Join(cfg.DataDir, "uploads-staging"), MaxUploadBytes: cfg.MaxUploadBytes,
 		TrustedProxies: cfg.TrustedProxies, TrustFly: cfg.TrustFly, MetricsToken: cfg.MetricsToken,
@@ -82,6 +87,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	}
 	removeTemporaries(store, uploads, time.Now(), log) // no write is under way yet
 	go every(ctx, time.Hour, func() { hourly(ctx, handler, d, cfg.UploadExpiry, log, store, uploads) })
+	go every(ctx, time.Minute, func() {
+		if err := manager.SweepDeleted(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("sweep deleted streams", "err", err)
+		}
+	})
 	go every(ctx, handOverUploadsEvery, func() {
 		if err := handler.HandOverPendingUploads(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("hand over finished uploads", "err", err)

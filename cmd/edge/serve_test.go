@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/edgehls/edge/playback"
+
 	"bytes"
 	"context"
 	"io"
@@ -93,6 +95,10 @@ func TestServeBadStorageFailsAtStart(t *testing.T) {
 func TestGracefulShutdown(t *testing.T) {
 	arrived, release := make(chan struct{}), make(chan struct{})
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/"+playback.DocumentKey {
+			http.NotFound(w, r) // no private streams
+			return
+		}
 		close(arrived)
 		<-release
 		w.Write([]byte("#EXTM3U\n"))
