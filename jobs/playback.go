@@ -2,8 +2,8 @@ package jobs
 
 import (
 	"bytes"
-	"crypto/ecdsa"
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"time"
