@@ -220,3 +220,17 @@ func (d *DB) UnmarkDeleted(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// InstanceID is this database's id, made on first use: the owner named
+// in the playback document it publishes.
+func (d *DB) InstanceID(ctx context.Context) (string, error) {
+	if _, err := d.sql.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('instance_id', ?) ON CONFLICT (name) DO NOTHING`,
+		randomString(20)); err != nil {
+		return "", fmt.Errorf("instance id: %w", err)
+	}
+	var id string
+	if err := d.sql.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'instance_id'`).Scan(&id); err != nil {
+		return "", fmt.Errorf("instance id: %w", err)
+	}
+	return id, nil
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -13,6 +14,7 @@ import (
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/playback"
+	"github.com/edgehls/edge/storage"
 )
 
 // PublishPlayback writes the playback document from the database into
@@ -24,6 +26,9 @@ func (m *Manager) PublishPlayback(ctx context.Context) error {
 	defer m.publishMu.Unlock()
 	doc, err := m.playbackDocument(ctx)
 	if err != nil {
+		return err
+	}
+	if err := m.checkOwner(ctx, doc.Owner); err != nil {
 		return err
 	}
 	data, err := doc.Marshal()
@@ -42,8 +47,38 @@ func (m *Manager) PublishPlayback(ctx context.Context) error {
 	return nil
 }
 
+// checkOwner refuses to overwrite a document another edge database
+// published: a second edge writing the same storage would otherwise
+// replace every rule with its own (none), making private streams public.
+func (m *Manager) checkOwner(ctx context.Context, us string) error {
+	obj, err := m.Store.Get(ctx, playback.DocumentKey, nil)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("read %s: %w", playback.DocumentKey, err)
+	}
+	defer obj.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(obj.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", playback.DocumentKey, err)
+	}
+	owner, err := playback.Owner(data)
+	if err != nil || owner == "" || owner == us {
+		return nil // ours, or unreadable: it is replaced
+	}
+	return fmt.Errorf("%s was published by edge database %s, this one is %s: %w", playback.DocumentKey, owner, us, ErrOtherOwner)
+}
+
+// ErrOtherOwner is a playback document published by another edge database.
+var ErrOtherOwner = errors.New("an edge that shares another's media reads it with EDGE_ORIGIN and must not write to it with EDGE_STORAGE")
+
 func (m *Manager) playbackDocument(ctx context.Context) (playback.Document, error) {
 	doc := playback.Document{Keys: map[string]string{}, Streams: map[string]playback.Rule{}}
+	owner, err := m.DB.InstanceID(ctx)
+	if err != nil {
+		return doc, err
+	}
+	doc.Owner = owner
 	keys, err := m.DB.SigningKeys(ctx)
 	if err != nil {
 		return doc, err

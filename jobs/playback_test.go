@@ -122,3 +122,25 @@ func TestNothingChangesWhenTheDocumentCannotBePublished(t *testing.T) {
 		t.Fatalf("a failed delete removed the row: %v", err)
 	}
 }
+
+// A second edge database writing the same storage cannot replace the
+// first one's rules with its own.
+func TestAnotherDatabaseCannotOverwriteTheDocument(t *testing.T) {
+	ctx := context.Background()
+	fs := storagetest.NewFileStore(t, map[string]string{"uploads/x/a.mov": "x"})
+	first, _ := newManager(t, fs)
+	st, err := first.Submit(ctx, jobs.Submission{Source: "uploads/x/a.mov", Playback: "signed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _ := newManager(t, fs)
+	if err := second.PublishPlayback(ctx); !errors.Is(err, jobs.ErrOtherOwner) {
+		t.Fatalf("second database publishing: %v", err)
+	}
+	if !readRules(t, fs).Stream(st.ID).Signed {
+		t.Fatal("the first database's signed stream lost its rule")
+	}
+	if err := first.PublishPlayback(ctx); err != nil {
+		t.Fatalf("the owner publishing again: %v", err)
+	}
+}

@@ -26,7 +26,10 @@ const (
 // Document is the published form. Streams lists only those that differ
 // from the default (public, playable from anywhere, not deleted).
 type Document struct {
-	Version int               `json:"version"`
+	Version int `json:"version"`
+	// Owner is the id of the edge database that publishes the document;
+	// another one must not overwrite it.
+	Owner   string            `json:"owner"`
 	Keys    map[string]string `json:"keys"`    // kid → public key, PEM (SubjectPublicKeyInfo)
 	Streams map[string]Rule   `json:"streams"` // stream id → its rule
 }
@@ -45,6 +48,17 @@ type Rule struct {
 // DocumentVersion is the format written; a reader refuses a newer one
 // rather than guess at it.
 const DocumentVersion = 1
+
+// Owner reads only the owner of a published document.
+func Owner(data []byte) (string, error) {
+	var d struct {
+		Owner string `json:"owner"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		return "", fmt.Errorf("playback document: %w", err)
+	}
+	return d.Owner, nil
+}
 
 // Rules is a parsed document, ready to judge requests.
 type Rules struct {

@@ -18,7 +18,7 @@ import (
 
 // readyStream makes a stream through the API, with policy, and writes a
 // small HLS package and poster for it, as a finished job would.
-func (e *env) readyStream(t *testing.T, policy string) string {
+func (e *env) streamWithPackage(t *testing.T, policy string) string {
 	t.Helper()
 	var st struct{ ID string }
 	r := e.api(t, "POST", "/api/v1/streams", e.token, `{"title":"Course","playback_policy":"`+policy+`"}`)
@@ -94,7 +94,7 @@ func localPath(url string) string { return strings.TrimPrefix(url, "https://edge
 
 func TestSignedStreamThroughTheAPI(t *testing.T) {
 	e := newEnv(t, nil)
-	id := e.readyStream(t, "signed")
+	id := e.streamWithPackage(t, "signed")
 	for _, name := range []string{"master.m3u8", "720p/stream.m3u8", "720p/segment-0.ts", "poster.jpg"} {
 		if code, body := e.fetch(t, "/streams/"+id+"/"+name); code != 403 || body != "this video needs a signed link\n" {
 			t.Fatalf("%s without a token: %d %q", name, code, body)
@@ -165,7 +165,7 @@ func TestSignedStreamThroughTheAPI(t *testing.T) {
 
 func TestSigningKeysThroughTheAPI(t *testing.T) {
 	e := newEnv(t, nil)
-	id := e.readyStream(t, "signed")
+	id := e.streamWithPackage(t, "signed")
 	admin := e.adminToken(t)
 	if r := e.api(t, "POST", "/api/v1/signing-keys", e.token, `{"name":"cms"}`); r.code != 403 {
 		t.Fatalf("an editor made a key: %d", r.code)
@@ -210,7 +210,7 @@ func TestSigningKeysThroughTheAPI(t *testing.T) {
 
 func TestEmbedPageOfASignedStream(t *testing.T) {
 	e := newEnv(t, nil)
-	id := e.readyStream(t, "signed")
+	id := e.streamWithPackage(t, "signed")
 	var tok tokenAnswer
 	decode(t, e.api(t, "POST", "/api/v1/streams/"+id+"/tokens", e.token, `{"ttl":60}`).body, &tok)
 	code, body := e.fetch(t, "/embed/"+id)
@@ -243,7 +243,7 @@ func TestEmbedPageOfASignedStream(t *testing.T) {
 // output a transcoder writes afterwards is never served.
 func TestDeletedStreamsLateOutputIsNotServed(t *testing.T) {
 	e := newEnv(t, nil)
-	id := e.readyStream(t, "public")
+	id := e.streamWithPackage(t, "public")
 	if code, _ := e.fetch(t, "/streams/"+id+"/720p/segment-0.ts"); code != 200 {
 		t.Fatal("not served before the delete")
 	}
@@ -272,7 +272,7 @@ func TestDeletedStreamsLateOutputIsNotServed(t *testing.T) {
 
 func TestPlaybackInThePortal(t *testing.T) {
 	e := newEnv(t, nil)
-	id := e.readyStream(t, "public")
+	id := e.streamWithPackage(t, "public")
 	e.adminToken(t) // makes admin@example.com
 	b := e.browser(t)
 	csrf := b.signIn("admin@example.com", "correct horse")

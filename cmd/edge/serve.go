@@ -72,7 +72,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	}
 	hooks, _ := transcoder.(web.WebhookReceiver)
 	manager := &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Worker: worker, Cache: p, TempDir: tmp}
-	if err := manager.PublishPlayback(ctx); err != nil {
+	if err := manager.PublishPlayback(ctx); errors.Is(err, jobs.ErrOtherOwner) {
+		return fmt.Errorf("EDGE_STORAGE: %w", err)
+	} else if err != nil {
 		// The last document published stays in force; every change publishes again.
 		log.Warn("publish the playback document", "err", err)
 	}

@@ -23,3 +23,11 @@ CREATE TABLE deleted_streams (
 	next_sweep_at INTEGER NOT NULL,
 	sweeps        INTEGER NOT NULL DEFAULT 0
 );
+
+-- Settings of this installation, such as its id: the playback document
+-- names the database that publishes it, so a second edge configured to
+-- write the same storage cannot overwrite it with its own empty rules.
+CREATE TABLE settings (
+	name  TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
