@@ -64,9 +64,17 @@ Create these in order (each id feeds the next documents' ${…} placeholders):
   4. distribution                 aws cloudfront create-distribution --distribution-config …
   5. bucket_policy                aws s3api put-bucket-policy --bucket `+o.Bucket+` --policy …
 Then run edge with EDGE_ORIGIN=https://<distribution domain>.
-`, "\n"))
+`+signedStreamsNote, "\n"))
 	return nil
 }
+
+// signedStreamsNote says what the distribution means for private streams:
+// it answers anyone who knows its domain, around edge's checks.
+const signedStreamsNote = `Signed streams and allowed sites are enforced by edge, not by CloudFront: the distribution
+serves every object to anyone who learns its domain, and edge does not sign its own requests to
+CloudFront. With private streams, have edge read the bucket itself instead
+(EDGE_ORIGIN=s3://<bucket>/<prefix>, with keys allowed s3:GetObject): the bucket stays private.
+`
 
 // applyCloudfront uses the AWS SDK's usual credentials and endpoints
 // (AWS_ENDPOINT_URL_CLOUDFRONT and AWS_ENDPOINT_URL_S3 included).
@@ -86,5 +94,6 @@ func applyCloudfront(ctx context.Context, setup *cdn.Setup, o cdn.Options, geten
 		return fmt.Errorf("cloudfront: %w", err)
 	}
 	fmt.Fprintf(stdout, "distribution %s\ndomain %s\nEDGE_ORIGIN=https://%s\n", done.DistributionID, done.DomainName, done.DomainName)
+	fmt.Fprint(stderr, signedStreamsNote)
 	return nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -139,5 +141,18 @@ func TestCloudfrontApplyPagesAndMerges(t *testing.T) {
 	}
 	if !slices.Equal(sids, []string{"BackupRole", "EdgeCloudFrontReadStreams", "EdgeCloudFrontListForNotFound"}) {
 		t.Fatalf("merged policy statements: %v\n%s", sids, policy)
+	}
+}
+
+// The printed setup says that a distribution is public to whoever knows
+// its domain, and how to keep private streams private.
+func TestCloudfrontWarnsAboutPrivateStreams(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"cloudfront", "--bucket", "my-stream-bucket", "--region", "us-east-1", "--account", "123456789012"}, env(nil), nil, &out, &errOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "EDGE_ORIGIN=s3://<bucket>/<prefix>") || !strings.Contains(errOut.String(), "Signed streams") {
+		t.Fatalf("no word on private streams:\n%s", errOut.String())
 	}
 }
