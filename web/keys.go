@@ -57,23 +57,10 @@ func (s *Server) revokeKey(c echo.Context) error {
 }
 
 func (s *Server) setPlayback(c echo.Context) error {
-	ctx := c.Request().Context()
-	id := c.Param("id")
 	policy := c.FormValue("playback")
-	setErr := s.jobs.UpdateStream(ctx, id, db.StreamUpdate{Playback: &policy})
-	if errors.Is(setErr, db.ErrInvalid) {
-		st, err := s.db.Stream(ctx, id)
-		if err != nil {
-			return err
-		}
-		v := s.videoDetail(c, st, "")
-		v.PlaybackError = db.Reason(setErr)
-		return render(c, http.StatusUnprocessableEntity, templates.VideoPage(v))
-	} else if setErr != nil {
-		return setErr
-	}
-	s.flash(c, "Playback policy saved.")
-	return c.Redirect(http.StatusSeeOther, "/videos/"+id)
+	return s.saveVideo(c, db.StreamUpdate{Playback: &policy}, "Playback policy saved.", func(v *templates.VideoDetail, reason string) {
+		v.PlaybackError = reason
+	})
 }
 
 // testLink is a watch link with a token valid one hour, for the team to

@@ -101,19 +101,30 @@ func (s *Server) videoDetail(c echo.Context, st *db.Stream, formError string) te
 }
 
 func (s *Server) renameVideo(c echo.Context) error {
+	title := c.FormValue("title")
+	return s.saveVideo(c, db.StreamUpdate{Title: &title}, "Renamed.", func(v *templates.VideoDetail, reason string) {
+		v.FormError = reason
+	})
+}
+
+// saveVideo applies a change made on a video's page: a refused value
+// shows the page again with the reason where show puts it.
+func (s *Server) saveVideo(c echo.Context, u db.StreamUpdate, done string, show func(*templates.VideoDetail, string)) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
-	renameErr := s.db.RenameStream(ctx, id, c.FormValue("title"))
-	if errors.Is(renameErr, db.ErrInvalid) {
+	saveErr := s.jobs.UpdateStream(ctx, id, u)
+	if errors.Is(saveErr, db.ErrInvalid) {
 		st, err := s.db.Stream(ctx, id)
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusUnprocessableEntity, templates.VideoPage(s.videoDetail(c, st, db.Reason(renameErr))))
-	} else if renameErr != nil {
-		return renameErr
+		v := s.videoDetail(c, st, "")
+		show(&v, db.Reason(saveErr))
+		return render(c, http.StatusUnprocessableEntity, templates.VideoPage(v))
+	} else if saveErr != nil {
+		return saveErr
 	}
-	s.flash(c, "Renamed.")
+	s.flash(c, done)
 	return c.Redirect(http.StatusSeeOther, "/videos/"+id)
 }
 
@@ -165,23 +176,10 @@ func (s *Server) videoStatus(c echo.Context) error {
 }
 
 func (s *Server) setEmbedDomains(c echo.Context) error {
-	ctx := c.Request().Context()
-	id := c.Param("id")
 	domains := strings.Fields(c.FormValue("domains"))
-	setErr := s.jobs.UpdateStream(ctx, id, db.StreamUpdate{EmbedDomains: &domains})
-	if errors.Is(setErr, db.ErrInvalid) {
-		st, err := s.db.Stream(ctx, id)
-		if err != nil {
-			return err
-		}
-		v := s.videoDetail(c, st, "")
-		v.EmbedDomains, v.EmbedError = c.FormValue("domains"), db.Reason(setErr)
-		return render(c, http.StatusUnprocessableEntity, templates.VideoPage(v))
-	} else if setErr != nil {
-		return setErr
-	}
-	s.flash(c, "Embedding rules saved.")
-	return c.Redirect(http.StatusSeeOther, "/videos/"+id)
+	return s.saveVideo(c, db.StreamUpdate{EmbedDomains: &domains}, "Embedding rules saved.", func(v *templates.VideoDetail, reason string) {
+		v.EmbedDomains, v.EmbedError = c.FormValue("domains"), reason
+	})
 }
 
 // uploadChunkBytes is what each PATCH from the upload page carries: small
