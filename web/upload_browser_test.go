@@ -73,7 +73,7 @@ func TestUploadPageInChromium(t *testing.T) {
 
 	b, step := openUploadPage(t, e)
 	step("choose the file", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{src}))
-	poll(t, b, "the upload finishes", `window.edgeUpload.done === true`, 60*time.Second)
+	poll(t, b, "the upload finishes", `window.edgeUpload && edgeUpload.done === true`, 60*time.Second)
 	if n := eval[int](t, b, `edgeUpload.progressEvents`); n < 5 {
 		t.Fatalf("the bar moved %d times", n)
 	}
@@ -115,7 +115,7 @@ func TestUploadResumesAfterReload(t *testing.T) {
 	step("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#file")))
 	stall.release()
 	step("choose the same file again", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{src}))
-	poll(t, b, "the upload finishes", `window.edgeUpload.done === true`, 60*time.Second)
+	poll(t, b, "the upload finishes", `window.edgeUpload && edgeUpload.done === true`, 60*time.Second)
 	if msg := eval[string](t, b, `document.getElementById("message").textContent`); !strings.Contains(msg, "Uploaded") {
 		t.Fatalf("message: %q", msg)
 	}
@@ -204,7 +204,7 @@ func TestPhoneVideoUploadedInTheBrowserPlaysPortrait(t *testing.T) {
 
 	b, step := openUploadPage(t, e)
 	step("choose the file", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{src}))
-	poll(t, b, "the upload finishes", `window.edgeUpload.done === true`, 60*time.Second)
+	poll(t, b, "the upload finishes", `window.edgeUpload && edgeUpload.done === true`, 60*time.Second)
 	st := waitReady(t, e, eval[string](t, b, `edgeUpload.streamID`))
 	if st.Width != 1080 || st.Height != 1920 || st.Renditions[0] != "1080p" {
 		t.Fatalf("stream: %dx%d, renditions %v", st.Width, st.Height, st.Renditions)
