@@ -47,7 +47,10 @@ type Stream struct {
 	// frame-ancestors sources); empty means anywhere.
 	EmbedDomains []string
 	// Playback is "public" or "signed" (playback.Public, playback.Signed).
-	Playback  string
+	Playback string
+	// ImportURL is where edge downloads the source from; "" for an upload
+	// or a source already in storage.
+	ImportURL string
 	CreatedBy int64 // 0 once the creator's account is gone
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -59,11 +62,12 @@ type NewStream struct {
 	SourceKey string
 	Status    Status
 	Playback  string // "" is public
+	ImportURL string
 	CreatedBy int64
 }
 
 const streamColumns = `id, title, source_key, status, progress, error, duration_ms, renditions, poster_key, width, height, warning,
-	embed_domains, playback, coalesce(created_by, 0), created_at, updated_at`
+	embed_domains, playback, import_url, coalesce(created_by, 0), created_at, updated_at`
 
 // CreateStream stores a new stream under a fresh random id.
 func (d *DB) CreateStream(ctx context.Context, in NewStream) (*Stream, error) {
@@ -82,9 +86,9 @@ func (d *DB) CreateStream(ctx context.Context, in NewStream) (*Stream, error) {
 	}
 	now := d.nowMS()
 	s := &Stream{ID: randomString(StreamIDLen), Title: title, SourceKey: in.SourceKey, Status: in.Status,
-		Playback: in.Playback, CreatedBy: in.CreatedBy, CreatedAt: now, UpdatedAt: now}
-	_, err = d.sql.ExecContext(ctx, `INSERT INTO streams (id, title, source_key, status, playback, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.Title, s.SourceKey, string(s.Status), s.Playback, nullID(in.CreatedBy), ms(now), ms(now))
+		Playback: in.Playback, ImportURL: in.ImportURL, CreatedBy: in.CreatedBy, CreatedAt: now, UpdatedAt: now}
+	_, err = d.sql.ExecContext(ctx, `INSERT INTO streams (id, title, source_key, status, playback, import_url, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.Title, s.SourceKey, string(s.Status), s.Playback, s.ImportURL, nullID(in.CreatedBy), ms(now), ms(now))
 	if err != nil {
 		return nil, fmt.Errorf("create stream: %w", err)
 	}
@@ -113,21 +117,26 @@ func (d *DB) ListStreams(ctx context.Context, f StreamFilter) ([]Stream, int, er
 	if err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM streams WHERE title LIKE ? ESCAPE '\'`, like).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count streams: %w", err)
 	}
-	rows, err := d.sql.QueryContext(ctx, `SELECT `+streamColumns+` FROM streams WHERE title LIKE ? ESCAPE '\'
+	out, err := d.streams(ctx, `SELECT `+streamColumns+` FROM streams WHERE title LIKE ? ESCAPE '\'
 		ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, like, f.Limit, max(0, f.Offset))
+	return out, total, err
+}
+
+func (d *DB) streams(ctx context.Context, query string, args ...any) ([]Stream, error) {
+	rows, err := d.sql.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list streams: %w", err)
+		return nil, fmt.Errorf("list streams: %w", err)
 	}
 	defer rows.Close()
 	var out []Stream
 	for rows.Next() {
 		s, err := scanStream(rows)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		out = append(out, *s)
 	}
-	return out, total, rows.Err()
+	return out, rows.Err()
 }
 
 // RenameStream changes a stream's title.
@@ -253,7 +262,7 @@ func scanStream(s scanner) (*Stream, error) {
 	var durMS, created, updated int64
 	var renditions, domains string
 	err := s.Scan(&st.ID, &st.Title, &st.SourceKey, &st.Status, &st.Progress, &st.Error, &durMS, &renditions,
-		&st.PosterKey, &st.Width, &st.Height, &st.Warning, &domains, &st.Playback, &st.CreatedBy, &created, &updated)
+		&st.PosterKey, &st.Width, &st.Height, &st.Warning, &domains, &st.Playback, &st.ImportURL, &st.CreatedBy, &created, &updated)
 	if err != nil {
 		return nil, notFound(err, "stream")
 	}
@@ -290,6 +299,11 @@ func (d *DB) QueueUploaded(ctx context.Context, id, sourceKey string) error {
 		return fmt.Errorf("stream %s is not waiting for an upload: %w", id, ErrConflict)
 	}
 	return nil
+}
+
+// PendingImports lists streams whose source is still to be downloaded.
+func (d *DB) PendingImports(ctx context.Context) ([]Stream, error) {
+	return d.streams(ctx, `SELECT `+streamColumns+` FROM streams WHERE status = 'uploading' AND import_url != '' ORDER BY created_at`)
 }
 
 // StaleUploads lists streams still waiting for their upload since before.

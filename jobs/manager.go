@@ -28,6 +28,8 @@ type Manager struct {
 	Worker  *Worker // optional: woken on submit, told to cancel on delete
 	Cache   Purger  // optional: told to forget a deleted stream
 	TempDir string  // where uploads in a bucket are downloaded to be judged; "" for the system's
+	// Importer downloads sources from URLs; nil: imports are refused.
+	Importer *Importer
 
 	publishMu sync.Mutex // one playback document write at a time
 	keyMu     sync.Mutex // one built-in signing key made
@@ -165,6 +167,7 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 	if m.Worker != nil && m.Worker.Cancel(id) {
 		m.Log.Info("cancelled the running transcode of a deleted stream", "stream", id)
 	}
+	m.cancelImport(id)
 	// Marked deleted in the playback document first: from then on no edge
 	// serves any of it, even output a transcoder writes after the delete.
 	if err := m.DB.MarkDeleted(ctx, id); err != nil {

@@ -84,6 +84,7 @@ func (s *Server) apiGetStream(c echo.Context) error {
 type createStreamRequest struct {
 	Title          string `json:"title"`
 	Source         string `json:"source"`
+	URL            string `json:"url"` // an http(s) URL edge downloads the source from
 	PlaybackPolicy string `json:"playback_policy"`
 }
 
@@ -93,10 +94,22 @@ func (s *Server) apiCreateStream(c echo.Context) error {
 		return err
 	}
 	sub := jobs.Submission{Title: req.Title, Source: req.Source, Playback: req.PlaybackPolicy, UserID: currentUser(c).ID}
-	if strings.TrimSpace(req.Source) == "" {
+	var st *db.Stream
+	var err error
+	switch {
+	case req.URL != "" && req.Source != "":
+		return apperr.New(apperr.Invalid, "url: send a url or a source, not both")
+	case strings.HasPrefix(req.URL, "s3://"): // a bucket edge or Ittybit reads itself
+		sub.Source = req.URL
+		st, err = s.jobs.Submit(c.Request().Context(), sub)
+	case req.URL != "":
+		sub.Source = req.URL
+		st, err = s.jobs.Import(c.Request().Context(), sub)
+	case strings.TrimSpace(req.Source) == "":
 		return s.apiCreateForUpload(c, sub)
+	default:
+		st, err = s.jobs.Submit(c.Request().Context(), sub)
 	}
-	st, err := s.jobs.Submit(c.Request().Context(), sub)
 	if err != nil {
 		return err
 	}

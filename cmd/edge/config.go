@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -48,6 +49,7 @@ type Config struct {
 	IttybitWebhooks string
 	MetricsToken    string
 	TrustedProxies  []*net.IPNet
+	ImportAllow     []netip.Prefix
 	TrustFly        bool
 	LogLevel        string
 	LogFormat       string
@@ -201,6 +203,10 @@ var settings = []setting{
 		}
 		return err
 	}},
+	{"import-allow", "EDGE_IMPORT_ALLOW", "", "private or local networks imports by URL may fetch from after all (an intranet media server): CIDRs, comma-separated; empty: none", func(c *Config, v string) (err error) {
+		c.ImportAllow, err = parsePrefixes(v)
+		return err
+	}},
 	{"log-level", "EDGE_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
 		c.LogLevel = v
 		return oneOf(v, "debug", "info", "warn", "error")
@@ -324,6 +330,17 @@ func parseCIDRs(v string) ([]*net.IPNet, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	nets, err := parseCIDRs(v)
+	out := make([]netip.Prefix, 0, len(nets))
+	for _, n := range nets {
+		addr, _ := netip.AddrFromSlice(n.IP)
+		ones, _ := n.Mask.Size()
+		out = append(out, netip.PrefixFrom(addr.Unmap(), ones))
+	}
+	return out, err
 }
 
 func parseIntIn(v string, least, most int) (int, error) {

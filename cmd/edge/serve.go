@@ -71,7 +71,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return fmt.Errorf("EDGE_CACHE_DIR: %w", err)
 	}
 	hooks, _ := transcoder.(web.WebhookReceiver)
-	manager := &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Worker: worker, Cache: p, TempDir: tmp}
+	manager := &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Worker: worker, Cache: p, TempDir: tmp,
+		Importer: &jobs.Importer{Allow: cfg.ImportAllow, MaxBytes: cfg.MaxUploadBytes}}
 	if err := manager.PublishPlayback(ctx); errors.Is(err, jobs.ErrOtherOwner) {
 		return fmt.Errorf("EDGE_STORAGE: %w", err)
 	} else if err != nil {
@@ -88,6 +89,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return fmt.Errorf("EDGE_DATA_DIR: %w", err)
 	}
 	removeTemporaries(store, uploads, time.Now(), log) // no write is under way yet
+	if err := manager.ResumeImports(ctx); err != nil {
+		log.Warn("take up imports", "err", err)
+	}
 	go every(ctx, time.Hour, func() { hourly(ctx, handler, d, cfg.UploadExpiry, log, store, uploads) })
 	go every(ctx, time.Minute, func() {
 		if err := manager.SweepDeleted(ctx); err != nil && ctx.Err() == nil {

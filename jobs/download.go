@@ -1,0 +1,274 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"code.dny.dev/ssrf"
+
+	"github.com/edgehls/edge/internal/apperr"
+)
+
+// downloader fetches a source from a URL a user gave, which is hostile:
+// every connection, the first and each redirect's, is checked at dial time
+// against the address actually dialled (so DNS rebinding gains nothing) by
+// code.dny.dev/ssrf, which keeps IANA's special-purpose ranges (loopback,
+// private, link-local and the cloud metadata address, carrier-grade NAT,
+// …) out. A body that breaks off is taken up with a Range request.
+type downloader struct {
+	client   *http.Client
+	guard    *ssrf.Guardian
+	maxBytes int64
+	stall    time.Duration // no byte for this long: the connection is dropped and taken up again
+	attempts int           // connections for one download, the first included
+}
+
+const (
+	maxRedirects     = 10
+	downloadAttempts = 6
+	downloadStall    = time.Minute
+)
+
+// newDownloader refuses special-purpose addresses except those in allow
+// (EDGE_IMPORT_ALLOW: an intranet media server the operator trusts).
+func newDownloader(allow []netip.Prefix, maxBytes int64) *downloader {
+	var v4, v6 []netip.Prefix
+	for _, p := range allow {
+		if p.Addr().Is4() {
+			v4 = append(v4, p)
+		} else {
+			v6 = append(v6, p)
+		}
+	}
+	guard := ssrf.New(ssrf.WithAnyPort(), ssrf.WithAllowedV4Prefixes(v4...), ssrf.WithAllowedV6Prefixes(v6...))
+	dialer := &net.Dialer{Timeout: 30 * time.Second, Control: guard.Safe}
+	transport := &http.Transport{
+		Proxy:                 nil, // a proxy would dial for us, past the guard
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   30 * time.Second,
+		ResponseHeaderTimeout: time.Minute,
+		MaxIdleConnsPerHost:   2,
+	}
+	client := &http.Client{Transport: transport, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return refuseURL("more than %d redirects", maxRedirects)
+		}
+		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+			return refuseURL("it redirects to %s, edge fetches only http and https", req.URL.Scheme)
+		}
+		return nil
+	}}
+	return &downloader{client: client, guard: guard, maxBytes: maxBytes, stall: downloadStall, attempts: downloadAttempts}
+}
+
+func refuseURL(format string, args ...any) error {
+	return apperr.Errorf(apperr.Invalid, "url: "+format, args...)
+}
+
+// checkURL is the up-front check of a URL: http(s), no credentials, and a
+// host whose addresses (all of them) may be fetched from.
+func (d *downloader) checkURL(ctx context.Context, raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	switch {
+	case err != nil || u.Scheme == "":
+		return nil, refuseURL("not a URL edge can fetch: want https://host/path/video.mp4")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, refuseURL("scheme %q is not supported: edge fetches http and https", u.Scheme)
+	case u.Host == "":
+		return nil, refuseURL("not a URL edge can fetch: want https://host/path/video.mp4")
+	case u.User != nil:
+		return nil, refuseURL("credentials in the URL are not supported: use a presigned or tokenised URL")
+	case len(u.String()) > 4096:
+		return nil, refuseURL("longer than 4096 characters")
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", u.Hostname())
+	if err != nil {
+		return nil, refuseURL("%s cannot be resolved", u.Hostname())
+	}
+	for _, a := range addrs {
+		if err := d.guard.SafeAddr(a.Unmap()); err != nil {
+			return nil, refuseURL("%s is a private, local or reserved address (%s): edge does not fetch from it", u.Hostname(), a)
+		}
+	}
+	return u, nil
+}
+
+// fetch downloads u into dst and returns the file's name as the server
+// gave it. progress is told the bytes so far and the size (-1 unknown).
+func (d *downloader) fetch(ctx context.Context, u *url.URL, dst *os.File, progress func(have, total int64)) (string, error) {
+	var have, total int64 = 0, -1
+	var validator, name string
+	var lastErr error
+	for attempt := 0; attempt < d.attempts; attempt++ {
+		resp, err := d.get(ctx, u, have, validator)
+		if err != nil {
+			if ctx.Err() != nil || isRefusal(err) {
+				return "", err
+			}
+			lastErr = err
+			continue
+		}
+		start, err := d.resumeAt(resp, have)
+		if err != nil {
+			resp.Body.Close()
+			return "", err
+		}
+		if start == 0 && have > 0 { // the server sent the whole again
+			if err := dst.Truncate(0); err != nil {
+				resp.Body.Close()
+				return "", err
+			}
+		}
+		have = start
+		if _, err := dst.Seek(have, io.SeekStart); err != nil {
+			resp.Body.Close()
+			return "", err
+		}
+		total, validator, name = sizeOf(resp, have, total), validatorOf(resp), cmpName(name, resp)
+		if total > d.maxBytes {
+			resp.Body.Close()
+			return "", refuseURL("the file is %d bytes, more than the upload limit of %d", total, d.maxBytes)
+		}
+		n, err := d.copyBody(ctx, dst, resp.Body, d.maxBytes-have, func(n int64) { progress(have+n, total) })
+		resp.Body.Close()
+		have += n
+		if isRefusal(err) || ctx.Err() != nil {
+			return "", cmpErr(ctx.Err(), err)
+		}
+		if err == nil && (total < 0 || have == total) {
+			return name, nil
+		}
+		lastErr = cmpErr(err, fmt.Errorf("the body ended at %d of %d bytes", have, total))
+	}
+	return "", refuseURL("the download broke off %d times (%v)", d.attempts, lastErr)
+}
+
+func (d *downloader) get(ctx context.Context, u *url.URL, from int64, validator string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, refuseURL("not a URL edge can fetch")
+	}
+	req.Header.Set("User-Agent", "edge (video import)")
+	if from > 0 {
+		req.Header.Set("Range", "bytes="+strconv.FormatInt(from, 10)+"-")
+		if validator != "" {
+			req.Header.Set("If-Range", validator) // a changed file is sent whole
+		}
+	}
+	resp, err := d.client.Do(req)
+	if errors.Is(err, ssrf.ErrProhibitedIP) || errors.Is(err, ssrf.ErrProhibitedNetwork) {
+		return nil, refuseURL("it leads to a private, local or reserved address: edge does not fetch from it")
+	}
+	if err != nil {
+		if ae, ok := apperr.As(err); ok { // from CheckRedirect
+			return nil, ae
+		}
+		return nil, err
+	}
+	if resp.StatusCode >= 400 {
+		resp.Body.Close()
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+			return nil, fmt.Errorf("the server answered %s", resp.Status)
+		}
+		return nil, refuseURL("the server answered %s", resp.Status)
+	}
+	return resp, nil
+}
+
+// resumeAt is where the body of resp starts: 0 for a whole answer, have
+// for the partial answer asked for.
+func (d *downloader) resumeAt(resp *http.Response, have int64) (int64, error) {
+	if resp.StatusCode != http.StatusPartialContent {
+		return 0, nil
+	}
+	var start int64
+	if _, err := fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-", &start); err != nil || start != have {
+		return 0, refuseURL("the server answered a range edge did not ask for")
+	}
+	return have, nil
+}
+
+// copyBody copies at most limit bytes, giving up on a body that sends
+// nothing for the stall time; more than limit is a refusal.
+func (d *downloader) copyBody(ctx context.Context, dst io.Writer, body io.Reader, limit int64, progress func(int64)) (int64, error) {
+	buf := make([]byte, 256<<10)
+	var n int64
+	for {
+		timer := time.AfterFunc(d.stall, func() {
+			if c, ok := body.(io.Closer); ok {
+				c.Close()
+			}
+		})
+		k, err := body.Read(buf)
+		timer.Stop()
+		if int64(k) > limit-n {
+			return n, refuseURL("the file is larger than the upload limit of %d bytes", d.maxBytes)
+		}
+		if _, werr := dst.Write(buf[:k]); werr != nil {
+			return n, werr
+		}
+		n += int64(k)
+		progress(n)
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+	}
+}
+
+func sizeOf(resp *http.Response, start, known int64) int64 {
+	if resp.ContentLength < 0 {
+		return known
+	}
+	return start + resp.ContentLength
+}
+
+// validatorOf is a strong validator for If-Range, or "".
+func validatorOf(resp *http.Response) string {
+	if et := resp.Header.Get("ETag"); et != "" && !strings.HasPrefix(et, "W/") {
+		return et
+	}
+	return resp.Header.Get("Last-Modified")
+}
+
+// cmpName keeps the first name found: Content-Disposition's filename, else
+// the last segment of the URL that answered.
+func cmpName(known string, resp *http.Response) string {
+	if known != "" {
+		return known
+	}
+	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {
+		return params["filename"]
+	}
+	if base := path.Base(resp.Request.URL.Path); base != "/" && base != "." {
+		return base
+	}
+	return "source"
+}
+
+func isRefusal(err error) bool { _, ok := apperr.As(err); return ok }
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
