@@ -150,4 +150,6 @@ type Upload struct {
 	Page
 	Scripts   []string // tus-js-client, then the page's script
 	ChunkSize int64    // bytes a PATCH carries; 0 lets tus-js-client send the file in one
+	// The import form, shown again with its values when refused.
+	ImportURL, ImportTitle, ImportError string
 }

@@ -25,6 +25,7 @@ func (s *Server) portalRoutes() {
 	e.GET("/videos/status", s.videoStatus, signedIn...)
 	e.GET("/upload", s.uploadPage, signedIn...)
 	e.POST("/videos/new", s.newUploadStream, signedIn...)
+	e.POST("/videos/import", s.importVideo, signedIn...)
 	e.GET("/videos/:id", s.videoPage, signedIn...)
 	e.POST("/videos/:id/rename", s.renameVideo, signedIn...)
 	e.POST("/videos/:id/embed-domains", s.setEmbedDomains, signedIn...)

@@ -187,10 +187,27 @@ func (s *Server) setEmbedDomains(c echo.Context) error {
 const uploadChunkBytes = 8 << 20
 
 func (s *Server) uploadPage(c echo.Context) error {
-	return render(c, http.StatusOK, templates.UploadPage(templates.Upload{
-		Page: s.page(c, "Upload", "upload"), ChunkSize: s.uploadChunk,
-		Scripts: []string{static.Prefix + "vendor/tus-js-client/tus.min.js", static.Prefix + "js/upload.js"},
-	}))
+	return s.renderUpload(c, http.StatusOK, templates.Upload{})
+}
+
+func (s *Server) renderUpload(c echo.Context, code int, v templates.Upload) error {
+	v.Page, v.ChunkSize = s.page(c, "Upload", "upload"), s.uploadChunk
+	v.Scripts = []string{static.Prefix + "vendor/tus-js-client/tus.min.js", static.Prefix + "js/upload.js"}
+	return render(c, code, templates.UploadPage(v))
+}
+
+// importVideo makes a stream from a link; a refused link shows the
+// upload page again with the reason.
+func (s *Server) importVideo(c echo.Context) error {
+	sub := jobs.Submission{Title: c.FormValue("title"), Source: c.FormValue("url"), UserID: currentUser(c).ID}
+	st, err := s.jobs.Import(c.Request().Context(), sub)
+	if ae, ok := apperr.As(err); ok && ae.Kind == apperr.Invalid {
+		return s.renderUpload(c, http.StatusUnprocessableEntity, templates.Upload{ImportURL: sub.Source, ImportTitle: sub.Title, ImportError: ae.Message})
+	} else if err != nil {
+		return err
+	}
+	s.flash(c, "Importing: edge is downloading the video.")
+	return c.Redirect(http.StatusSeeOther, "/videos/"+st.ID)
 }
 
 // newUploadStream answers the upload page's script: a stream waiting for
