@@ -83,6 +83,7 @@ func New(cfg Config) (*Server, error) {
 	s.portalRoutes()
 	e.GET("/healthz", healthz)
 	e.GET("/metrics", metricsHandler(cfg.Proxy.Metrics(), cfg.MetricsToken))
+	e.GET(OpenAPIPath, serveOpenAPI)
 	api := e.Group("/api/v1", s.requireToken)
 	api.GET("/streams", s.apiListStreams)
 	api.POST("/streams", s.apiCreateStream)
