@@ -15,7 +15,7 @@ build:
 
 ## test: install what the tests need, then run every check, the fuzzer and every test
 test: test-deps check fuzz
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 25m ./...
 
 test-deps:
 	bash scripts/test-deps.sh
