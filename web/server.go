@@ -95,6 +95,9 @@ func New(cfg Config) (*Server, error) {
 	api.GET("/signing-keys", s.apiListSigningKeys)
 	api.POST("/signing-keys", s.apiCreateSigningKey, s.requireAdmin)
 	api.DELETE("/signing-keys/:id", s.apiRevokeSigningKey, s.requireAdmin)
+	api.GET("/users", s.apiListUsers, s.requireAdmin)
+	api.POST("/users", s.apiAddUser, s.requireAdmin)
+	api.DELETE("/users/:id", s.apiRemoveUser, s.requireAdmin)
 	e.POST(hookRoute, s.ittybitHook)
 	if cfg.UploadStaging != "" {
 		up, err := s.newUploads(cfg.UploadStaging, cfg.MaxUploadBytes)
