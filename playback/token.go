@@ -54,12 +54,16 @@ func LooksLikeToken(s string) bool { return strings.Count(s, ".") == 2 }
 // Verify checks a token's signature, key and times, and returns its
 // claims. It does not say which stream it opens: see Allows.
 func (r *Rules) Verify(token string, now time.Time) (*Claims, error) {
+	if c, ok := r.verified.Get(token); ok && now.Before(c.ExpiresAt.Time) {
+		return c, nil // its signature, key and nbf were checked; exp is checked again
+	}
 	var c Claims
 	parser := jwt.NewParser(jwt.WithValidMethods([]string{Algorithm}), jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(func() time.Time { return now }))
 	_, err := parser.ParseWithClaims(token, &c, r.key)
 	switch {
 	case err == nil:
+		r.verified.Add(token, &c)
 		return &c, nil
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return nil, refuse("this link has expired")

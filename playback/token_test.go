@@ -192,3 +192,23 @@ func TestSiteAllowed(t *testing.T) {
 		t.Error("a rule without origins refused a site")
 	}
 }
+
+// A remembered token still expires, and new rules (a key revoked) forget
+// what the old ones accepted.
+func TestRememberedTokensExpireAndDoNotOutliveTheirKey(t *testing.T) {
+	rules, key, priv := testRules(t)
+	token, err := Mint(priv, key.ID, claims("abc", t0.Add(time.Minute)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rules.Verify(token, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rules.Verify(token, t0.Add(time.Minute)); err == nil || err.Error() != "this link has expired" {
+		t.Fatalf("a remembered token past its exp: %v", err)
+	}
+	revoked, _ := Parse([]byte(`{"version":1}`))
+	if _, err := revoked.Verify(token, t0); err == nil {
+		t.Fatal("a token of a revoked key is still accepted")
+	}
+}

@@ -281,6 +281,7 @@ var publicRoutes = map[string]bool{
 	"GET /setup/:token": true, "POST /setup/:token": true,
 	"GET /embed/:id": true, "GET /watch/:id": true, "GET /oembed": true,
 	"POST /hooks/ittybit/:stream/:token": true, // Ittybit's calls: the token in the URL is the credential
+	"GET /api/v1/openapi.json":           true, // the API's description, for tools before they have a token
 }
 
 // TestEveryRouteRefusesStrangers walks the router itself, so a route added
