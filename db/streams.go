@@ -102,7 +102,7 @@ func (d *DB) Stream(ctx context.Context, id string) (*Stream, error) {
 
 // StreamFilter selects a page of streams.
 type StreamFilter struct {
-	Query  string // substring of the title, case-insensitive
+	Query  string // substring of the title, case-insensitive in every script
 	Limit  int
 	Offset int
 }
@@ -114,10 +114,10 @@ func (d *DB) ListStreams(ctx context.Context, f StreamFilter) ([]Stream, int, er
 	}
 	like := "%" + escapeLike(strings.TrimSpace(f.Query)) + "%"
 	var total int
-	if err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM streams WHERE title LIKE ? ESCAPE '\'`, like).Scan(&total); err != nil {
+	if err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM streams WHERE edge_fold(title) LIKE edge_fold(?) ESCAPE '\'`, like).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count streams: %w", err)
 	}
-	out, err := d.streams(ctx, `SELECT `+streamColumns+` FROM streams WHERE title LIKE ? ESCAPE '\'
+	out, err := d.streams(ctx, `SELECT `+streamColumns+` FROM streams WHERE edge_fold(title) LIKE edge_fold(?) ESCAPE '\'
 		ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, like, f.Limit, max(0, f.Offset))
 	return out, total, err
 }

@@ -55,6 +55,7 @@ type VideoList struct {
 	PrevURL string
 	NextURL string
 	APIHint string // a curl command creating a video, shown when there are none
+	LastURL string // the last page, for a page past it
 }
 
 // JobRow is one transcoding attempt in a video's history.

@@ -201,6 +201,15 @@ func TestVideoListPagination(t *testing.T) {
 	if !strings.Contains(second.body, "26–30 of 30") || !strings.Contains(second.body, `rel="prev"`) || strings.Contains(second.body, `rel="next"`) {
 		t.Fatal("page 2 is wrong")
 	}
+	// Past the last page: that, and the way back, never the first-run welcome.
+	past := b.get("/?page=999")
+	if !strings.Contains(past.body, "This page is past the last one: there are 30 videos.") || !strings.Contains(past.body, `href="/?page=2"`) ||
+		strings.Contains(past.body, "No videos yet") || strings.Contains(past.body, `rel="prev"`) {
+		t.Fatalf("page 999:\n%s", past.body)
+	}
+	if past := b.get("/?q=va&page=9"); !strings.Contains(past.body, "there are 2 videos") || !strings.Contains(past.body, `href="/?q=va"`) {
+		t.Fatalf("a search's page 9:\n%s", past.body)
+	}
 }
 
 func TestSecurityHeaders(t *testing.T) {

@@ -41,11 +41,14 @@ func (s *Server) videoList(c echo.Context) error {
 	if len(list) > 0 {
 		v.From, v.To = (pageNo-1)*videosPerPage+1, (pageNo-1)*videosPerPage+len(list)
 	}
-	if pageNo > 1 {
+	if pageNo > 1 && len(list) > 0 {
 		v.PrevURL = listURL(q, pageNo-1)
 	}
-	if v.To < total {
+	if v.To < total && len(list) > 0 {
 		v.NextURL = listURL(q, pageNo+1)
+	}
+	if len(list) == 0 && total > 0 {
+		v.LastURL = listURL(q, (total+videosPerPage-1)/videosPerPage)
 	}
 	return render(c, http.StatusOK, templates.VideoListPage(v))
 }
