@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -112,22 +114,45 @@ window.directErrors = []; h.on(Hls.Events.ERROR, (_, d) => directErrors.push(d.t
 func TestEmbedAllowListRefusesOtherSites(t *testing.T) {
 	e := newEnv(t, nil)
 	allowed := playableStream(t, e, "Allowed here")
-	refused := readyStream(t, e, "Not for you")
+	notForYou := readyStream(t, e, "Not for you")
 	page := func(id string) string {
 		return `<!DOCTYPE html><html><body><iframe src="` + e.srv.URL + `/embed/` + id + `"></iframe><script>
 window.msgs = []; addEventListener("message", e => { if (e.data && e.data.source === "edge") msgs.push(e.data.type); });
 </script></body></html>`
 	}
 	siteA := otherOrigin(t, page(allowed.ID))
-	siteB := otherOrigin(t, page(refused.ID))
+	siteB := otherOrigin(t, page(notForYou.ID))
 	e.db.SetEmbedDomains(context.Background(), allowed.ID, []string{siteA.URL})
-	e.db.SetEmbedDomains(context.Background(), refused.ID, []string{"https://somewhere-else.example"})
+	e.db.SetEmbedDomains(context.Background(), notForYou.ID, []string{"https://somewhere-else.example"})
 
 	b := browsertest.New(t)
+	// Chromium reports the frame it refused in the console log.
+	refused := make(chan string, 4)
+	err := chromedp.Listen(b, func(ev any) {
+		if e, ok := ev.(*cdplog.EventEntryAdded); ok && strings.Contains(e.Entry.Text, "frame-ancestors") {
+			select {
+			case refused <- e.Entry.Text:
+			default:
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(b, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
 	chromedp.Do(b, chromedp.Navigate(siteA.URL))
 	poll(t, b, "an allowed site can frame the player", `msgs.includes("ready")`, 30*time.Second)
 	chromedp.Do(b, chromedp.Navigate(siteB.URL))
-	time.Sleep(3 * time.Second) // the player would have said "ready" by now
+	select {
+	case text := <-refused:
+		if !strings.Contains(text, "frame-ancestors 'self' https://somewhere-else.example") { // the refused stream's rule
+			t.Fatalf("Chromium refused another frame: %s", text)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Chromium did not refuse the frame within a minute")
+	}
 	if msgs := eval[[]string](t, b, `msgs`); len(msgs) != 0 {
 		t.Fatalf("a site outside the allow-list framed the player: %v", msgs)
 	}

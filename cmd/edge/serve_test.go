@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/edgehls/edge/internal/waitfor"
 	"github.com/edgehls/edge/playback"
 
 	"bytes"
@@ -14,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // startServe runs serve in-process on a loopback port until the test ends.
@@ -125,10 +125,12 @@ func TestGracefulShutdown(t *testing.T) {
 	<-arrived
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
-	time.Sleep(100 * time.Millisecond) // let Shutdown close the listener
-	if _, err := http.Get(base + "/healthz"); err == nil {
-		t.Error("new requests still accepted after shutdown began")
-	}
+	// Shutdown closes the listener first: from then on a new request fails.
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	waitfor.True(t, "new requests to be refused once shutdown began", func() bool {
+		_, err := fresh.Get(base + "/healthz")
+		return err != nil
+	})
 	close(release)
 	r := <-got
 	if r.err != nil || r.code != 200 || !bytes.Equal(r.body, []byte("#EXTM3U\n")) {
