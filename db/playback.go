@@ -22,11 +22,6 @@ func errPlayback(p string) error {
 	return fmt.Errorf("playback policy %q: want public or signed: %w", p, ErrInvalid)
 }
 
-// SetPlayback sets a stream's playback policy.
-func (d *DB) SetPlayback(ctx context.Context, id, policy string) error {
-	return d.UpdateStream(ctx, id, StreamUpdate{Playback: &policy})
-}
-
 // StreamRule is what the playback document says of one stream.
 type StreamRule struct {
 	ID      string

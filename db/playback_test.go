@@ -19,7 +19,8 @@ func TestPlaybackPolicyAndRules(t *testing.T) {
 	if _, err := d.CreateStream(ctx, db.NewStream{Title: "x", Playback: "secret"}); !errors.Is(err, db.ErrInvalid) {
 		t.Fatalf("an unknown policy: %v", err)
 	}
-	if err := d.SetPlayback(ctx, pub.ID, "private"); !errors.Is(err, db.ErrInvalid) {
+	private, public := "private", db.PlaybackPublic
+	if err := d.UpdateStream(ctx, pub.ID, db.StreamUpdate{Playback: &private}); !errors.Is(err, db.ErrInvalid) {
 		t.Fatalf("an unknown policy: %v", err)
 	}
 	if got := must[*db.Stream](t)(d.Stream(ctx, pub.ID)).Playback; got != db.PlaybackPublic {
@@ -36,7 +37,7 @@ func TestPlaybackPolicyAndRules(t *testing.T) {
 			t.Errorf("rule %+v, want %+v", r, w)
 		}
 	}
-	noErr(t, d.SetPlayback(ctx, sig.ID, db.PlaybackPublic))
+	noErr(t, d.UpdateStream(ctx, sig.ID, db.StreamUpdate{Playback: &public}))
 	if n := len(must[[]db.StreamRule](t)(d.StreamRules(ctx))); n != 1 {
 		t.Fatalf("%d rules after making the course public", n)
 	}

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -146,12 +147,12 @@ func (d *downloader) fetch(ctx context.Context, u *url.URL, dst *os.File, progre
 		resp.Body.Close()
 		have += n
 		if isRefusal(err) || ctx.Err() != nil {
-			return "", cmpErr(ctx.Err(), err)
+			return "", cmp.Or(ctx.Err(), err)
 		}
 		if err == nil && (total < 0 || have == total) {
 			return name, nil
 		}
-		lastErr = cmpErr(err, fmt.Errorf("the body ended at %d of %d bytes", have, total))
+		lastErr = cmp.Or(err, fmt.Errorf("the body ended at %d of %d bytes", have, total))
 	}
 	return "", refuseURL("the download broke off %d times (%v)", d.attempts, lastErr)
 }
@@ -265,10 +266,3 @@ func cmpName(known string, resp *http.Response) string {
 }
 
 func isRefusal(err error) bool { _, ok := apperr.As(err); return ok }
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
-}

@@ -19,20 +19,21 @@ type Importer struct {
 	Allow    []netip.Prefix // special-purpose addresses edge may fetch from after all (EDGE_IMPORT_ALLOW)
 	MaxBytes int64          // the upload size limit, for imports too
 
-	once     sync.Once
-	d        *downloader
-	mu       sync.Mutex
-	base     context.Context
-	running  map[string]context.CancelFunc
-	progress time.Duration // how often the progress is written
+	once    sync.Once
+	d       *downloader
+	mu      sync.Mutex
+	base    context.Context
+	running map[string]context.CancelFunc
 }
+
+// progressEvery is how often an import's progress is written.
+const progressEvery = time.Second
 
 func (im *Importer) downloader() *downloader {
 	im.once.Do(func() {
 		im.d = newDownloader(im.Allow, im.MaxBytes)
 		im.running = map[string]context.CancelFunc{}
 		im.base = context.Background()
-		im.progress = time.Second
 	})
 	return im.d
 }
@@ -149,7 +150,7 @@ func (m *Manager) runImport(ctx context.Context, id string, u *url.URL) {
 func (m *Manager) importProgress(ctx context.Context, id string) func(have, total int64) {
 	var last time.Time
 	return func(have, total int64) {
-		if total <= 0 || time.Since(last) < m.Importer.progress {
+		if total <= 0 || time.Since(last) < progressEvery {
 			return
 		}
 		last = time.Now()

@@ -34,9 +34,9 @@ type rulesSnapshot struct {
 
 // access is what the proxy knows of who may play what.
 type access struct {
-	now       atomic.Pointer[rulesSnapshot]
-	mu        sync.Mutex
-	forgotten map[string]bool // deleted streams already purged here
+	now     atomic.Pointer[rulesSnapshot]
+	mu      sync.Mutex
+	deleted map[string]bool // the last document's deleted streams, purged here already
 }
 
 // rules returns the playback rules in force, reading the document once
@@ -110,24 +110,19 @@ func (p *Proxy) readRules() (*playback.Rules, error) {
 func (p *Proxy) forgetDeleted(rules *playback.Rules) {
 	p.access.mu.Lock()
 	defer p.access.mu.Unlock()
-	if p.access.forgotten == nil {
-		p.access.forgotten = map[string]bool{}
-	}
-	fresh := map[string]bool{}
+	deleted, fresh := map[string]bool{}, map[string]bool{}
 	for _, id := range rules.Deleted() {
-		if !p.access.forgotten[id] {
+		deleted[id] = true
+		if !p.access.deleted[id] {
 			fresh[id] = true
 		}
 	}
-	if len(fresh) == 0 {
-		return
-	}
-	p.purgeWhere(fmt.Sprintf("%d deleted streams", len(fresh)), func(key string) bool {
-		id, _ := splitKey(key)
-		return fresh[id]
-	})
-	for id := range fresh {
-		p.access.forgotten[id] = true
+	p.access.deleted = deleted
+	if len(fresh) > 0 {
+		p.purgeWhere(fmt.Sprintf("%d deleted streams", len(fresh)), func(key string) bool {
+			id, _ := splitKey(key)
+			return fresh[id]
+		})
 	}
 }
 

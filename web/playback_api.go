@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -148,9 +149,9 @@ func (s *Server) apiRevokeSigningKey(c echo.Context) error {
 // signedPath is a stream object's URL path with a token in place of the
 // stream id: streams/<id>/poster.jpg becomes /streams/<token>/poster.jpg.
 func signedPath(key, id, token string) string {
-	prefix := proxy.PathPrefix[1:] + id + "/"
-	if len(key) < len(prefix) || key[:len(prefix)] != prefix {
+	file, ok := strings.CutPrefix(key, proxy.PathPrefix[1:]+id+"/")
+	if !ok {
 		return "/" + key
 	}
-	return proxy.PathPrefix + token + "/" + key[len(prefix):]
+	return proxy.PathPrefix + token + "/" + file
 }

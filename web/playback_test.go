@@ -68,18 +68,11 @@ func (e *env) adminToken(t *testing.T) string {
 	return token
 }
 
+// fetch is a viewer's request, with no session.
 func (e *env) fetch(t *testing.T, path string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(e.srv.URL + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	p := e.browser(t).get(path)
+	return p.code, p.body
 }
 
 type tokenAnswer struct {
