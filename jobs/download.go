@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -17,20 +16,16 @@ import (
 	"strings"
 	"time"
 
-	"code.dny.dev/ssrf"
-
 	"github.com/edgehls/edge/internal/apperr"
+	"github.com/edgehls/edge/internal/safehttp"
 )
 
 // downloader fetches a source from a URL a user gave, which is hostile:
-// every connection, the first and each redirect's, is checked at dial time
-// against the address actually dialled (so DNS rebinding gains nothing) by
-// code.dny.dev/ssrf, which keeps IANA's special-purpose ranges (loopback,
-// private, link-local and the cloud metadata address, carrier-grade NAT,
-// …) out. A body that breaks off is taken up with a Range request.
+// every connection goes through safehttp's guard. A body that breaks off is
+// taken up with a Range request.
 type downloader struct {
 	client   *http.Client
-	guard    *ssrf.Guardian
+	guard    *safehttp.Guard
 	maxBytes int64
 	stall    time.Duration // no byte for this long: the connection is dropped and taken up again
 	attempts int           // connections for one download, the first included
@@ -40,30 +35,14 @@ const (
 	maxRedirects     = 10
 	downloadAttempts = 6
 	downloadStall    = time.Minute
+	exampleURL       = "https://host/path/video.mp4"
 )
 
 // newDownloader refuses special-purpose addresses except those in allow
 // (EDGE_IMPORT_ALLOW: an intranet media server the operator trusts).
 func newDownloader(allow []netip.Prefix, maxBytes int64) *downloader {
-	var v4, v6 []netip.Prefix
-	for _, p := range allow {
-		if p.Addr().Is4() {
-			v4 = append(v4, p)
-		} else {
-			v6 = append(v6, p)
-		}
-	}
-	guard := ssrf.New(ssrf.WithAnyPort(), ssrf.WithAllowedV4Prefixes(v4...), ssrf.WithAllowedV6Prefixes(v6...))
-	dialer := &net.Dialer{Timeout: 30 * time.Second, Control: guard.Safe}
-	transport := &http.Transport{
-		Proxy:                 nil, // a proxy would dial for us, past the guard
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   30 * time.Second,
-		ResponseHeaderTimeout: time.Minute,
-		MaxIdleConnsPerHost:   2,
-	}
-	client := &http.Client{Transport: transport, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	guard := safehttp.New(allow)
+	client := &http.Client{Transport: guard.Transport(), CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if len(via) >= maxRedirects {
 			return refuseURL("more than %d redirects", maxRedirects)
 		}
@@ -75,36 +54,12 @@ func newDownloader(allow []netip.Prefix, maxBytes int64) *downloader {
 	return &downloader{client: client, guard: guard, maxBytes: maxBytes, stall: downloadStall, attempts: downloadAttempts}
 }
 
-func refuseURL(format string, args ...any) error {
-	return apperr.Errorf(apperr.Invalid, "url: "+format, args...)
-}
+var refuseURL = safehttp.Refuse
 
 // checkURL is the up-front check of a URL: http(s), no credentials, and a
 // host whose addresses (all of them) may be fetched from.
 func (d *downloader) checkURL(ctx context.Context, raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	switch {
-	case err != nil || u.Scheme == "":
-		return nil, refuseURL("not a URL edge can fetch: want https://host/path/video.mp4")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, refuseURL("scheme %q is not supported: edge fetches http and https", u.Scheme)
-	case u.Host == "":
-		return nil, refuseURL("not a URL edge can fetch: want https://host/path/video.mp4")
-	case u.User != nil:
-		return nil, refuseURL("credentials in the URL are not supported: use a presigned or tokenised URL")
-	case len(u.String()) > 4096:
-		return nil, refuseURL("longer than 4096 characters")
-	}
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", u.Hostname())
-	if err != nil {
-		return nil, refuseURL("%s cannot be resolved", u.Hostname())
-	}
-	for _, a := range addrs {
-		if err := d.guard.SafeAddr(a.Unmap()); err != nil {
-			return nil, refuseURL("%s is a private, local or reserved address (%s): edge does not fetch from it", u.Hostname(), a)
-		}
-	}
-	return u, nil
+	return d.guard.CheckURL(ctx, raw, exampleURL)
 }
 
 // fetch downloads u into dst and returns the file's name as the server
@@ -160,7 +115,7 @@ func (d *downloader) fetch(ctx context.Context, u *url.URL, dst *os.File, progre
 func (d *downloader) get(ctx context.Context, u *url.URL, from int64, validator string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, refuseURL("not a URL edge can fetch")
+		return nil, refuseURL("not a URL edge can reach")
 	}
 	req.Header.Set("User-Agent", "edge (video import)")
 	if from > 0 {
@@ -170,7 +125,7 @@ func (d *downloader) get(ctx context.Context, u *url.URL, from int64, validator 
 		}
 	}
 	resp, err := d.client.Do(req)
-	if errors.Is(err, ssrf.ErrProhibitedIP) || errors.Is(err, ssrf.ErrProhibitedNetwork) {
+	if safehttp.Refused(err) {
 		return nil, refuseURL("it leads to a private, local or reserved address: edge does not fetch from it")
 	}
 	if err != nil {

@@ -145,7 +145,7 @@ func TestImportRefusesBadURLs(t *testing.T) {
 		{"http://169.254.169.254/latest/meta-data/", "private, local or reserved address"},
 		{"http://[::1]:8080/a.mp4", "private, local or reserved address"},
 		{"http://127.0.0.2:8080/a.mp4", "private, local or reserved address"},
-		{"not a url", "not a URL edge can fetch"},
+		{"not a url", "not a URL edge can reach"},
 	} {
 		_, err := e.m.Import(ctx, jobs.Submission{Source: tc.url})
 		ae, ok := apperr.As(err)
