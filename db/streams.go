@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"regexp"
 	"strings"
@@ -87,8 +88,13 @@ func (d *DB) CreateStream(ctx context.Context, in NewStream) (*Stream, error) {
 	now := d.nowMS()
 	s := &Stream{ID: randomString(StreamIDLen), Title: title, SourceKey: in.SourceKey, Status: in.Status,
 		Playback: in.Playback, ImportURL: in.ImportURL, CreatedBy: in.CreatedBy, CreatedAt: now, UpdatedAt: now}
-	_, err = d.sql.ExecContext(ctx, `INSERT INTO streams (id, title, source_key, status, playback, import_url, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.Title, s.SourceKey, string(s.Status), s.Playback, s.ImportURL, nullID(in.CreatedBy), ms(now), ms(now))
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO streams (id, title, source_key, status, playback, import_url, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.Title, s.SourceKey, string(s.Status), s.Playback, s.ImportURL, nullID(in.CreatedBy), ms(now), ms(now)); err != nil {
+			return err
+		}
+		return d.recordEvent(ctx, tx, EventStreamCreated, s)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("create stream: %w", err)
 	}
@@ -149,7 +155,25 @@ func (d *DB) SetStreamState(ctx context.Context, id string, status Status, progr
 	if progress < 0 || progress > 100 {
 		return fmt.Errorf("progress %d: want 0 to 100: %w", progress, ErrInvalid)
 	}
-	return d.updateStream(ctx, id, `status = ?, progress = ?, error = ?`, string(status), progress, errText)
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		var was Status
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM streams WHERE id = ?`, id).Scan(&was); err != nil {
+			return notFound(err, "stream "+id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE streams SET status = ?, progress = ?, error = ?, updated_at = ? WHERE id = ?`,
+			string(status), progress, errText, ms(d.now()), id); err != nil {
+			return fmt.Errorf("update stream %s: %w", id, err)
+		}
+		event := eventForStatus(status)
+		if event == "" || was == status {
+			return nil
+		}
+		st, err := scanStream(tx.QueryRowContext(ctx, `SELECT `+streamColumns+` FROM streams WHERE id = ?`, id))
+		if err != nil {
+			return err
+		}
+		return d.recordEvent(ctx, tx, event, st)
+	})
 }
 
 // StreamOutput is what a finished job produced.
@@ -235,14 +259,16 @@ func cleanEmbedDomains(domains []string) ([]string, error) {
 // DeleteStream removes a stream row and its jobs. Its objects in storage
 // are the caller's to remove.
 func (d *DB) DeleteStream(ctx context.Context, id string) error {
-	res, err := d.sql.ExecContext(ctx, `DELETE FROM streams WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("delete stream %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("stream %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		st, err := scanStream(tx.QueryRowContext(ctx, `SELECT `+streamColumns+` FROM streams WHERE id = ?`, id))
+		if err != nil {
+			return fmt.Errorf("stream %s: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM streams WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete stream %s: %w", id, err)
+		}
+		return d.recordEvent(ctx, tx, EventStreamDeleted, st)
+	})
 }
 
 func (d *DB) updateStream(ctx context.Context, id, set string, args ...any) error {
