@@ -3,7 +3,8 @@
 # ffprobe (real transcoding and an independent HLS client), Chromium (the
 # portal and player in a real browser), versitygw (a real S3 server) and the
 # AWS SDK for JavaScript's CloudFront model (to validate edge's documents),
-# and video.js's m3u8-parser (to read edge's playlists independently).
+# video.js's m3u8-parser (to read edge's playlists independently) and the
+# Standard Webhooks JavaScript library (to verify edge's webhook signatures).
 # Safe to re-run: it installs only what is missing.
 set -euo pipefail
 
@@ -39,5 +40,11 @@ fi
 if [ ! -d scripts/hlscheck/node_modules/m3u8-parser ]; then
   echo "test-deps: npm install (scripts/hlscheck: m3u8-parser)"
   npm install --prefix scripts/hlscheck --no-audit --no-fund --silent >/dev/null
+fi
+# The Standard Webhooks reference library for JavaScript, so the webhook
+# tests check edge's signatures with code edge does not use itself.
+if [ ! -d scripts/whcheck/node_modules/standardwebhooks ]; then
+  echo "test-deps: npm install (scripts/whcheck: standardwebhooks)"
+  npm install --prefix scripts/whcheck --no-audit --no-fund --silent >/dev/null
 fi
 echo "test-deps: ffmpeg $(ffmpeg -version | head -1 | cut -d' ' -f3), $(chromium --version 2>/dev/null | head -1), versitygw installed"
