@@ -154,3 +154,36 @@ type Upload struct {
 	// The import form, shown again with its values when refused.
 	ImportURL, ImportTitle, ImportError string
 }
+
+// Webhooks is the outgoing webhooks page. NewSecret is shown once, right
+// after the endpoint is added.
+type Webhooks struct {
+	Page
+	NewID                 int64
+	NewSecret             string
+	FormError             string
+	URLValue, Description string // what was typed, shown again with its error
+	Events                []string
+	Rows                  []WebhookRow
+}
+
+// WebhookRow is one endpoint, without its secret.
+type WebhookRow struct {
+	ID                        int64
+	URL, Description, Created string
+	Pending, Failed           int // among its latest deliveries
+}
+
+// WebhookDetail is one endpoint and its delivery log.
+type WebhookDetail struct {
+	Page
+	WebhookRow
+	Deliveries []DeliveryRow
+}
+
+// DeliveryRow is one event's delivery to an endpoint.
+type DeliveryRow struct {
+	ID                                 int64
+	Event, StreamID, WebhookID, At     string
+	State, Codes, LastError, NextRetry string
+}

@@ -48,6 +48,9 @@ func (s *Server) streamJSON(st *db.Stream) streamJSON {
 	}
 }
 
+// StreamPayload is a stream as the API shows it, for outgoing webhooks.
+func (s *Server) StreamPayload(st *db.Stream) any { return s.streamJSON(st) }
+
 func (s *Server) masterURL(id string) string {
 	return s.publicURL + proxy.PathPrefix + id + "/master.m3u8"
 }
@@ -175,9 +178,9 @@ func (s *Server) apiCreateForUpload(c echo.Context, sub jobs.Submission) error {
 }
 
 // orEmpty makes a nil list an empty one, so JSON shows [] rather than null.
-func orEmpty(list []string) []string {
+func orEmpty[T any](list []T) []T {
 	if list == nil {
-		return []string{}
+		return []T{}
 	}
 	return list
 }

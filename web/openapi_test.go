@@ -12,6 +12,9 @@ import (
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+
+	"github.com/edgehls/edge/internal/waitfor"
+	"github.com/edgehls/edge/internal/webhooktest"
 )
 
 // openAPIValidator reads the document edge serves with libopenapi and
@@ -76,10 +79,16 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 // Real answers of the API, a script's session from creation to delete,
 // are what the document says, by libopenapi-validator.
 func TestAPIAnswersMatchOpenAPI(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newWebhookEnv(t)
 	v := openAPIValidator(t, e)
 	admin := e.adminToken(t)
+	rcv := webhooktest.NewReceiver(t)
+	r := e.api(t, "POST", "/api/v1/webhooks", admin, `{"url":"`+rcv.URL+`"}`)
+	var hook webhookAnswer
+	decode(t, r.body, &hook)
 	id := e.streamWithPackage(t, "signed")
+	hookPath := "/api/v1/webhooks/" + itoa(hook.ID)
+	waitfor.True(t, "a delivery", func() bool { return len(rcv.Got()) > 0 })
 	calls := []struct{ method, path, token, body string }{
 		{"GET", "/api/v1/streams?limit=10", e.token, ""},
 		{"GET", "/api/v1/streams/" + id, e.token, ""},
@@ -97,6 +106,15 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		{"GET", "/api/v1/users", admin, ""},
 		{"GET", "/api/v1/users", e.token, ""},
 		{"DELETE", "/api/v1/users/" + itoa(e.user.ID), admin, ""},
+		{"POST", "/api/v1/webhooks", admin, `{"url":"http://10.0.0.1/hooks"}`},
+		{"POST", "/api/v1/webhooks", admin, `{"url":"` + rcv.URL + `","description":"second"}`},
+		{"GET", "/api/v1/webhooks", admin, ""},
+		{"GET", hookPath, admin, ""},
+		{"GET", hookPath + "/deliveries?limit=5", admin, ""},
+		{"POST", hookPath + "/deliveries/1/redeliver", admin, ""},
+		{"POST", hookPath + "/deliveries/999/redeliver", admin, ""},
+		{"DELETE", hookPath, admin, ""},
+		{"GET", hookPath, admin, ""},
 		{"GET", "/api/v1/streams", "", ""},
 		{"POST", "/api/v1/streams/" + id + "/purge", e.token, ""},
 		{"DELETE", "/api/v1/streams/" + id, e.token, ""},

@@ -44,6 +44,11 @@ func (s *Server) portalRoutes() {
 	e.GET("/keys", s.keysPage, admin...)
 	e.POST("/keys", s.createKey, admin...)
 	e.POST("/keys/:id/revoke", s.revokeKey, admin...)
+	e.GET("/webhooks", s.webhooksPage, admin...)
+	e.POST("/webhooks", s.addWebhook, admin...)
+	e.GET("/webhooks/:id", s.webhookPage, admin...)
+	e.POST("/webhooks/:id/remove", s.removeWebhook, admin...)
+	e.POST("/webhooks/:id/deliveries/:delivery/redeliver", s.redeliverWebhook, admin...)
 
 	// Viewers' pages: public, framable where each stream allows.
 	e.GET("/embed/:id", s.embedPage)

@@ -17,6 +17,7 @@ import (
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/proxy"
+	"github.com/edgehls/edge/webhooks"
 )
 
 // Config is what the server needs from main.
@@ -41,7 +42,9 @@ type Config struct {
 	TrustFly       bool
 	// MetricsToken, when set, is required as a Bearer token on /metrics.
 	MetricsToken string
-	Logger       *slog.Logger
+	// Webhooks sends outgoing webhooks; nil: endpoints cannot be added.
+	Webhooks *webhooks.Dispatcher
+	Logger   *slog.Logger
 }
 
 // Server routes viewers' /streams/ requests straight to the proxy and
@@ -65,6 +68,7 @@ type Server struct {
 	uploadStore   uploadStore
 	tusStore      tushandler.DataStore // to take up uploads whose hand-over failed
 	hooks         WebhookReceiver
+	webhooks      *webhooks.Dispatcher
 }
 
 // New builds the server.
@@ -73,7 +77,7 @@ func New(cfg Config) (*Server, error) {
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, proxy: cfg.Proxy, db: cfg.DB, jobs: cfg.Jobs, publicURL: cfg.PublicURL, log: cfg.Logger,
 		setupToken: cfg.SetupToken, signIns: &signInGuard{db: cfg.DB, now: time.Now},
-		uploadChunk: cmp.Or(cfg.UploadChunk, uploadChunkBytes), hooks: cfg.Hooks}
+		uploadChunk: cmp.Or(cfg.UploadChunk, uploadChunkBytes), hooks: cfg.Hooks, webhooks: cfg.Webhooks}
 	if u, err := url.Parse(cfg.PublicURL); err == nil {
 		s.publicOrigin = u.Scheme + "://" + u.Host
 		s.secureCookies = u.Scheme == "https"
@@ -98,6 +102,12 @@ func New(cfg Config) (*Server, error) {
 	api.GET("/users", s.apiListUsers, s.requireAdmin)
 	api.POST("/users", s.apiAddUser, s.requireAdmin)
 	api.DELETE("/users/:id", s.apiRemoveUser, s.requireAdmin)
+	api.GET("/webhooks", s.apiListWebhooks, s.requireAdmin)
+	api.POST("/webhooks", s.apiCreateWebhook, s.requireAdmin)
+	api.GET("/webhooks/:id", s.apiGetWebhook, s.requireAdmin)
+	api.DELETE("/webhooks/:id", s.apiDeleteWebhook, s.requireAdmin)
+	api.GET("/webhooks/:id/deliveries", s.apiListDeliveries, s.requireAdmin)
+	api.POST("/webhooks/:id/deliveries/:delivery/redeliver", s.apiRedeliver, s.requireAdmin)
 	e.POST(hookRoute, s.ittybitHook)
 	if cfg.UploadStaging != "" {
 		up, err := s.newUploads(cfg.UploadStaging, cfg.MaxUploadBytes)

@@ -50,6 +50,7 @@ type Config struct {
 	MetricsToken    string
 	TrustedProxies  []*net.IPNet
 	ImportAllow     []netip.Prefix
+	WebhookAllow    []netip.Prefix
 	TrustFly        bool
 	LogLevel        string
 	LogFormat       string
@@ -205,6 +206,10 @@ var settings = []setting{
 	}},
 	{"import-allow", "EDGE_IMPORT_ALLOW", "", "private or local networks imports by URL may fetch from after all (an intranet media server): CIDRs, comma-separated; empty: none", func(c *Config, v string) (err error) {
 		c.ImportAllow, err = parsePrefixes(v)
+		return err
+	}},
+	{"webhook-allow", "EDGE_WEBHOOK_ALLOW", "", "private or local networks outgoing webhooks may be sent to after all (a CMS on the intranet): CIDRs, comma-separated; empty: none", func(c *Config, v string) (err error) {
+		c.WebhookAllow, err = parsePrefixes(v)
 		return err
 	}},
 	{"log-level", "EDGE_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {

@@ -21,6 +21,7 @@ import (
 	"github.com/edgehls/edge/proxy"
 	"github.com/edgehls/edge/storage"
 	"github.com/edgehls/edge/web"
+	"github.com/edgehls/edge/webhooks"
 )
 
 // tempDir is where jobs stage sources and outputs and uploads are judged,
@@ -79,15 +80,19 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		// The last document published stays in force; every change publishes again.
 		log.Warn("publish the playback document", "err", err)
 	}
+	dispatcher := &webhooks.Dispatcher{DB: d, Allow: cfg.WebhookAllow, Log: log}
 	handler, err := web.New(web.Config{
 		Proxy: p, DB: d, Jobs: manager, PublicURL: cfg.PublicURL,
-		SetupToken: setupToken, Logger: log, Hooks: hooks,
+		SetupToken: setupToken, Logger: log, Hooks: hooks, Webhooks: dispatcher,
 		UploadStaging: filepath.Join(cfg.DataDir, "uploads-staging"), MaxUploadBytes: cfg.MaxUploadBytes,
 		TrustedProxies: cfg.TrustedProxies, TrustFly: cfg.TrustFly, MetricsToken: cfg.MetricsToken,
 	})
 	if err != nil {
 		return fmt.Errorf("EDGE_DATA_DIR: %w", err)
 	}
+	dispatcher.Payload = handler.StreamPayload
+	stopWebhooks := startWebhooks(ctx, dispatcher)
+	defer stopWebhooks()
 	removeTemporaries(store, uploads, time.Now(), log) // no write is under way yet
 	if err := manager.ResumeImports(ctx); err != nil {
 		log.Warn("take up imports", "err", err)
@@ -219,6 +224,15 @@ func startWorker(ctx context.Context, cfg Config, d *db.DB, t jobs.Transcoder, l
 		}
 	}()
 	return w, func() { cancel(); <-done }
+}
+
+// startWebhooks sends outgoing webhooks; stop waits for the attempts in
+// flight to finish, so a graceful restart sends nothing twice.
+func startWebhooks(ctx context.Context, d *webhooks.Dispatcher) (stop func()) {
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(wctx) }()
+	return func() { cancel(); <-done }
 }
 
 // handOverUploadsEvery is how soon an upload whose hand-over failed is
