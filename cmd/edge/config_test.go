@@ -62,6 +62,8 @@ func TestConfigErrorsNameTheirSource(t *testing.T) {
 		{nil, map[string]string{"EDGE_CORS_ORIGINS": "https://a.example/path"}, `invalid EDGE_CORS_ORIGINS`},
 		{nil, map[string]string{"EDGE_LOG_LEVEL": "loud"}, `want one of debug, info, warn, error`},
 		{nil, map[string]string{"EDGE_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}, `"proxy.internal" is not an address or CIDR range`},
+		{nil, map[string]string{"EDGE_WEBHOOK_ALLOW": "10.0.0.0/8,intranet"}, `invalid EDGE_WEBHOOK_ALLOW`},
+		{nil, map[string]string{"EDGE_IMPORT_ALLOW": "192.168.0.0/33"}, `invalid EDGE_IMPORT_ALLOW`},
 		{nil, map[string]string{"EDGE_MAX_RESOLUTION": "99999"}, `invalid EDGE_MAX_RESOLUTION "99999": want a whole number from 16 to 16384`},
 		{nil, map[string]string{"EDGE_ITTYBIT_JOBS": "0"}, `invalid EDGE_ITTYBIT_JOBS`},
 		{nil, map[string]string{"EDGE_JOB_TIMEOUT": "30s"}, `invalid EDGE_JOB_TIMEOUT "30s": want a duration of at least 1m0s`},
