@@ -23,6 +23,10 @@ type Worker struct {
 	Concurrency int           // default 1
 	Poll        time.Duration // how often an idle slot looks at the queue; default 2s
 	JobTimeout  time.Duration // longest a transcode may run before it fails; default 8h
+	// BeforeReady, if set, finishes a transcoded stream's package before it
+	// is marked ready (the Manager's CaptionsBeforeReady). Its failure is
+	// logged; the stream is ready without what it adds.
+	BeforeReady func(ctx context.Context, streamID string) error
 
 	wake    chan struct{}
 	mu      sync.Mutex
@@ -157,6 +161,11 @@ func (w *Worker) process(ctx context.Context, st *db.Stream) {
 }
 
 func (w *Worker) finish(ctx context.Context, log *slog.Logger, streamID string, jobID int64, res Result, took time.Duration) {
+	if w.BeforeReady != nil {
+		if err := w.BeforeReady(ctx, streamID); err != nil {
+			log.Error("finish the stream's package: it is ready without its captions", "err", err)
+		}
+	}
 	ok := record(log, "a finished transcode", func() error {
 		if err := w.DB.SetStreamOutput(ctx, streamID, db.StreamOutput{
 			Duration: res.Duration, Renditions: res.Renditions, PosterKey: res.PosterKey, Width: res.Width, Height: res.Height, Warning: res.Warning}); err != nil {

@@ -11,6 +11,15 @@ func (p *Proxy) PurgeStream(id string) {
 	p.purgeWhere(prefix, func(key string) bool { return strings.HasPrefix(key, prefix) })
 }
 
+// PurgePlaylists forgets a stream's playlists, for a master rewritten in
+// place (captions added): its segments, immutable, stay.
+func (p *Proxy) PurgePlaylists(id string) {
+	prefix := PathPrefix[1:] + id + "/"
+	p.purgeWhere(prefix+"*.m3u8", func(key string) bool {
+		return strings.HasPrefix(key, prefix) && strings.HasSuffix(key, ".m3u8")
+	})
+}
+
 // purgeWhere forgets every object whose key matches, in both tiers.
 func (p *Proxy) purgeWhere(what string, match func(key string) bool) {
 	p.purges.Add(1)

@@ -60,8 +60,6 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	if err != nil {
 		return err
 	}
-	worker, stopWorker := startWorker(ctx, cfg, d, transcoder, log)
-	defer stopWorker()
 	p, err := proxy.New(proxy.Config{
 		Origin: origin, CacheBytes: cfg.CacheBytes, MaxObjectBytes: cfg.CacheObjectMax,
 		CacheDir: cfg.CacheDir, DiskBytes: cfg.DiskCacheBytes,
@@ -72,8 +70,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return fmt.Errorf("EDGE_CACHE_DIR: %w", err)
 	}
 	hooks, _ := transcoder.(web.WebhookReceiver)
-	manager := &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Worker: worker, Cache: p, TempDir: tmp,
+	manager := &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Cache: p, TempDir: tmp,
 		Importer: &jobs.Importer{Allow: cfg.ImportAllow, MaxBytes: cfg.MaxUploadBytes}}
+	worker, stopWorker := startWorker(ctx, cfg, d, transcoder, manager.CaptionsBeforeReady, log)
+	defer stopWorker()
+	manager.Worker = worker // before anything submits: the handlers start below
 	if err := manager.PublishPlayback(ctx); errors.Is(err, jobs.ErrOtherOwner) {
 		return fmt.Errorf("EDGE_STORAGE: %w", err)
 	} else if err != nil {
@@ -207,14 +208,14 @@ func newTranscoder(cfg Config, store, uploads storage.Store, tmp string, log *sl
 
 // startWorker runs the transcode queue; stop waits for it, and a job cut
 // short by the stop is queued again for the next start.
-func startWorker(ctx context.Context, cfg Config, d *db.DB, t jobs.Transcoder, log *slog.Logger) (*jobs.Worker, func()) {
+func startWorker(ctx context.Context, cfg Config, d *db.DB, t jobs.Transcoder, beforeReady func(context.Context, string) error, log *slog.Logger) (*jobs.Worker, func()) {
 	// An Ittybit job only waits here, for hours maybe: EDGE_JOBS, sized for
 	// this machine's ffmpeg, would make one long job hold up the rest.
 	concurrency := cfg.Jobs
 	if t.Name() == "ittybit" {
 		concurrency = cfg.IttybitJobs
 	}
-	w := &jobs.Worker{DB: d, Log: log, Concurrency: concurrency, Transcoder: t, JobTimeout: cfg.JobTimeout}
+	w := &jobs.Worker{DB: d, Log: log, Concurrency: concurrency, Transcoder: t, JobTimeout: cfg.JobTimeout, BeforeReady: beforeReady}
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -21,6 +21,16 @@ type Manifest struct {
 	Playlists       []Variant
 	IFramePlaylists []Variant `json:"iFramePlaylists"`
 	Segments        []Segment
+	// MediaGroups is EXT-X-MEDIA by type, group and name.
+	MediaGroups map[string]map[string]map[string]Media `json:"mediaGroups"`
+}
+
+// Media is one EXT-X-MEDIA rendition.
+type Media struct {
+	Language   string
+	URI        string
+	Default    bool
+	Autoselect bool
 }
 
 // Variant is one EXT-X-STREAM-INF or EXT-X-I-FRAME-STREAM-INF.

@@ -1,0 +1,257 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asticode/go-astisub"
+	"github.com/grafov/m3u8"
+
+	"github.com/edgehls/edge/db"
+	"github.com/edgehls/edge/storage"
+)
+
+// captionSegment is the length of one WebVTT segment. Players fetch the
+// segment around the playhead; half a minute of text is a few kB.
+const captionSegment = 30 * time.Second
+
+// subtitlesGroup names the master's subtitle renditions.
+const subtitlesGroup = "subs"
+
+// PublishCaptions writes every caption language of a ready stream as an
+// HLS subtitle rendition and names them in its master playlist (none left:
+// the master loses its subtitles group). Viewers see the change within a
+// playlist TTL; this edge at once.
+func (m *Manager) PublishCaptions(ctx context.Context, id string) error {
+	caps, err := m.DB.Captions(ctx, id)
+	if err != nil {
+		return err
+	}
+	return m.publishCaptions(ctx, id, caps)
+}
+
+func (m *Manager) publishCaptions(ctx context.Context, id string, caps []db.Caption) error {
+	masterKey := streamPrefix(id) + "master.m3u8"
+	raw, err := getAll(ctx, m.Store, masterKey)
+	if errors.Is(err, storage.ErrNotFound) {
+		return errNoMaster
+	} else if err != nil {
+		return fmt.Errorf("read master: %w", err)
+	}
+	master, err := decodeMaster(raw)
+	if err != nil {
+		return err
+	}
+	timeline, err := m.timeline(ctx, id, master)
+	if err != nil {
+		return fmt.Errorf("captions of %s: %w", id, err)
+	}
+	for _, c := range caps {
+		if err := m.writeSubtitles(ctx, id, c, timeline); err != nil {
+			return fmt.Errorf("captions %s of %s: %w", c.Language, id, err)
+		}
+	}
+	setSubtitles(master, caps)
+	body := master.Encode().Bytes()
+	if err := m.Store.Put(ctx, masterKey, bytes.NewReader(body), int64(len(body))); err != nil {
+		return fmt.Errorf("write master: %w", err)
+	}
+	if m.Cache != nil {
+		m.Cache.PurgePlaylists(id)
+	}
+	return nil
+}
+
+func decodeMaster(raw []byte) (*m3u8.MasterPlaylist, error) {
+	pl, kind, err := m3u8.DecodeFrom(bytes.NewReader(raw), false)
+	master, ok := pl.(*m3u8.MasterPlaylist)
+	if err != nil || kind != m3u8.MASTER || !ok {
+		return nil, fmt.Errorf("the master playlist cannot be read: %v", err)
+	}
+	return master, nil
+}
+
+// setSubtitles makes the master's subtitle renditions those of caps.
+func setSubtitles(master *m3u8.MasterPlaylist, caps []db.Caption) {
+	var alts []*m3u8.Alternative
+	for _, c := range caps {
+		alts = append(alts, &m3u8.Alternative{Type: "SUBTITLES", GroupId: subtitlesGroup, Name: c.Label, Language: c.Language,
+			Autoselect: "YES", URI: "subtitles/" + c.Language + "/stream.m3u8"})
+	}
+	for _, v := range master.Variants {
+		kept := v.Alternatives[:0]
+		for _, a := range v.Alternatives {
+			if a != nil && a.Type != "SUBTITLES" {
+				kept = append(kept, a)
+			}
+		}
+		v.Alternatives, v.Subtitles = kept, ""
+		if !v.Iframe && len(alts) > 0 {
+			v.Alternatives, v.Subtitles = append(v.Alternatives, alts...), subtitlesGroup
+		}
+	}
+	master.ResetCache()
+}
+
+// timeline is where a stream's media starts (the MPEG-TS clock, 90 kHz, of
+// its first picture: WebVTT cues are mapped onto it by X-TIMESTAMP-MAP)
+// and how long it plays.
+type timeline struct {
+	start  int64
+	length time.Duration
+}
+
+// timeline reads the first variant's playlist and probes its first segment.
+func (m *Manager) timeline(ctx context.Context, id string, master *m3u8.MasterPlaylist) (timeline, error) {
+	var first *m3u8.Variant
+	for _, v := range master.Variants {
+		if !v.Iframe {
+			first = v
+			break
+		}
+	}
+	if first == nil {
+		return timeline{}, errors.New("the master names no variant")
+	}
+	playlistKey, err := insideStream(id, streamPrefix(id), first.URI)
+	if err != nil {
+		return timeline{}, err
+	}
+	raw, err := getAll(ctx, m.Store, playlistKey)
+	if err != nil {
+		return timeline{}, fmt.Errorf("read %s: %w", playlistKey, err)
+	}
+	media, err := decodeMedia(bytes.NewReader(raw), playlistKey)
+	if err != nil {
+		return timeline{}, err
+	}
+	var tl timeline
+	var parts []string
+	for _, s := range media.GetAllSegments() {
+		tl.length += time.Duration(s.Duration * float64(time.Second))
+		if parts == nil {
+			parts = append(parts, s.URI)
+		}
+	}
+	if len(parts) == 0 {
+		return timeline{}, fmt.Errorf("%s has no segments", playlistKey)
+	}
+	if media.Map != nil {
+		parts = append([]string{media.Map.URI}, parts...)
+	}
+	start, err := m.probeStart(ctx, id, path.Dir(playlistKey)+"/", parts)
+	if err != nil {
+		return timeline{}, err
+	}
+	tl.start = int64(math.Round(start * 90000))
+	return tl, nil
+}
+
+// insideStream resolves a playlist's relative URI against dir, refusing
+// anything outside the stream's prefix.
+func insideStream(id, dir, uri string) (string, error) {
+	key := path.Join(dir, uri)
+	if strings.Contains(uri, "://") || strings.HasPrefix(uri, "/") || !strings.HasPrefix(key, streamPrefix(id)) {
+		return "", fmt.Errorf("the playlist names %q, outside the stream", uri)
+	}
+	return key, nil
+}
+
+// probeStart downloads the first segment (after its init section, for
+// fMP4) and asks ffprobe when its media starts.
+func (m *Manager) probeStart(ctx context.Context, id, dir string, parts []string) (float64, error) {
+	f, err := os.CreateTemp(m.TempDir, "first-segment-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	for _, p := range parts {
+		key, err := insideStream(id, dir, p)
+		if err != nil {
+			return 0, err
+		}
+		body, err := getAll(ctx, m.Store, key)
+		if err != nil {
+			return 0, fmt.Errorf("read %s: %w", key, err)
+		}
+		if _, err := f.Write(body); err != nil {
+			return 0, err
+		}
+	}
+	out, err := toolCommand(ctx, "ffprobe", "-v", "error", "-protocol_whitelist", "file", "-show_entries", "format=start_time",
+		"-of", "csv=p=0", filepath.Clean(f.Name())).Output()
+	if err != nil {
+		return 0, fmt.Errorf("probe the first segment: %w", err)
+	}
+	start, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	if err != nil {
+		return 0, fmt.Errorf("probe the first segment: start %q", out)
+	}
+	return start, nil
+}
+
+// writeSubtitles cuts one language's WebVTT into segments of the stream's
+// timeline, each with the cues that show during it, and their playlist.
+func (m *Manager) writeSubtitles(ctx context.Context, id string, c db.Caption, tl timeline) error {
+	raw, err := getAll(ctx, m.Store, captionKey(id, c.Language))
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	subs, err := astisub.ReadFromWebVTT(bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	n := int(math.Ceil(tl.length.Seconds() / captionSegment.Seconds()))
+	playlist, err := m3u8.NewMediaPlaylist(0, uint(max(n, 1)))
+	if err != nil {
+		return err
+	}
+	playlist.MediaType = m3u8.VOD
+	playlist.TargetDuration = captionSegment.Seconds()
+	dir := streamPrefix(id) + "subtitles/" + c.Language + "/"
+	for i := range n {
+		from := time.Duration(i) * captionSegment
+		to := min(from+captionSegment, tl.length)
+		seg := astisub.NewSubtitles()
+		seg.Metadata = &astisub.Metadata{WebVTTTimestampMap: &astisub.WebVTTTimestampMap{MpegTS: tl.start}}
+		for _, it := range subs.Items {
+			if it.StartAt < to && it.EndAt > from {
+				seg.Items = append(seg.Items, it)
+			}
+		}
+		var body bytes.Buffer
+		if err := writeVTT(seg, &body); err != nil {
+			return err
+		}
+		name := "segment-" + strconv.Itoa(i) + ".vtt"
+		if err := m.Store.Put(ctx, dir+name, bytes.NewReader(body.Bytes()), int64(body.Len())); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := playlist.Append(name, (to - from).Seconds(), ""); err != nil {
+			return err
+		}
+	}
+	playlist.Close()
+	body := playlist.Encode().Bytes()
+	return m.Store.Put(ctx, dir+"stream.m3u8", bytes.NewReader(body), int64(len(body)))
+}
+
+// writeVTT writes a segment; one with no cue is a bare header, which
+// go-astisub refuses to write.
+func writeVTT(s *astisub.Subtitles, w *bytes.Buffer) error {
+	if len(s.Items) == 0 {
+		w.WriteString("WEBVTT\n" + s.Metadata.WebVTTTimestampMap.String() + "\n")
+		return nil
+	}
+	return s.WriteToWebVTT(w)
+}
