@@ -14,6 +14,7 @@ type Player struct {
 	Loop      bool
 	Controls  bool
 	Start     string // seconds, "" for the beginning
+	Captions  string // a language to show captions in from the start (captions=en); "" off
 	CSSURL    string
 	HlsURL    string
 	ScriptURL string

@@ -93,6 +93,14 @@ type VideoDetail struct {
 	Playback      string
 	PlaybackError string
 	TestLink      string
+	Captions      []CaptionRow
+	CaptionError  string
+}
+
+// CaptionRow is one language's captions of a video.
+type CaptionRow struct {
+	Language, Label, Added string
+	Cues                   int
 }
 
 // SigningKeys is the signing keys page.

@@ -88,6 +88,10 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	decode(t, r.body, &hook)
 	id := e.streamWithPackage(t, "signed")
 	hookPath := "/api/v1/webhooks/" + itoa(hook.ID)
+	talk := playableStream(t, e, "Talk")
+	if r := e.putCaptions(t, talk.ID, "en", "", englishSRT); r.code != http.StatusOK {
+		t.Fatalf("captions: %d %s", r.code, r.body)
+	}
 	waitfor.True(t, "a delivery", func() bool { return len(rcv.Got()) > 0 })
 	calls := []struct{ method, path, token, body string }{
 		{"GET", "/api/v1/streams?limit=10", e.token, ""},
@@ -100,6 +104,9 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		{"POST", "/api/v1/signing-keys", admin, `{"name":"cms"}`},
 		{"GET", "/api/v1/signing-keys", e.token, ""},
 		{"GET", "/api/v1/streams/nosuch", e.token, ""},
+		{"GET", "/api/v1/streams/" + talk.ID + "/captions", e.token, ""},
+		{"DELETE", "/api/v1/streams/" + talk.ID + "/captions/en", e.token, ""},
+		{"DELETE", "/api/v1/streams/" + talk.ID + "/captions/en", e.token, ""},
 		{"POST", "/api/v1/users", admin, `{"email":"new@example.com"}`},
 		{"POST", "/api/v1/users", admin, `{"email":"new@example.com"}`},
 		{"POST", "/api/v1/users", admin, `{"email":"not an email"}`},

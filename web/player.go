@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +30,9 @@ var (
 )
 
 const defaultWidth, defaultHeight = 640, 360
+
+// captionsParam is what ?captions= may be: a language tag's shape.
+var captionsParam = regexp.MustCompile(`^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4}$`)
 
 // embedPage is the player viewers get in an iframe: no portal, no sign-in.
 func (s *Server) embedPage(c echo.Context) error {
@@ -102,6 +106,9 @@ func (s *Server) playerView(c echo.Context, st *db.Stream) (templates.Player, in
 	q := c.QueryParams()
 	v.Autoplay, v.Muted, v.Loop = flag(q, "autoplay", false), flag(q, "muted", false), flag(q, "loop", false)
 	v.Controls = flag(q, "controls", true)
+	if lang := q.Get("captions"); captionsParam.MatchString(lang) {
+		v.Captions = lang
+	}
 	if start, err := strconv.ParseFloat(q.Get("start"), 64); err == nil && start > 0 && start < 1e7 {
 		v.Start = strconv.FormatFloat(start, 'f', -1, 64)
 	}

@@ -30,6 +30,9 @@ func (s *Server) portalRoutes() {
 	e.POST("/videos/:id/rename", s.renameVideo, signedIn...)
 	e.POST("/videos/:id/embed-domains", s.setEmbedDomains, signedIn...)
 	e.POST("/videos/:id/playback", s.setPlayback, signedIn...)
+	// The form is parsed by the CSRF check already: its size is bounded first.
+	e.POST("/videos/:id/captions", s.addCaptions, slices.Concat([]echo.MiddlewareFunc{limitBody(captionForm)}, signedIn)...)
+	e.POST("/videos/:id/captions/:language/remove", s.removeCaptions, signedIn...)
 	e.GET("/videos/:id/delete", s.confirmDelete, signedIn...)
 	e.POST("/videos/:id/delete", s.deleteVideo, signedIn...)
 
@@ -56,6 +59,17 @@ func (s *Server) portalRoutes() {
 	e.GET("/oembed", s.oembed)
 
 	e.GET(static.Prefix+"*", echo.WrapHandler(http.StripPrefix(static.Prefix, immutable(http.FileServerFS(static.FS)))))
+}
+
+// limitBody bounds a request's body (http.MaxBytesReader), for routes whose
+// form a middleware parses before the handler could.
+func limitBody(n int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, n)
+			return next(c)
+		}
+	}
 }
 
 // immutable marks content-hashed assets as cacheable for a year.

@@ -93,6 +93,7 @@ func (s *Server) videoDetail(c echo.Context, st *db.Stream, formError string) te
 		Playback: st.Playback, TestLink: s.testLink(c, st),
 	}
 	v.EmbedCode = embedCode(html.EscapeString(v.PlayerURL), html.EscapeString(st.Title), st)
+	v.Captions = s.captionRows(c, st.ID)
 	jobs, err := s.db.ListJobs(c.Request().Context(), st.ID)
 	if err != nil {
 		s.log.Warn("list jobs", "stream", st.ID, "err", err)

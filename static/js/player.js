@@ -8,6 +8,7 @@
   var video = document.getElementById("video");
   var overlay = document.getElementById("overlay");
   var menu = root.querySelector("select.quality");
+  var captionsMenu = root.querySelector("select.captions");
   var d = root.dataset;
   var start = parseFloat(d.start) || 0;
   var autoplay = d.autoplay === "true";
@@ -55,6 +56,43 @@
     menu.addEventListener("change", function () { hls.currentLevel = parseInt(menu.value, 10); });
   }
 
+  // matchLanguage finds the track of a language asked for (captions=en
+  // finds en-GB too), or -1.
+  function matchLanguage(tracks, want) {
+    if (!want) return -1;
+    want = want.toLowerCase();
+    for (var pass = 0; pass < 2; pass++) {
+      for (var i = 0; i < tracks.length; i++) {
+        var lang = (tracks[i].lang || tracks[i].language || "").toLowerCase();
+        if (pass === 0 ? lang === want : lang.split("-")[0] === want.split("-")[0]) return i;
+      }
+    }
+    return -1;
+  }
+
+  // buildCaptions fills the captions menu (Off + each language), turns on
+  // the one captions= names and returns it; choose(i) shows track i (-1:
+  // none).
+  function buildCaptions(tracks, choose) {
+    if (!captionsMenu || tracks.length === 0) return -1;
+    var off = document.createElement("option");
+    off.value = "-1";
+    off.textContent = "Captions off";
+    captionsMenu.append(off);
+    tracks.forEach(function (t, i) {
+      var o = document.createElement("option");
+      o.value = String(i);
+      o.textContent = t.name || t.label || t.lang || t.language;
+      captionsMenu.append(o);
+    });
+    var first = matchLanguage(tracks, d.captions);
+    captionsMenu.value = String(first);
+    choose(first);
+    captionsMenu.hidden = false;
+    captionsMenu.addEventListener("change", function () { choose(parseInt(captionsMenu.value, 10)); });
+    return first;
+  }
+
   function withHls() {
     var hls = new Hls({ startPosition: start > 0 ? start : -1 });
     player.hls = hls;
@@ -63,6 +101,16 @@
       buildMenu(hls);
       post("ready", { levels: hls.levels.length });
       if (autoplay) play();
+    });
+    // The captions= choice is applied once the first level has loaded:
+    // hls.js picks the subtitle track again as it switches to a level, and
+    // would undo one made before.
+    hls.once(Hls.Events.SUBTITLE_TRACKS_UPDATED, function () {
+      var first = buildCaptions(hls.subtitleTracks, function (i) {
+        hls.subtitleTrack = i;
+        hls.subtitleDisplay = i >= 0;
+      });
+      if (first >= 0) hls.once(Hls.Events.LEVEL_LOADED, function () { hls.subtitleTrack = first; });
     });
     hls.on(Hls.Events.FRAG_LOADED, function () {
       if (networkRetries > 0) { networkRetries = 0; hide(); }
@@ -93,6 +141,12 @@
     video.src = d.src;
     video.addEventListener("loadedmetadata", function () {
       if (start > 0) video.currentTime = start;
+      var tracks = Array.prototype.filter.call(video.textTracks, function (t) {
+        return t.kind === "subtitles" || t.kind === "captions";
+      });
+      buildCaptions(tracks, function (i) {
+        tracks.forEach(function (t, j) { t.mode = j === i ? "showing" : "disabled"; });
+      });
       post("ready", { levels: 0 });
       if (autoplay) play();
     });
