@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/internal/apperr"
@@ -201,5 +202,37 @@ func TestCaptionsThatCannotBePlacedAreNotKept(t *testing.T) {
 	}
 	if strings.Contains(read(t, fs, "streams/"+id+"/master.m3u8"), "SUBTITLES") {
 		t.Fatal("the master names captions that were refused")
+	}
+}
+
+// The ffmpeg runner's own ladder: captions added while the stream is
+// queued are in its master when it turns ready.
+func TestCaptionsAddedWhileTranscodingReachTheReadyMaster(t *testing.T) {
+	ctx := context.Background()
+	store := storagetest.NewFileStore(t, nil)
+	r := newRig(t, store)
+	r.manager.TempDir = t.TempDir()
+	r.worker.BeforeReady = r.manager.CaptionsBeforeReady
+	putSource(t, store, "uploads/in/talk.mp4", 3, "640x360", true) // one rung
+	st, err := r.manager.Submit(ctx, jobs.Submission{Source: "uploads/in/talk.mp4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.manager.AddCaptions(ctx, jobs.CaptionUpload{StreamID: st.ID, Language: "es", File: strings.NewReader(talkSRT)}); err != nil {
+		t.Fatal(err)
+	}
+	start(t, r.worker)
+	waitStatus(t, r.db, st.ID, db.StatusReady, 2*time.Minute)
+	master := hlstest.ParsePlaylist(t, []byte(read(t, store, "streams/"+st.ID+"/master.m3u8")))
+	if es := master.MediaGroups["SUBTITLES"]["subs"]["español"]; es.URI != "subtitles/es/stream.m3u8" || len(master.Playlists) != 1 {
+		t.Fatalf("master %+v", master)
+	}
+	if len(master.IFramePlaylists) != 1 {
+		t.Fatalf("the rewrite lost the I-frame playlists: %+v", master.IFramePlaylists)
+	}
+	for _, v := range master.Playlists {
+		if v.Number("AVERAGE-BANDWIDTH") == 0 || v.Attributes["FRAME-RATE"] == nil || v.Attributes["SUBTITLES"] != "subs" {
+			t.Errorf("variant %s lost its measured attributes: %v", v.URI, v.Attributes)
+		}
 	}
 }
