@@ -327,3 +327,34 @@ func TestConcurrentClaimsNeverShareAStream(t *testing.T) {
 		t.Fatalf("claimed %d of 20", len(seen))
 	}
 }
+
+// A new password works at once, the old one no longer, and every session
+// but the one kept is signed out.
+func TestSetPassword(t *testing.T) {
+	ctx := context.Background()
+	d := open(t)
+	u := must[*db.User](t)(d.CreateUser(ctx, "ana@example.com", "old password 1", db.RoleEditor))
+	keep, _, err := d.CreateSession(ctx, u.ID, time.Hour)
+	noErr(t, err)
+	other, _, err := d.CreateSession(ctx, u.ID, time.Hour)
+	noErr(t, err)
+	if err := d.SetPassword(ctx, u.ID, "short", keep); !errors.Is(err, db.ErrInvalid) {
+		t.Fatalf("short password: %v", err)
+	}
+	if err := d.SetPassword(ctx, u.ID+99, "a long new password", keep); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("unknown account: %v", err)
+	}
+	noErr(t, d.SetPassword(ctx, u.ID, "a long new password", keep))
+	if _, err := d.Authenticate(ctx, "ana@example.com", "old password 1"); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("old password still works: %v", err)
+	}
+	must[*db.User](t)(d.Authenticate(ctx, "ana@example.com", "a long new password"))
+	if _, err := d.SessionByToken(ctx, other); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("the other session survived: %v", err)
+	}
+	must[*db.Session](t)(d.SessionByToken(ctx, keep))
+	noErr(t, d.SetPassword(ctx, u.ID, "yet another password", ""))
+	if _, err := d.SessionByToken(ctx, keep); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("a reset left a session: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -46,23 +47,53 @@ func (d *DB) CreateUser(ctx context.Context, email, password string, role Role) 
 	if role != RoleAdmin && role != RoleEditor {
 		return nil, fmt.Errorf("role %q: want admin or editor: %w", role, ErrInvalid)
 	}
-	if len(password) < MinPasswordLen {
-		return nil, fmt.Errorf("password: at least %d characters: %w", MinPasswordLen, ErrInvalid)
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if errors.Is(err, bcrypt.ErrPasswordTooLong) {
-		return nil, fmt.Errorf("password: at most 72 bytes: %w", ErrInvalid)
-	} else if err != nil {
-		return nil, fmt.Errorf("hash password: %w", err)
+	hash, err := hashPassword(password)
+	if err != nil {
+		return nil, err
 	}
 	u := &User{Email: email, Role: role, CreatedAt: d.nowMS()}
 	res, err := d.sql.ExecContext(ctx, `INSERT INTO users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)`,
-		u.Email, string(hash), string(role), ms(u.CreatedAt))
+		u.Email, hash, string(role), ms(u.CreatedAt))
 	if err != nil {
 		return nil, conflict(err, "user "+email)
 	}
 	u.ID, _ = res.LastInsertId()
 	return u, nil
+}
+
+// hashPassword checks a new password and returns its bcrypt hash.
+func hashPassword(password string) (string, error) {
+	if len(password) < MinPasswordLen {
+		return "", fmt.Errorf("password: at least %d characters: %w", MinPasswordLen, ErrInvalid)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if errors.Is(err, bcrypt.ErrPasswordTooLong) {
+		return "", fmt.Errorf("password: at most 72 bytes: %w", ErrInvalid)
+	} else if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(hash), nil
+}
+
+// SetPassword gives an account a new password and ends its sessions, all
+// but keepSession (the one changing it; "" ends every one): whoever knew
+// the old password is signed out. API tokens are left as they are.
+func (d *DB) SetPassword(ctx context.Context, userID int64, password, keepSession string) error {
+	hash, err := hashPassword(password)
+	if err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
+		if err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("user: %w", ErrNotFound)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash != ?`, userID, digest(keepSession))
+		return err
+	})
 }
 
 // Authenticate returns the user whose email and password match. A wrong
@@ -82,6 +113,11 @@ func (d *DB) Authenticate(ctx context.Context, email, password string) (*User, e
 	}
 	u.CreatedAt = fromMS(created)
 	return &u, nil
+}
+
+// UserByID finds an account by its id.
+func (d *DB) UserByID(ctx context.Context, id int64) (*User, error) {
+	return d.scanUser(d.sql.QueryRowContext(ctx, `SELECT id, email, role, created_at FROM users WHERE id = ?`, id))
 }
 
 // UserByEmail finds an account.

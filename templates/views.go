@@ -195,3 +195,9 @@ type DeliveryRow struct {
 	Event, StreamID, WebhookID, At     string
 	State, Codes, LastError, NextRetry string
 }
+
+// Account is the signed-in user's own page.
+type Account struct {
+	Page
+	FormError string
+}

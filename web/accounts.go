@@ -109,3 +109,56 @@ func (s *Server) removeUser(c echo.Context) error {
 	s.flash(c, "User removed; their sessions and tokens no longer work.")
 	return c.Redirect(http.StatusSeeOther, "/users")
 }
+
+func (s *Server) accountPage(c echo.Context) error {
+	return render(c, http.StatusOK, templates.AccountPage(templates.Account{Page: s.page(c, "Your account", "account")}))
+}
+
+// changePassword needs the current password (a session left open on a
+// shared computer is not enough to take the account over) and signs the
+// account's other sessions out.
+func (s *Server) changePassword(c echo.Context) error {
+	ctx := c.Request().Context()
+	me := currentUser(c)
+	refuse := func(msg string) error {
+		return render(c, http.StatusUnprocessableEntity, templates.AccountPage(templates.Account{Page: s.page(c, "Your account", "account"), FormError: msg}))
+	}
+	if _, err := s.db.Authenticate(ctx, me.Email, c.FormValue("current")); errors.Is(err, db.ErrNotFound) {
+		return refuse("current password: that is not your password")
+	} else if err != nil {
+		return err
+	}
+	if c.FormValue("password") != c.FormValue("confirm") {
+		return refuse("new password: the two entries differ")
+	}
+	ck, _ := c.Cookie(sessionCookie)
+	err := s.db.SetPassword(ctx, me.ID, c.FormValue("password"), ck.Value)
+	if errors.Is(err, db.ErrInvalid) {
+		return refuse("new " + db.Reason(err))
+	} else if err != nil {
+		return err
+	}
+	s.log.Info("password changed", "email", me.Email)
+	s.flash(c, "Password changed; your other sessions are signed out.")
+	return c.Redirect(http.StatusSeeOther, "/account")
+}
+
+// resetPassword gives another account a generated password, shown once,
+// and signs it out everywhere.
+func (s *Server) resetPassword(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return badRequest("bad user id")
+	}
+	u, err := s.db.UserByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	password := rand.Text()
+	if err := s.db.SetPassword(c.Request().Context(), id, password, ""); err != nil {
+		return err
+	}
+	s.log.Info("password reset", "email", u.Email, "by", currentUser(c).Email)
+	s.showOnce(c, u.Email+"\n"+password)
+	return c.Redirect(http.StatusSeeOther, "/users")
+}

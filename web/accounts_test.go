@@ -93,3 +93,59 @@ func TestUsersPageIsForAdmins(t *testing.T) {
 		t.Fatalf("removed user's token still works: %d", r.code)
 	}
 }
+
+// Changing your own password needs the current one, signs your other
+// sessions out and keeps this one; an admin's reset shows a new password
+// once and signs that account out everywhere.
+func TestPasswordChangeAndReset(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.db.CreateUser(ctx, "boss@example.com", "correct horse", db.RoleAdmin)
+	laptop, phone := e.browser(t), e.browser(t)
+	csrf := laptop.signIn("ed@example.com", "correct horse")
+	phone.signIn("ed@example.com", "correct horse")
+	if r := laptop.get("/account"); r.code != 200 || !strings.Contains(r.body, "Change your password") {
+		t.Fatalf("account page: %d", r.code)
+	}
+	for _, tc := range []struct{ current, password, confirm, want string }{
+		{"wrong horse", "a new password 1", "a new password 1", "current password: that is not your password"},
+		{"correct horse", "a new password 1", "a new password 2", "new password: the two entries differ"},
+		{"correct horse", "short", "short", "new password: at least 10 characters"},
+	} {
+		r := laptop.post("/account/password", url.Values{"csrf": {csrf}, "current": {tc.current}, "password": {tc.password}, "confirm": {tc.confirm}}, nil)
+		if r.code != 422 || !strings.Contains(r.body, tc.want) {
+			t.Errorf("%+v: %d, want %q", tc, r.code, tc.want)
+		}
+	}
+	if phone.get("/").code != 200 {
+		t.Fatal("a refused change signed the other session out")
+	}
+	r := laptop.post("/account/password", url.Values{"csrf": {csrf}, "current": {"correct horse"}, "password": {"a new password 1"}, "confirm": {"a new password 1"}}, nil)
+	if r.code != 303 {
+		t.Fatalf("change: %d %s", r.code, r.body)
+	}
+	if laptop.get("/").code != 200 || phone.get("/").code != 303 {
+		t.Fatal("want this session kept and the other signed out")
+	}
+	if r := e.api(t, "GET", "/api/v1/streams", e.token, ""); r.code != 200 {
+		t.Fatalf("the API token stopped working: %d", r.code)
+	}
+	e.browser(t).signIn("ed@example.com", "a new password 1")
+
+	admin := e.browser(t)
+	acsrf := admin.signIn("boss@example.com", "correct horse")
+	if r := laptop.post("/users/"+itoa(e.user.ID)+"/password", url.Values{"csrf": {csrf}}, nil); r.code != 403 {
+		t.Fatalf("an editor resets a password: %d", r.code)
+	}
+	if r := admin.post("/users/"+itoa(e.user.ID)+"/password", url.Values{"csrf": {acsrf}}, nil); r.code != 303 {
+		t.Fatalf("reset: %d", r.code)
+	}
+	m := regexp.MustCompile(`Password for ed@example.com: .*?id="new-password" class="code" type="text" readonly value="([A-Z2-7]{26})"`).FindStringSubmatch(admin.get("/users").body)
+	if m == nil {
+		t.Fatal("the reset password is not shown")
+	}
+	if laptop.get("/").code != 303 {
+		t.Fatal("the reset left the account signed in")
+	}
+	e.browser(t).signIn("ed@example.com", m[1])
+}

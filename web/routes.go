@@ -36,6 +36,8 @@ func (s *Server) portalRoutes() {
 	e.GET("/videos/:id/delete", s.confirmDelete, signedIn...)
 	e.POST("/videos/:id/delete", s.deleteVideo, signedIn...)
 
+	e.GET("/account", s.accountPage, signedIn...)
+	e.POST("/account/password", s.changePassword, signedIn...)
 	e.GET("/tokens", s.tokensPage, signedIn...)
 	e.POST("/tokens", s.createToken, signedIn...)
 	e.POST("/tokens/:id/revoke", s.revokeToken, signedIn...)
@@ -44,6 +46,7 @@ func (s *Server) portalRoutes() {
 	e.GET("/users", s.usersPage, admin...)
 	e.POST("/users", s.addUser, admin...)
 	e.POST("/users/:id/remove", s.removeUser, admin...)
+	e.POST("/users/:id/password", s.resetPassword, admin...)
 	e.GET("/keys", s.keysPage, admin...)
 	e.POST("/keys", s.createKey, admin...)
 	e.POST("/keys/:id/revoke", s.revokeKey, admin...)

@@ -60,13 +60,9 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 			*role = string(db.RoleAdmin)
 		}
 	}
-	password, generated := generatePassword(), true
-	if *fromStdin {
-		line, err := bufio.NewReader(stdin).ReadString('\n')
-		if err != nil && line == "" {
-			return errors.New("user add: no password on standard input")
-		}
-		password, generated = strings.TrimRight(line, "\r\n"), false
+	password, generated, err := newPassword(*fromStdin, stdin)
+	if err != nil {
+		return fmt.Errorf("user add: %w", err)
 	}
 	u, err := d.CreateUser(ctx, *email, password, db.Role(*role))
 	if err != nil {
@@ -115,6 +111,18 @@ func tokenCreate(ctx context.Context, args []string, getenv func(string) string,
 // generatePassword returns 26 base32 characters (130 random bits).
 func generatePassword() string { return rand.Text() }
 
+// newPassword is the first line of stdin, or a generated password.
+func newPassword(fromStdin bool, stdin io.Reader) (password string, generated bool, err error) {
+	if !fromStdin {
+		return generatePassword(), true, nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", false, errors.New("no password on standard input")
+	}
+	return strings.TrimRight(line, "\r\n"), false, nil
+}
+
 // userUnlock: edge user unlock --email E. It forgets the account's failed
 // sign-ins from every address, so a running edge lets it in at once.
 func userUnlock(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -141,5 +149,45 @@ func userUnlock(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	fmt.Fprintf(stdout, "unlocked %s (%d failed sign-ins forgotten)\n", strings.ToLower(strings.TrimSpace(*email)), n)
+	return nil
+}
+
+// userPasswd: edge user passwd --email E [--password-stdin]. It sets a new
+// password (generated and printed once, unless read from stdin) and signs
+// the account out of every session; a running edge sees it at once.
+func userPasswd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("edge user passwd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "the account's email (required)")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input instead of generating one")
+	dataDir := dataDirFlag(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("user passwd: --email is required")
+	}
+	d, err := openDB(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	u, err := d.UserByEmail(ctx, *email)
+	if errors.Is(err, db.ErrNotFound) {
+		return fmt.Errorf("user passwd: no account %s (add one with `edge user add`)", *email)
+	} else if err != nil {
+		return fmt.Errorf("user passwd: %w", err)
+	}
+	password, generated, err := newPassword(*fromStdin, stdin)
+	if err != nil {
+		return fmt.Errorf("user passwd: %w", err)
+	}
+	if err := d.SetPassword(ctx, u.ID, password, ""); err != nil {
+		return fmt.Errorf("user passwd: %s", db.Reason(err))
+	}
+	fmt.Fprintf(stdout, "new password set for %s; its sessions are signed out\n", u.Email)
+	if generated {
+		fmt.Fprintf(stdout, "password: %s\n(shown once: store it now)\n", password)
+	}
 	return nil
 }

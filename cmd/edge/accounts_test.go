@@ -136,3 +136,42 @@ func TestUserUnlock(t *testing.T) {
 		t.Fatalf("unknown account: %v", err)
 	}
 }
+
+// TestUserPasswd: a forgotten password is replaced from the command line,
+// generated or from stdin; the account's sessions end.
+func TestUserPasswd(t *testing.T) {
+	vars := map[string]string{"EDGE_DATA_DIR": t.TempDir()}
+	runCmd(t, vars, "", "user", "add", "--email", "ana@example.com")
+	out, err := runCmd(t, vars, "", "user", "passwd", "--email", "ana@example.com")
+	m := regexp.MustCompile(`password: ([A-Z2-7]{26})\n`).FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("passwd: %q %v", out, err)
+	}
+	d, err := openDB(context.Background(), vars["EDGE_DATA_DIR"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Authenticate(context.Background(), "ana@example.com", m[1]); err != nil {
+		t.Fatalf("generated password: %v", err)
+	}
+	if out, err := runCmd(t, vars, "chosen password 42\n", "user", "passwd", "--email", "ana@example.com", "--password-stdin"); err != nil || strings.Contains(out, "password:") {
+		t.Fatalf("from stdin: %q %v", out, err)
+	}
+	if _, err := d.Authenticate(context.Background(), "ana@example.com", "chosen password 42"); err != nil {
+		t.Fatalf("chosen password: %v", err)
+	}
+	for _, tc := range []struct{ stdin, email, want string }{
+		{"", "nobody@example.com", "user passwd: no account nobody@example.com (add one with `edge user add`)"},
+		{"short\n", "ana@example.com", "user passwd: password: at least 10 characters"},
+		{"", "", "user passwd: --email is required"},
+	} {
+		args := []string{"user", "passwd", "--email", tc.email}
+		if tc.stdin != "" {
+			args = append(args, "--password-stdin")
+		}
+		if _, err := runCmd(t, vars, tc.stdin, args...); err == nil || err.Error() != tc.want {
+			t.Errorf("%v: %v, want %q", args, err, tc.want)
+		}
+	}
+}

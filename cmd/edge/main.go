@@ -24,6 +24,7 @@ commands:
   serve         run the portal, player and proxy (default)
   user add      add a portal account: --email E [--role admin|editor] [--password-stdin]
   user unlock   let an account sign in again after too many failures: --email E
+  user passwd   set an account's password and sign it out everywhere: --email E [--password-stdin]
   token create  print a new API token: --email E [--name N]
   key create    make a key that signs playback tokens, print its private part once: --name N
   key list      list the signing keys
@@ -96,6 +97,8 @@ func runAccountCommand(ctx context.Context, cmd string, args []string, getenv fu
 		return userAdd(ctx, args, getenv, stdin, stdout, stderr)
 	case "user unlock":
 		return userUnlock(ctx, args, getenv, stdout, stderr)
+	case "user passwd":
+		return userPasswd(ctx, args, getenv, stdin, stdout, stderr)
 	case "token create":
 		return tokenCreate(ctx, args, getenv, stdout, stderr)
 	default:
