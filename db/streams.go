@@ -191,6 +191,11 @@ func (d *DB) SetStreamOutput(ctx context.Context, id string, out StreamOutput) e
 		out.Duration.Milliseconds(), strings.Join(out.Renditions, ","), out.PosterKey, out.Width, out.Height, out.Warning)
 }
 
+// SetPosterKey points a stream at another poster in storage.
+func (d *DB) SetPosterKey(ctx context.Context, id, key string) error {
+	return d.updateStream(ctx, id, `poster_key = ?`, key)
+}
+
 // embedSource is one CSP host-source: an optional http(s) scheme, a host
 // (optionally "*." for subdomains) and an optional port or ":*".
 var embedSource = regexp.MustCompile(`^(https?://)?(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:(\d{1,5}|\*))?$`)

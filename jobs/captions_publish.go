@@ -122,38 +122,56 @@ func (m *Manager) timeline(ctx context.Context, id string, master *m3u8.MasterPl
 	if first == nil {
 		return timeline{}, errors.New("the master names no variant")
 	}
-	playlistKey, err := insideStream(id, streamPrefix(id), first.URI)
+	r, err := m.readRendition(ctx, id, first)
 	if err != nil {
 		return timeline{}, err
 	}
-	raw, err := getAll(ctx, m.Store, playlistKey)
-	if err != nil {
-		return timeline{}, fmt.Errorf("read %s: %w", playlistKey, err)
-	}
-	media, err := decodeMedia(bytes.NewReader(raw), playlistKey)
-	if err != nil {
-		return timeline{}, err
+	segs := r.media.GetAllSegments()
+	if len(segs) == 0 {
+		return timeline{}, fmt.Errorf("%s has no segments", r.key)
 	}
 	var tl timeline
-	var parts []string
-	for _, s := range media.GetAllSegments() {
+	for _, s := range segs {
 		tl.length += time.Duration(s.Duration * float64(time.Second))
-		if parts == nil {
-			parts = append(parts, s.URI)
-		}
 	}
-	if len(parts) == 0 {
-		return timeline{}, fmt.Errorf("%s has no segments", playlistKey)
-	}
-	if media.Map != nil {
-		parts = append([]string{media.Map.URI}, parts...)
-	}
-	start, err := m.probeStart(ctx, id, path.Dir(playlistKey)+"/", parts)
+	f, err := m.fetchSegment(ctx, id, r, segs[0])
 	if err != nil {
 		return timeline{}, err
+	}
+	defer os.Remove(f)
+	out, err := toolCommand(ctx, "ffprobe", "-v", "error", "-protocol_whitelist", "file", "-show_entries", "format=start_time",
+		"-of", "csv=p=0", f).Output()
+	if err != nil {
+		return timeline{}, fmt.Errorf("probe the first segment: %w", err)
+	}
+	start, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	if err != nil {
+		return timeline{}, fmt.Errorf("probe the first segment: start %q", out)
 	}
 	tl.start = int64(math.Round(start * 90000))
 	return tl, nil
+}
+
+// rendition is one variant's media playlist, read from storage.
+type rendition struct {
+	key   string // of its playlist
+	media *m3u8.MediaPlaylist
+}
+
+func (m *Manager) readRendition(ctx context.Context, id string, v *m3u8.Variant) (rendition, error) {
+	key, err := insideStream(id, streamPrefix(id), v.URI)
+	if err != nil {
+		return rendition{}, err
+	}
+	raw, err := getAll(ctx, m.Store, key)
+	if err != nil {
+		return rendition{}, fmt.Errorf("read %s: %w", key, err)
+	}
+	media, err := decodeMedia(bytes.NewReader(raw), key)
+	if err != nil {
+		return rendition{}, err
+	}
+	return rendition{key: key, media: media}, nil
 }
 
 // insideStream resolves a playlist's relative URI against dir, refusing
@@ -166,38 +184,34 @@ func insideStream(id, dir, uri string) (string, error) {
 	return key, nil
 }
 
-// probeStart downloads the first segment (after its init section, for
-// fMP4) and asks ffprobe when its media starts.
-func (m *Manager) probeStart(ctx context.Context, id, dir string, parts []string) (float64, error) {
-	f, err := os.CreateTemp(m.TempDir, "first-segment-*")
-	if err != nil {
-		return 0, err
+// fetchSegment downloads one segment (after its init section, for fMP4)
+// into a temporary file a tool can read alone, and returns its path.
+func (m *Manager) fetchSegment(ctx context.Context, id string, r rendition, seg *m3u8.MediaSegment) (string, error) {
+	parts := []string{seg.URI}
+	if r.media.Map != nil {
+		parts = append([]string{r.media.Map.URI}, parts...)
 	}
-	defer os.Remove(f.Name())
+	f, err := os.CreateTemp(m.TempDir, "segment-*")
+	if err != nil {
+		return "", err
+	}
 	defer f.Close()
 	for _, p := range parts {
-		key, err := insideStream(id, dir, p)
+		key, err := insideStream(id, path.Dir(r.key)+"/", p)
+		if err == nil {
+			var body []byte
+			if body, err = getAll(ctx, m.Store, key); err == nil {
+				_, err = f.Write(body)
+			} else {
+				err = fmt.Errorf("read %s: %w", key, err)
+			}
+		}
 		if err != nil {
-			return 0, err
-		}
-		body, err := getAll(ctx, m.Store, key)
-		if err != nil {
-			return 0, fmt.Errorf("read %s: %w", key, err)
-		}
-		if _, err := f.Write(body); err != nil {
-			return 0, err
+			os.Remove(f.Name())
+			return "", err
 		}
 	}
-	out, err := toolCommand(ctx, "ffprobe", "-v", "error", "-protocol_whitelist", "file", "-show_entries", "format=start_time",
-		"-of", "csv=p=0", filepath.Clean(f.Name())).Output()
-	if err != nil {
-		return 0, fmt.Errorf("probe the first segment: %w", err)
-	}
-	start, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	if err != nil {
-		return 0, fmt.Errorf("probe the first segment: start %q", out)
-	}
-	return start, nil
+	return filepath.Clean(f.Name()), nil
 }
 
 // writeSubtitles cuts one language's WebVTT into segments of the stream's

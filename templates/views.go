@@ -95,6 +95,12 @@ type VideoDetail struct {
 	TestLink      string
 	Captions      []CaptionRow
 	CaptionError  string
+	// PreviewURL is the player for the team (with a token for a signed
+	// stream); "" until the video is ready. PosterURL is its poster.
+	PreviewURL  string
+	PosterURL   string
+	PosterError string
+	AudioOnly   bool
 }
 
 // CaptionRow is one language's captions of a video.

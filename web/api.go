@@ -34,18 +34,23 @@ type streamJSON struct {
 	AllowedDomains []string  `json:"allowed_domains"` // sites that may embed it and fetch its media; empty: any
 	MasterURL      string    `json:"master_url"`
 	EmbedURL       string    `json:"embed_url"`
+	PosterURL      string    `json:"poster_url"` // "" until there is one; a signed stream's needs a token (POST …/tokens)
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 func (s *Server) streamJSON(st *db.Stream) streamJSON {
 	r := orEmpty(st.Renditions)
-	return streamJSON{
+	out := streamJSON{
 		ID: st.ID, Title: st.Title, Status: st.Status, Progress: st.Progress, Error: st.Error, Warning: st.Warning,
 		Duration: st.Duration.Seconds(), Width: st.Width, Height: st.Height, Renditions: r, CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt,
 		PlaybackPolicy: st.Playback, AllowedDomains: orEmpty(st.EmbedDomains),
 		MasterURL: s.masterURL(st.ID), EmbedURL: s.embedURL(st.ID),
 	}
+	if st.PosterKey != "" {
+		out.PosterURL = s.publicURL + "/" + st.PosterKey
+	}
+	return out
 }
 
 // StreamPayload is a stream as the API shows it, for outgoing webhooks.

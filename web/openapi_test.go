@@ -105,6 +105,8 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		{"GET", "/api/v1/signing-keys", e.token, ""},
 		{"GET", "/api/v1/streams/nosuch", e.token, ""},
 		{"GET", "/api/v1/streams/" + talk.ID + "/captions", e.token, ""},
+		{"POST", "/api/v1/streams/" + talk.ID + "/poster", e.token, `{"time":2.5}`},
+		{"POST", "/api/v1/streams/" + talk.ID + "/poster", e.token, `{"time":99}`},
 		{"DELETE", "/api/v1/streams/" + talk.ID + "/captions/en", e.token, ""},
 		{"DELETE", "/api/v1/streams/" + talk.ID + "/captions/en", e.token, ""},
 		{"POST", "/api/v1/users", admin, `{"email":"new@example.com"}`},

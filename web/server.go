@@ -96,6 +96,7 @@ func New(cfg Config) (*Server, error) {
 	api.DELETE("/streams/:id", s.apiDeleteStream)
 	api.POST("/streams/:id/purge", s.apiPurgeStream)
 	api.POST("/streams/:id/tokens", s.apiCreatePlaybackToken)
+	api.POST("/streams/:id/poster", s.apiSetPoster)
 	api.GET("/streams/:id/captions", s.apiListCaptions)
 	api.PUT("/streams/:id/captions/:language", s.apiPutCaptions)
 	api.DELETE("/streams/:id/captions/:language", s.apiDeleteCaptions)

@@ -6,8 +6,10 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -94,6 +96,8 @@ func (s *Server) videoDetail(c echo.Context, st *db.Stream, formError string) te
 	}
 	v.EmbedCode = embedCode(html.EscapeString(v.PlayerURL), html.EscapeString(st.Title), st)
 	v.Captions = s.captionRows(c, st.ID)
+	v.PosterURL, v.AudioOnly = s.posterURL(st), slices.Equal(st.Renditions, []string{"audio"})
+	v.PreviewURL = s.previewURL(c, st)
 	jobs, err := s.db.ListJobs(c.Request().Context(), st.ID)
 	if err != nil {
 		s.log.Warn("list jobs", "stream", st.ID, "err", err)
@@ -102,6 +106,23 @@ func (s *Server) videoDetail(c echo.Context, st *db.Stream, formError string) te
 		v.Jobs = append(v.Jobs, templates.JobRow{Backend: j.Backend, Status: j.Status, Error: j.Error, Created: formatTime(j.CreatedAt)})
 	}
 	return v
+}
+
+// previewURL is the player on the video's own page: a signed stream's
+// carries a token valid one hour.
+func (s *Server) previewURL(c echo.Context, st *db.Stream) string {
+	if st.Status != db.StatusReady {
+		return ""
+	}
+	if st.Playback != db.PlaybackSigned {
+		return "/embed/" + st.ID
+	}
+	token, _, err := s.jobs.MintToken(c.Request().Context(), jobs.TokenRequest{StreamID: st.ID, TTL: time.Hour})
+	if err != nil {
+		s.log.Warn("mint a preview token", "stream", st.ID, "err", err)
+		return ""
+	}
+	return "/embed/" + st.ID + "?token=" + url.QueryEscape(token)
 }
 
 func (s *Server) renameVideo(c echo.Context) error {

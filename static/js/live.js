@@ -1,5 +1,8 @@
-// Keeps the status of videos that are still uploading, queued or processing
-// up to date without a reload. Pages work without it.
+// The portal's small script; pages work without it. It keeps the status of
+// videos that are still uploading, queued or processing up to date, and
+// when one settles swaps in the parts of the page marked data-swap from a
+// fresh copy (duration, renditions, poster, the preview player); it makes
+// Copy buttons copy, and the poster form follow the preview player.
 (function () {
   "use strict";
   var POLL_MS = 3000;
@@ -40,6 +43,69 @@
       .catch(function () {})
       .finally(function () { setTimeout(tick, POLL_MS); });
   }
+
+  // swapFresh replaces each [data-swap] part with the same part of the
+  // page as the server renders it now.
+  function swapFresh() {
+    fetch(location.href, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-swap]").forEach(function (el) {
+          var next = fresh.querySelector('[data-swap="' + el.dataset.swap + '"]');
+          if (next) el.replaceWith(document.importNode(next, true));
+        });
+        followPreview();
+      })
+      .catch(function () {});
+  }
+  document.addEventListener("edge:settled", swapFresh);
+
+  function copy(button) {
+    var el = document.getElementById(button.dataset.copy);
+    var text = "value" in el ? el.value : el.textContent;
+    var done = function () {
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = "Copy"; }, 2000);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { select(el); });
+    } else if (select(el) && document.execCommand("copy")) {
+      done();
+    }
+  }
+  function select(el) {
+    if (el.select) { el.select(); return true; }
+    var range = document.createRange();
+    range.selectNodeContents(el);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    return true;
+  }
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("button.copy");
+    if (b) copy(b);
+  });
+
+  // followPreview keeps the poster form's time at the preview's playhead
+  // (the player is on this origin, so its video element is reachable).
+  function followPreview() {
+    var frame = document.getElementById("preview");
+    var input = document.getElementById("poster-time");
+    if (!frame || !input) return;
+    var hook = function () {
+      var p = frame.contentWindow && frame.contentWindow.edgePlayer;
+      if (!p) return;
+      var set = function () { input.value = p.video.currentTime.toFixed(1); };
+      p.video.addEventListener("timeupdate", set);
+      p.video.addEventListener("seeked", set);
+    };
+    frame.addEventListener("load", hook);
+    hook();
+  }
+  followPreview();
 
   setTimeout(tick, POLL_MS);
 })();
