@@ -57,6 +57,8 @@ func TestPortalInChromium(t *testing.T) {
 	e.db.SetStreamState(ctx, st.ID, db.StatusReady, 100, "")
 	step("ready shows by itself", chromedp.Poll[chromedp.Void](
 		`document.querySelector('`+row+` .badge').textContent === 'ready'`, chromedp.WithPollingTimeout(15*time.Second)))
+	step("the row is swapped for a fresh one", chromedp.Poll[chromedp.Void](
+		`document.querySelector('tr[data-id="`+st.ID+`"]').dataset.status === 'ready'`, chromedp.WithPollingTimeout(15*time.Second)))
 
 	step("open the video", chromedp.Click(chromedp.CSS(`a[href="/videos/`+st.ID+`"]`)), chromedp.WaitVisible(chromedp.CSS("#embed-code")))
 	if code := text("#embed-code"); !strings.Contains(code, `<iframe src="https://edge.example/embed/`+st.ID+`"`) {

@@ -120,7 +120,9 @@ func (d *Dispatcher) Run(ctx context.Context) {
 
 // deliverDue attempts one batch of due deliveries and says how many.
 func (d *Dispatcher) deliverDue(ctx context.Context) int {
-	due, err := d.DB.ClaimDeliveries(ctx, batch, 2*d.timeout()+time.Minute)
+	// The lease outlasts an attempt: a delivery cut short by a crash is
+	// tried again once it runs out.
+	due, err := d.DB.ClaimDeliveries(ctx, batch, d.timeout()+15*time.Second)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.Log.Error("claim webhook deliveries", "err", err)

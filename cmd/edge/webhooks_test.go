@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -35,11 +36,31 @@ func TestWebhooksSurviveAKilledEdge(t *testing.T) {
 		return http.StatusNoContent
 	}
 	base, first := edgeProcess(t, vars)
-	var hook struct{ Secret string }
+	var hook struct {
+		ID     int64
+		Secret string
+	}
 	doJSON(t, apiRequest(t, "POST", base+"/api/v1/webhooks", token, `{"url":"`+rcv.URL+`"}`), &hook)
 	var st struct{ ID string }
 	doJSON(t, apiRequest(t, "POST", base+"/api/v1/streams", token, `{"title":"Talk","source":"uploads/talk.mp4"}`), &st)
-	waitfor.True(t, "the ready event, refused", readyRefused.Load)
+	waitfor.True(t, "the ready event refused, and the refusal recorded", func() bool {
+		if !readyRefused.Load() {
+			return false
+		}
+		var log struct {
+			Deliveries []struct {
+				Event string
+				Codes []int
+			}
+		}
+		getJSON(t, base+"/api/v1/webhooks/"+strconv.FormatInt(hook.ID, 10)+"/deliveries", token, &log)
+		for _, d := range log.Deliveries {
+			if d.Event == "stream.ready" && len(d.Codes) == 1 {
+				return true
+			}
+		}
+		return false
+	})
 	first.Process.Kill()
 	first.Wait()
 
