@@ -9,9 +9,9 @@ import (
 )
 
 // The ladder's ffmpeg run: one decode, one filter graph that makes the
-// picture constant-rate 8-bit SDR once and scales it per rung, H.264 High
-// in capped VBR with a keyframe every 2 s, stereo AAC in every variant, and
-// 4 s MPEG-TS segments in the guide's layout. The master playlist is not
+// picture constant-rate 8-bit SDR once and scales it per rung (and for the
+// storyboard), H.264 High in capped VBR with a keyframe every 2 s, stereo
+// AAC in every variant, and 4 s MPEG-TS segments in the guide's layout. The master playlist is not
 // ffmpeg's: edge writes it from the measured output (master.go).
 
 // toSDR tone-maps PQ or HLG to BT.709 (zscale, then Hable's curve), so an
@@ -21,19 +21,20 @@ const toSDR = "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=t
 
 // videoFilter is the graph from the (autorotated) source to one output
 // per rung: square pixels, even sizes, the rung's frame rate.
-func videoFilter(p probe, rungs []rung) string {
+// One more split output feeds the storyboard's sheets.
+func videoFilter(p probe, rungs []rung, sb storyboard) string {
 	pre := "format=yuv420p"
 	if p.HDR {
 		pre = toSDR
 	}
-	g := fmt.Sprintf("[0:v]fps=%s,%s,split=%d", fpsArg(rungs[0].FrameRate), pre, len(rungs))
-	for i := range rungs {
+	g := fmt.Sprintf("[0:v]fps=%s,%s,split=%d", fpsArg(rungs[0].FrameRate), pre, len(rungs)+1)
+	for i := range len(rungs) + 1 {
 		g += fmt.Sprintf("[s%d]", i)
 	}
 	for i, r := range rungs {
 		g += fmt.Sprintf(";[s%d]scale=%d:%d:out_color_matrix=bt709:out_range=tv,setsar=1[v%d]", i, r.Width, r.Height, i)
 	}
-	return g
+	return g + ";" + sb.filter(fmt.Sprintf("[s%d]", len(rungs)))
 }
 
 // fpsArg writes a rate as ffmpeg reads it, exactly for the NTSC rates.
@@ -53,7 +54,7 @@ type encoding struct {
 }
 
 // ladderArgs are the ladder run's arguments, the source's input options first.
-func ladderArgs(in input, out string, rungs []rung, enc encoding) []string {
+func ladderArgs(in input, out string, rungs []rung, sb storyboard, enc encoding) []string {
 	audio := in.probe.HasAudio
 	var maps, streamMap []string
 	for i, r := range rungs {
@@ -65,7 +66,7 @@ func ladderArgs(in input, out string, rungs []rung, enc encoding) []string {
 		}
 		streamMap = append(streamMap, entry+",name:"+r.Name())
 	}
-	args := append(in.args(), "-filter_complex", videoFilter(in.probe, rungs))
+	args := append(in.args(), "-filter_complex", videoFilter(in.probe, rungs, sb))
 	args = append(args, maps...)
 	args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high",
 		"-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
@@ -85,8 +86,9 @@ func ladderArgs(in input, out string, rungs []rung, enc encoding) []string {
 		segment = "segment-%d.m4s"
 		args = append(args, "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4")
 	}
-	return append(args, "-hls_segment_filename", filepath.Join(out, "%v", segment),
+	args = append(args, "-hls_segment_filename", filepath.Join(out, "%v", segment),
 		"-var_stream_map", strings.Join(streamMap, " "), filepath.Join(out, "%v", "stream.m3u8"))
+	return append(args, sb.outputArgs(in, out)...)
 }
 
 // nameInitSections gives each rendition's fMP4 initialization section the

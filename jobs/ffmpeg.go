@@ -137,7 +137,11 @@ func (in input) outputCap() []string {
 // encodeVideo makes the ladder, its measured master and the poster in out.
 func encodeVideo(ctx context.Context, in input, out string, enc encoding, progress func(int)) (Result, error) {
 	rungs := ladderFor(in.probe)
-	complaints, err := runFFmpeg(ctx, in, ladderArgs(in, out, rungs, enc), progress)
+	sb := storyboardFor(in.probe.Duration, rungs[0])
+	if err := os.MkdirAll(out, 0o755); err != nil { // the sheets' folder: the HLS muxer makes its own
+		return Result{}, err
+	}
+	complaints, err := runFFmpeg(ctx, in, ladderArgs(in, out, rungs, sb, enc), progress)
 	if err != nil {
 		return Result{}, err
 	}
@@ -152,6 +156,9 @@ func encodeVideo(ctx context.Context, in input, out string, enc encoding, progre
 	}
 	if err := makePoster(ctx, in, rungs, filepath.Join(out, "poster.jpg")); err != nil {
 		return Result{}, err
+	}
+	if err := sb.writeVTT(out, length); err != nil {
+		return Result{}, fmt.Errorf("write the storyboard: %w", err)
 	}
 	res := Result{PosterKey: "poster.jpg", Width: rungs[0].Width, Height: rungs[0].Height,
 		Duration: length, Warning: shortfall(in.probe.Duration, length, complaints)}

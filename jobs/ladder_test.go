@@ -61,14 +61,37 @@ func TestQualityScalesCappedBitrates(t *testing.T) {
 		}
 	}
 	p := probe{Demuxer: "mov", HasAudio: true, Duration: 10 * time.Second, DisplayWidth: 1280, DisplayHeight: 720, FrameRate: 30}
-	args := fmt.Sprint(ladderArgs(input{path: "in.mp4", probe: p}, "out", ladderFor(p), encoding{quality: "low"}))
+	rungs := ladderFor(p)
+	args := fmt.Sprint(ladderArgs(input{path: "in.mp4", probe: p}, "out", rungs, storyboardFor(p.Duration, rungs[0]), encoding{quality: "low"}))
 	for _, want := range []string{
 		"-protocol_whitelist file -format_whitelist mov,", "-f mov -i in.mp4", "-t 15.000 -f hls",
 		"-b:v:0 1350k -maxrate:v:0 1687k -bufsize:v:0 2700k", "-profile:v high",
-		"[0:v]fps=30,format=yuv420p,split=3[s0][s1][s2];[s0]scale=1280:720:",
+		"[0:v]fps=30,format=yuv420p,split=4[s0][s1][s2][s3];[s0]scale=1280:720:",
+		";[s3]fps=1/2,scale=160:90,setsar=1,tile=10x10[sb]", "-map [sb] -t 15.000 -c:v mjpeg -q:v 5 -f image2 -start_number 0 out/storyboard-%d.jpg",
 	} {
 		if !strings.Contains(args, want) {
 			t.Errorf("ffmpeg arguments lack %q: %s", want, args)
+		}
+	}
+}
+
+func TestStoryboardSpacingAndShape(t *testing.T) {
+	for _, tc := range []struct {
+		duration      time.Duration
+		top           rung
+		every         time.Duration
+		width, height int
+	}{
+		{20 * time.Second, sizedRung(1920, 1080, 1080, 30), 2 * time.Second, 160, 90},
+		{5 * time.Minute, sizedRung(1920, 1080, 1080, 30), 3 * time.Second, 160, 90},
+		{2 * time.Hour, sizedRung(1280, 720, 720, 30), 10 * time.Second, 160, 90},
+		{time.Minute, sizedRung(1080, 1920, 1080, 30), 2 * time.Second, 90, 160},
+		{time.Minute, sizedRung(720, 576, 576, 25), 2 * time.Second, 160, 128},
+	} {
+		sb := storyboardFor(tc.duration, tc.top)
+		if sb.every != tc.every || sb.width != tc.width || sb.height != tc.height {
+			t.Errorf("%s %dx%d: every %s, %dx%d; want %s, %dx%d", tc.duration, tc.top.Width, tc.top.Height, sb.every, sb.width, sb.height,
+				tc.every, tc.width, tc.height)
 		}
 	}
 }

@@ -107,6 +107,7 @@ func TestFFmpegEndToEnd(t *testing.T) {
 			if _, err := store.Head(context.Background(), st.PosterKey); err != nil {
 				t.Fatalf("poster: %v", err)
 			}
+			checkStoryboard(t, store, st.ID, 3)
 			jobsList, _ := r.db.ListJobs(context.Background(), st.ID)
 			if len(jobsList) != 1 || jobsList[0].Status != "succeeded" || jobsList[0].Backend != "ffmpeg" {
 				t.Fatalf("job history: %+v", jobsList)
@@ -207,4 +208,34 @@ func TestDeleteCancelsTheRunningJob(t *testing.T) {
 func heights(t *testing.T, url string) []int {
 	_, h := hlstest.VideoSizes(t, url)
 	return h
+}
+
+// checkStoryboard reads storyboard.vtt: cues thumbnails every 2 s of 160×90
+// in a 10×10 sheet that ffprobe reads as 1600×900.
+func checkStoryboard(t *testing.T, store storage.Store, id string, cues int) {
+	t.Helper()
+	ctx := context.Background()
+	obj, err := store.Get(ctx, "streams/"+id+"/storyboard.vtt", nil)
+	if err != nil {
+		t.Fatalf("storyboard: %v", err)
+	}
+	vtt, _ := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	want := "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nstoryboard-0.jpg#xywh=0,0,160,90\n\n00:00:02.000 --> 00:00:04.000\nstoryboard-0.jpg#xywh=160,0,160,90\n"
+	if !strings.HasPrefix(string(vtt), want) || strings.Count(string(vtt), "#xywh=") != cues {
+		t.Fatalf("storyboard.vtt, want %d cues:\n%s", cues, vtt)
+	}
+	sheet, err := store.Get(ctx, "streams/"+id+"/storyboard-0.jpg", nil)
+	if err != nil {
+		t.Fatalf("sheet: %v", err)
+	}
+	f, _ := os.CreateTemp(t.TempDir(), "sheet-*.jpg")
+	io.Copy(f, sheet.Body)
+	sheet.Body.Close()
+	f.Close()
+	var probe struct{ Streams []struct{ Width, Height int } }
+	hlstest.FFprobe(t, &probe, "-show_entries", "stream=width,height", f.Name())
+	if len(probe.Streams) != 1 || probe.Streams[0].Width != 1600 || probe.Streams[0].Height != 900 {
+		t.Fatalf("sheet %+v", probe.Streams)
+	}
 }

@@ -153,6 +153,54 @@
     video.addEventListener("error", function () { fail("The video could not be loaded. Check your connection and reload."); });
   }
 
+  // The storyboard (storyboard.vtt beside the master: cues naming a sheet
+  // and a #xywh= box) gives the bar over the seek bar its previews.
+  function parseStoryboard(text) {
+    var cues = [];
+    var re = /(\d+):(\d+):(\d+)\.(\d+) --> (\d+):(\d+):(\d+)\.(\d+)\s+(\S+)#xywh=(\d+),(\d+),(\d+),(\d+)/g;
+    var secs = function (m, i) { return +m[i] * 3600 + +m[i + 1] * 60 + +m[i + 2] + +m[i + 3] / 1000; };
+    for (var m; (m = re.exec(text));) {
+      cues.push({ from: secs(m, 1), to: secs(m, 5), src: m[9], x: +m[10], y: +m[11], w: +m[12], h: +m[13] });
+    }
+    return cues;
+  }
+  function storyboard() {
+    var bar = root.querySelector(".scrub");
+    if (!bar || !video.controls) return;
+    var base = d.src.replace(/[^/]*$/, "");
+    fetch(base + "storyboard.vtt", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (text) {
+        var cues = parseStoryboard(text);
+        if (cues.length === 0) return;
+        player.storyboard = cues;
+        var preview = bar.querySelector(".scrub-preview"), thumb = bar.querySelector(".scrub-thumb"), label = bar.querySelector(".scrub-time");
+        var at = function (e) {
+          var box = bar.getBoundingClientRect();
+          var f = Math.min(Math.max((e.clientX - box.left) / box.width, 0), 1);
+          return { t: f * (video.duration || cues[cues.length - 1].to), x: f * box.width, width: box.width };
+        };
+        bar.addEventListener("pointermove", function (e) {
+          var p = at(e), cue = cues[cues.length - 1];
+          for (var i = 0; i < cues.length; i++) if (p.t < cues[i].to) { cue = cues[i]; break; }
+          thumb.style.width = cue.w + "px";
+          thumb.style.height = cue.h + "px";
+          thumb.style.backgroundImage = 'url("' + base + cue.src + '")';
+          thumb.style.backgroundPosition = -cue.x + "px " + -cue.y + "px";
+          label.textContent = Math.floor(p.t / 60) + ":" + ("0" + Math.floor(p.t % 60)).slice(-2);
+          preview.style.left = Math.min(Math.max(p.x - cue.w / 2 - 2, 0), p.width - cue.w - 4) + "px";
+          preview.hidden = false;
+          bar.classList.add("active");
+          player.preview = { src: cue.src, x: cue.x, y: cue.y, time: p.t };
+        });
+        bar.addEventListener("pointerleave", function () { preview.hidden = true; bar.classList.remove("active"); });
+        bar.addEventListener("click", function (e) { video.currentTime = at(e).t; });
+        bar.hidden = false;
+      })
+      .catch(function () {});
+  }
+  storyboard();
+
   if (window.Hls && Hls.isSupported()) withHls();
   else if (video.canPlayType("application/vnd.apple.mpegurl")) native();
   else fail("This browser cannot play HLS video.");
