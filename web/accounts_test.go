@@ -148,4 +148,18 @@ func TestPasswordChangeAndReset(t *testing.T) {
 		t.Fatal("the reset left the account signed in")
 	}
 	e.browser(t).signIn("ed@example.com", m[1])
+
+	// The same through the API, for an admin's script.
+	boss, _ := e.db.UserByEmail(ctx, "boss@example.com")
+	token, _, _ := e.db.CreateAPIToken(ctx, boss.ID, "admin script")
+	ar := e.api(t, "POST", "/api/v1/users/"+itoa(e.user.ID)+"/password", token, "")
+	var reset struct{ Password string }
+	decode(t, ar.body, &reset)
+	if ar.code != 200 || len(reset.Password) != 26 || ar.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("API reset: %d %s", ar.code, ar.body)
+	}
+	e.browser(t).signIn("ed@example.com", reset.Password)
+	if r := e.api(t, "POST", "/api/v1/users/"+itoa(boss.ID)+"/password", e.token, ""); r.code != 403 {
+		t.Fatalf("an editor's token resets a password: %d", r.code)
+	}
 }

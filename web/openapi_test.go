@@ -114,6 +114,8 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		{"POST", "/api/v1/users", admin, `{"email":"not an email"}`},
 		{"GET", "/api/v1/users", admin, ""},
 		{"GET", "/api/v1/users", e.token, ""},
+		{"POST", "/api/v1/users/" + itoa(e.user.ID) + "/password", admin, ""},
+		{"POST", "/api/v1/users/" + itoa(e.user.ID) + "/password", e.token, ""},
 		{"DELETE", "/api/v1/users/" + itoa(e.user.ID), admin, ""},
 		{"POST", "/api/v1/webhooks", admin, `{"url":"http://10.0.0.1/hooks"}`},
 		{"POST", "/api/v1/webhooks", admin, `{"url":"` + rcv.URL + `","description":"second"}`},

@@ -106,6 +106,7 @@ func New(cfg Config) (*Server, error) {
 	api.GET("/users", s.apiListUsers, s.requireAdmin)
 	api.POST("/users", s.apiAddUser, s.requireAdmin)
 	api.DELETE("/users/:id", s.apiRemoveUser, s.requireAdmin)
+	api.POST("/users/:id/password", s.apiResetPassword, s.requireAdmin)
 	api.GET("/webhooks", s.apiListWebhooks, s.requireAdmin)
 	api.POST("/webhooks", s.apiCreateWebhook, s.requireAdmin)
 	api.GET("/webhooks/:id", s.apiGetWebhook, s.requireAdmin)

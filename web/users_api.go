@@ -68,3 +68,24 @@ func (s *Server) apiRemoveUser(c echo.Context) error {
 	s.log.Info("user removed", "id", id, "by", currentUser(c).Email)
 	return c.NoContent(http.StatusNoContent)
 }
+
+// apiResetPassword gives an account a generated password, in this answer
+// only, and signs it out everywhere (the Users page's reset).
+func (s *Server) apiResetPassword(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return badRequest("id: a user id is a whole number")
+	}
+	ctx := c.Request().Context()
+	u, err := s.db.UserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	password := rand.Text()
+	if err := s.db.SetPassword(ctx, id, password, ""); err != nil {
+		return err
+	}
+	s.log.Info("password reset", "email", u.Email, "by", currentUser(c).Email)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, userJSON{ID: u.ID, Email: u.Email, Role: u.Role, CreatedAt: u.CreatedAt, Password: password})
+}
