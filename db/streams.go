@@ -52,7 +52,11 @@ type Stream struct {
 	// ImportURL is where edge downloads the source from; "" for an upload
 	// or a source already in storage.
 	ImportURL string
-	CreatedBy int64 // 0 once the creator's account is gone
+	// Downloads says the stream offers an MP4 download; DownloadKey is the
+	// file once it is made ("" before).
+	Downloads   bool
+	DownloadKey string
+	CreatedBy   int64 // 0 once the creator's account is gone
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -64,11 +68,12 @@ type NewStream struct {
 	Status    Status
 	Playback  string // "" is public
 	ImportURL string
+	Downloads bool
 	CreatedBy int64
 }
 
 const streamColumns = `id, title, source_key, status, progress, error, duration_ms, renditions, poster_key, width, height, warning,
-	embed_domains, playback, import_url, coalesce(created_by, 0), created_at, updated_at`
+	embed_domains, playback, import_url, downloads, download_key, coalesce(created_by, 0), created_at, updated_at`
 
 // CreateStream stores a new stream under a fresh random id.
 func (d *DB) CreateStream(ctx context.Context, in NewStream) (*Stream, error) {
@@ -87,10 +92,10 @@ func (d *DB) CreateStream(ctx context.Context, in NewStream) (*Stream, error) {
 	}
 	now := d.nowMS()
 	s := &Stream{ID: randomString(StreamIDLen), Title: title, SourceKey: in.SourceKey, Status: in.Status,
-		Playback: in.Playback, ImportURL: in.ImportURL, CreatedBy: in.CreatedBy, CreatedAt: now, UpdatedAt: now}
+		Playback: in.Playback, ImportURL: in.ImportURL, Downloads: in.Downloads, CreatedBy: in.CreatedBy, CreatedAt: now, UpdatedAt: now}
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO streams (id, title, source_key, status, playback, import_url, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.Title, s.SourceKey, string(s.Status), s.Playback, s.ImportURL, nullID(in.CreatedBy), ms(now), ms(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO streams (id, title, source_key, status, playback, import_url, downloads, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.Title, s.SourceKey, string(s.Status), s.Playback, s.ImportURL, s.Downloads, nullID(in.CreatedBy), ms(now), ms(now)); err != nil {
 			return err
 		}
 		return d.recordEvent(ctx, tx, EventStreamCreated, s)
@@ -191,6 +196,11 @@ func (d *DB) SetStreamOutput(ctx context.Context, id string, out StreamOutput) e
 		out.Duration.Milliseconds(), strings.Join(out.Renditions, ","), out.PosterKey, out.Width, out.Height, out.Warning)
 }
 
+// SetDownloadKey records the stream's MP4 download once made ("" once gone).
+func (d *DB) SetDownloadKey(ctx context.Context, id, key string) error {
+	return d.updateStream(ctx, id, `download_key = ?`, key)
+}
+
 // SetPosterKey points a stream at another poster in storage.
 func (d *DB) SetPosterKey(ctx context.Context, id, key string) error {
 	return d.updateStream(ctx, id, `poster_key = ?`, key)
@@ -212,6 +222,7 @@ type StreamUpdate struct {
 	Title        *string
 	Playback     *string
 	EmbedDomains *[]string
+	Downloads    *bool
 }
 
 // UpdateStream checks every field given, then changes them together: a
@@ -238,6 +249,9 @@ func (d *DB) UpdateStream(ctx context.Context, id string, u StreamUpdate) error 
 			return err
 		}
 		sets, args = append(sets, "embed_domains = ?"), append(args, strings.Join(clean, " "))
+	}
+	if u.Downloads != nil {
+		sets, args = append(sets, "downloads = ?"), append(args, *u.Downloads)
 	}
 	if len(sets) == 0 {
 		_, err := d.Stream(ctx, id)
@@ -293,7 +307,7 @@ func scanStream(s scanner) (*Stream, error) {
 	var durMS, created, updated int64
 	var renditions, domains string
 	err := s.Scan(&st.ID, &st.Title, &st.SourceKey, &st.Status, &st.Progress, &st.Error, &durMS, &renditions,
-		&st.PosterKey, &st.Width, &st.Height, &st.Warning, &domains, &st.Playback, &st.ImportURL, &st.CreatedBy, &created, &updated)
+		&st.PosterKey, &st.Width, &st.Height, &st.Warning, &domains, &st.Playback, &st.ImportURL, &st.Downloads, &st.DownloadKey, &st.CreatedBy, &created, &updated)
 	if err != nil {
 		return nil, notFound(err, "stream")
 	}

@@ -157,14 +157,22 @@ func readCaptions(r io.Reader) (*astisub.Subtitles, error) {
 	return subs, nil
 }
 
-// CaptionsBeforeReady puts a stream's captions in its player as it becomes
-// ready: the transcoder has written its master, without them.
-func (m *Manager) CaptionsBeforeReady(ctx context.Context, id string) error {
+// FinishPackage completes a stream's package as it becomes ready (the
+// transcoder has written its master): its captions go into the master, and
+// its MP4 download, if it offers one, is made in the background.
+func (m *Manager) FinishPackage(ctx context.Context, id string) error {
+	st, err := m.DB.Stream(ctx, id)
+	if err != nil {
+		return err
+	}
+	if st.Downloads {
+		m.queueDownload(id)
+	}
 	caps, err := m.DB.Captions(ctx, id)
 	if err != nil || len(caps) == 0 {
 		return err
 	}
-	return m.PublishCaptions(ctx, id)
+	return m.publishCaptions(ctx, id, caps)
 }
 
 // getAll reads a whole object.

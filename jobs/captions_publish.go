@@ -174,6 +174,9 @@ func (m *Manager) readRendition(ctx context.Context, id string, v *m3u8.Variant)
 	return rendition{key: key, media: media}, nil
 }
 
+// dirOf is the folder of a key, with its slash.
+func dirOf(key string) string { return path.Dir(key) + "/" }
+
 // insideStream resolves a playlist's relative URI against dir, refusing
 // anything outside the stream's prefix.
 func insideStream(id, dir, uri string) (string, error) {
@@ -197,7 +200,7 @@ func (m *Manager) fetchSegment(ctx context.Context, id string, r rendition, seg 
 	}
 	defer f.Close()
 	for _, p := range parts {
-		key, err := insideStream(id, path.Dir(r.key)+"/", p)
+		key, err := insideStream(id, dirOf(r.key), p)
 		if err == nil {
 			var body []byte
 			if body, err = getAll(ctx, m.Store, key); err == nil {

@@ -27,6 +27,7 @@ type purges struct{ playlists []string }
 func (p *purges) PurgeStream(string)       {}
 func (p *purges) PurgePlaylists(id string) { p.playlists = append(p.playlists, id) }
 func (p *purges) RefreshRules() error      { return nil }
+func (p *purges) PurgeObject(string)       {}
 
 // readyLadder is a ready stream whose package is a real ffmpeg ladder.
 func readyLadder(t *testing.T, seconds int) (*jobs.Manager, *storage.FileStore, *purges, string) {
@@ -141,7 +142,7 @@ func TestCaptionsAddedBeforeReady(t *testing.T) {
 	if strings.Contains(read(t, fs, "streams/"+id+"/master.m3u8"), "SUBTITLES") {
 		t.Fatal("captions published before the stream was ready")
 	}
-	if err := m.CaptionsBeforeReady(ctx, id); err != nil {
+	if err := m.FinishPackage(ctx, id); err != nil {
 		t.Fatal(err)
 	}
 	master := read(t, fs, "streams/"+id+"/master.m3u8")
@@ -212,7 +213,7 @@ func TestCaptionsAddedWhileTranscodingReachTheReadyMaster(t *testing.T) {
 	store := storagetest.NewFileStore(t, nil)
 	r := newRig(t, store)
 	r.manager.TempDir = t.TempDir()
-	r.worker.BeforeReady = r.manager.CaptionsBeforeReady
+	r.worker.BeforeReady = r.manager.FinishPackage
 	putSource(t, store, "uploads/in/talk.mp4", 3, "640x360", true) // one rung
 	st, err := r.manager.Submit(ctx, jobs.Submission{Source: "uploads/in/talk.mp4"})
 	if err != nil {

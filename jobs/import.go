@@ -55,7 +55,7 @@ func (m *Manager) Import(ctx context.Context, s Submission) (*db.Stream, error) 
 			title = u.Hostname()
 		}
 	}
-	st, err := m.create(ctx, db.NewStream{Title: title, Status: db.StatusUploading, Playback: s.Playback, ImportURL: u.String(), CreatedBy: s.UserID})
+	st, err := m.create(ctx, db.NewStream{Title: title, Status: db.StatusUploading, Playback: s.Playback, ImportURL: u.String(), Downloads: m.downloads(s), CreatedBy: s.UserID})
 	if err != nil {
 		return nil, err
 	}

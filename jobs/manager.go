@@ -30,6 +30,9 @@ type Manager struct {
 	TempDir string  // where uploads in a bucket are downloaded to be judged; "" for the system's
 	// Importer downloads sources from URLs; nil: imports are refused.
 	Importer *Importer
+	// DownloadsByDefault makes new streams offer an MP4 download unless
+	// they say otherwise (EDGE_DOWNLOADS).
+	DownloadsByDefault bool
 
 	publishMu sync.Mutex // one playback document write at a time
 	keyMu     sync.Mutex // one built-in signing key made
@@ -41,6 +44,7 @@ type Manager struct {
 type Purger interface {
 	PurgeStream(id string)
 	PurgePlaylists(id string)
+	PurgeObject(key string)
 	RefreshRules() error
 }
 
@@ -54,10 +58,18 @@ func (m *Manager) UploadStore() storage.Store {
 
 // Submission asks for a stream made from an existing source.
 type Submission struct {
-	Title    string
-	Source   string // a key in the upload storage, or its s3:// URL
-	Playback string // "public" (also "") or "signed"
-	UserID   int64
+	Title     string
+	Source    string // a key in the upload storage, or its s3:// URL
+	Playback  string // "public" (also "") or "signed"
+	Downloads *bool  // offer an MP4 download; nil: DownloadsByDefault
+	UserID    int64
+}
+
+func (m *Manager) downloads(s Submission) bool {
+	if s.Downloads != nil {
+		return *s.Downloads
+	}
+	return m.DownloadsByDefault
 }
 
 // Submit validates the source and queues a stream for transcoding.
@@ -70,7 +82,7 @@ func (m *Manager) Submit(ctx context.Context, s Submission) (*db.Stream, error) 
 	if title == "" {
 		title = strings.TrimSuffix(path.Base(source), path.Ext(source))
 	}
-	st, err := m.create(ctx, db.NewStream{Title: title, SourceKey: source, Status: db.StatusQueued, Playback: s.Playback, CreatedBy: s.UserID})
+	st, err := m.create(ctx, db.NewStream{Title: title, SourceKey: source, Status: db.StatusQueued, Playback: s.Playback, Downloads: m.downloads(s), CreatedBy: s.UserID})
 	if err == nil {
 		m.wake()
 	}

@@ -112,6 +112,15 @@ func (m *Manager) UpdateStream(ctx context.Context, id string, u db.StreamUpdate
 	if err := m.DB.UpdateStream(ctx, id, u); err != nil {
 		return err
 	}
+	if u.Downloads != nil {
+		st, err := m.DB.Stream(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := m.downloadsChanged(ctx, st); err != nil {
+			return err
+		}
+	}
 	if u.Playback == nil && u.EmbedDomains == nil {
 		return nil
 	}

@@ -21,7 +21,7 @@ func (m *Manager) CreateForUpload(ctx context.Context, s Submission) (*db.Stream
 	if title == "" {
 		title = "Untitled upload"
 	}
-	return m.create(ctx, db.NewStream{Title: title, Status: db.StatusUploading, Playback: s.Playback, CreatedBy: s.UserID})
+	return m.create(ctx, db.NewStream{Title: title, Status: db.StatusUploading, Playback: s.Playback, Downloads: m.downloads(s), CreatedBy: s.UserID})
 }
 
 // FinishedUpload is a complete upload, in one of two places: staged in a

@@ -24,8 +24,8 @@ type Worker struct {
 	Poll        time.Duration // how often an idle slot looks at the queue; default 2s
 	JobTimeout  time.Duration // longest a transcode may run before it fails; default 8h
 	// BeforeReady, if set, finishes a transcoded stream's package before it
-	// is marked ready (the Manager's CaptionsBeforeReady). Its failure is
-	// logged; the stream is ready without what it adds.
+	// is marked ready (the Manager's FinishPackage: captions, the MP4
+	// download). Its failure is logged; the stream is ready without it.
 	BeforeReady func(ctx context.Context, streamID string) error
 
 	wake    chan struct{}

@@ -20,6 +20,11 @@ func (p *Proxy) PurgePlaylists(id string) {
 	})
 }
 
+// PurgeObject forgets one object (a stream's download switched off).
+func (p *Proxy) PurgeObject(key string) {
+	p.purgeWhere(key, func(k string) bool { return k == key })
+}
+
 // purgeWhere forgets every object whose key matches, in both tiers.
 func (p *Proxy) purgeWhere(what string, match func(key string) bool) {
 	p.purges.Add(1)

@@ -101,6 +101,10 @@ type VideoDetail struct {
 	PosterURL   string
 	PosterError string
 	AudioOnly   bool
+	// Downloads says the video offers an MP4; DownloadURL is the file once
+	// made ("" while it is being made).
+	Downloads   bool
+	DownloadURL string
 }
 
 // CaptionRow is one language's captions of a video.

@@ -35,6 +35,8 @@ type streamJSON struct {
 	MasterURL      string    `json:"master_url"`
 	EmbedURL       string    `json:"embed_url"`
 	PosterURL      string    `json:"poster_url"` // "" until there is one; a signed stream's needs a token (POST …/tokens)
+	Downloads      bool      `json:"downloads"`    // it offers an MP4 download
+	DownloadURL    string    `json:"download_url"` // "" until the MP4 is made
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
 }
@@ -49,6 +51,9 @@ func (s *Server) streamJSON(st *db.Stream) streamJSON {
 	}
 	if st.PosterKey != "" {
 		out.PosterURL = s.publicURL + "/" + st.PosterKey
+	}
+	if out.Downloads = st.Downloads; st.Downloads && st.DownloadKey != "" {
+		out.DownloadURL = s.publicURL + "/" + st.DownloadKey
 	}
 	return out
 }
@@ -94,6 +99,7 @@ type createStreamRequest struct {
 	Source         string `json:"source"`
 	URL            string `json:"url"` // an http(s) URL edge downloads the source from
 	PlaybackPolicy string `json:"playback_policy"`
+	Downloads      *bool  `json:"downloads"` // offer an MP4 download; absent: EDGE_DOWNLOADS
 }
 
 func (s *Server) apiCreateStream(c echo.Context) error {
@@ -101,7 +107,7 @@ func (s *Server) apiCreateStream(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	sub := jobs.Submission{Title: req.Title, Source: req.Source, Playback: req.PlaybackPolicy, UserID: currentUser(c).ID}
+	sub := jobs.Submission{Title: req.Title, Source: req.Source, Playback: req.PlaybackPolicy, Downloads: req.Downloads, UserID: currentUser(c).ID}
 	var st *db.Stream
 	var err error
 	switch {

@@ -18,6 +18,7 @@ type updateStreamRequest struct {
 	Title          *string   `json:"title"`
 	PlaybackPolicy *string   `json:"playback_policy"`
 	AllowedDomains *[]string `json:"allowed_domains"`
+	Downloads      *bool     `json:"downloads"`
 }
 
 // apiUpdateStream changes the fields sent and leaves the others; a bad
@@ -29,7 +30,7 @@ func (s *Server) apiUpdateStream(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	id := c.Param("id")
-	err := s.jobs.UpdateStream(ctx, id, db.StreamUpdate{Title: req.Title, Playback: req.PlaybackPolicy, EmbedDomains: req.AllowedDomains})
+	err := s.jobs.UpdateStream(ctx, id, db.StreamUpdate{Title: req.Title, Playback: req.PlaybackPolicy, EmbedDomains: req.AllowedDomains, Downloads: req.Downloads})
 	if err != nil {
 		return err
 	}

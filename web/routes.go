@@ -31,6 +31,7 @@ func (s *Server) portalRoutes() {
 	e.POST("/videos/:id/embed-domains", s.setEmbedDomains, signedIn...)
 	e.POST("/videos/:id/playback", s.setPlayback, signedIn...)
 	e.POST("/videos/:id/poster", s.setPoster, signedIn...)
+	e.POST("/videos/:id/downloads", s.setDownloads, signedIn...)
 	// The form is parsed by the CSRF check already: its size is bounded first.
 	e.POST("/videos/:id/captions", s.addCaptions, slices.Concat([]echo.MiddlewareFunc{limitBody(captionForm)}, signedIn)...)
 	e.POST("/videos/:id/captions/:language/remove", s.removeCaptions, signedIn...)

@@ -21,17 +21,7 @@ import (
 // thumbnail of that moment from its sheet, and a click goes there.
 func TestStoryboardPreviewsInChromium(t *testing.T) {
 	e := newEnv(t, nil)
-	st := readyStream(t, e, "Talk")
-	src := filepath.Join(t.TempDir(), "talk.mp4")
-	hlstest.MakeSource(t, src, 8, "1280x720", true)
-	if err := e.store.Put(context.Background(), "uploads/talk.mp4", mustOpen(t, src), -1); err != nil {
-		t.Fatal(err)
-	}
-	res, err := (&jobs.FFmpeg{Store: e.store, TempDir: t.TempDir()}).Transcode(context.Background(), st.ID, "uploads/talk.mp4", func(int) {})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.db.SetStreamOutput(context.Background(), st.ID, db.StreamOutput{Duration: res.Duration, Renditions: res.Renditions, PosterKey: res.PosterKey})
+	st, res := transcodedStream(t, e, "Talk", 8)
 
 	b := browsertest.New(t)
 	if err := chromedp.Do(b, chromedp.EmulateViewport(960, 540), chromedp.Navigate(e.srv.URL+"/embed/"+st.ID+"?muted=1")); err != nil {
@@ -58,6 +48,24 @@ func TestStoryboardPreviewsInChromium(t *testing.T) {
 	if at := eval[float64](t, b, `edgePlayer.video.currentTime`); math.Abs(at-0.6*res.Duration.Seconds()) > 0.3 {
 		t.Fatalf("after the click at 60%%: %.2f s of %s", at, res.Duration)
 	}
+}
+
+// transcodedStream is a ready stream made by the ffmpeg runner itself
+// (storyboard included) from a seconds-long 720p source.
+func transcodedStream(t *testing.T, e *env, title string, seconds int) (*db.Stream, jobs.Result) {
+	t.Helper()
+	st := readyStream(t, e, title)
+	src := filepath.Join(t.TempDir(), "talk.mp4")
+	hlstest.MakeSource(t, src, seconds, "1280x720", true)
+	if err := e.store.Put(context.Background(), "uploads/talk.mp4", mustOpen(t, src), -1); err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&jobs.FFmpeg{Store: e.store, TempDir: t.TempDir()}).Transcode(context.Background(), st.ID, "uploads/talk.mp4", func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.db.SetStreamOutput(context.Background(), st.ID, db.StreamOutput{Duration: res.Duration, Renditions: res.Renditions, PosterKey: res.PosterKey})
+	return st, res
 }
 
 func mustOpen(t *testing.T, path string) *os.File {

@@ -98,6 +98,9 @@ func (s *Server) videoDetail(c echo.Context, st *db.Stream, formError string) te
 	v.Captions = s.captionRows(c, st.ID)
 	v.PosterURL, v.AudioOnly = s.posterURL(st), slices.Equal(st.Renditions, []string{"audio"})
 	v.PreviewURL = s.previewURL(c, st)
+	if v.Downloads = st.Downloads; st.Downloads && st.DownloadKey != "" {
+		v.DownloadURL = "/" + st.DownloadKey
+	}
 	jobs, err := s.db.ListJobs(c.Request().Context(), st.ID)
 	if err != nil {
 		s.log.Warn("list jobs", "stream", st.ID, "err", err)
@@ -123,6 +126,15 @@ func (s *Server) previewURL(c echo.Context, st *db.Stream) string {
 		return ""
 	}
 	return "/embed/" + st.ID + "?token=" + url.QueryEscape(token)
+}
+
+func (s *Server) setDownloads(c echo.Context) error {
+	on := c.FormValue("downloads") == "on"
+	done := "Downloads off: the MP4 is deleted."
+	if on {
+		done = "Downloads on: the MP4 is being made, its link appears here."
+	}
+	return s.saveVideo(c, db.StreamUpdate{Downloads: &on}, done, func(v *templates.VideoDetail, reason string) { v.FormError = reason })
 }
 
 func (s *Server) renameVideo(c echo.Context) error {

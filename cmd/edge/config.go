@@ -25,6 +25,7 @@ type Config struct {
 	Uploads         string
 	Origin          string
 	S3PathStyle     bool
+	Downloads       bool
 	CacheBytes      int64
 	CacheObjectMax  int64
 	DiskCacheBytes  int64
@@ -210,6 +211,10 @@ var settings = []setting{
 	}},
 	{"webhook-allow", "EDGE_WEBHOOK_ALLOW", "", "private or local networks outgoing webhooks may be sent to after all (a CMS on the intranet): CIDRs, comma-separated; empty: none", func(c *Config, v string) (err error) {
 		c.WebhookAllow, err = parsePrefixes(v)
+		return err
+	}},
+	{"downloads", "EDGE_DOWNLOADS", "false", "new videos offer an MP4 download unless made without (each video can switch it)", func(c *Config, v string) (err error) {
+		c.Downloads, err = strconv.ParseBool(v)
 		return err
 	}},
 	{"log-level", "EDGE_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {

@@ -70,9 +70,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return fmt.Errorf("EDGE_CACHE_DIR: %w", err)
 	}
 	hooks, _ := transcoder.(web.WebhookReceiver)
-	manager := &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Cache: p, TempDir: tmp,
+	manager := &jobs.Manager{DB: d, Store: store, Uploads: uploads, Limits: cfg.Limits, Log: log, Cache: p, TempDir: tmp, DownloadsByDefault: cfg.Downloads,
 		Importer: &jobs.Importer{Allow: cfg.ImportAllow, MaxBytes: cfg.MaxUploadBytes}}
-	worker, stopWorker := startWorker(ctx, cfg, d, transcoder, manager.CaptionsBeforeReady, log)
+	worker, stopWorker := startWorker(ctx, cfg, d, transcoder, manager.FinishPackage, log)
 	defer stopWorker()
 	manager.Worker = worker // before anything submits: the handlers start below
 	if err := manager.PublishPlayback(ctx); errors.Is(err, jobs.ErrOtherOwner) {
