@@ -57,8 +57,8 @@ type Stream struct {
 	Downloads   bool
 	DownloadKey string
 	CreatedBy   int64 // 0 once the creator's account is gone
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // NewStream is what a caller supplies to create a stream.

@@ -34,7 +34,7 @@ type streamJSON struct {
 	AllowedDomains []string  `json:"allowed_domains"` // sites that may embed it and fetch its media; empty: any
 	MasterURL      string    `json:"master_url"`
 	EmbedURL       string    `json:"embed_url"`
-	PosterURL      string    `json:"poster_url"` // "" until there is one; a signed stream's needs a token (POST …/tokens)
+	PosterURL      string    `json:"poster_url"`   // "" until there is one; a signed stream's needs a token (POST …/tokens)
 	Downloads      bool      `json:"downloads"`    // it offers an MP4 download
 	DownloadURL    string    `json:"download_url"` // "" until the MP4 is made
 	CreatedAt      time.Time `json:"created_at"`
