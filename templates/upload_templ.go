@@ -66,7 +66,7 @@ func UploadPage(v Upload) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\"><label for=\"title\">Title (optional: the file name otherwise)</label> <input id=\"title\" type=\"text\" maxlength=\"200\"><div id=\"drop\" class=\"drop\"><p><strong>Drop a video here</strong> or choose one</p><input id=\"file\" type=\"file\" accept=\"video/*\"></div><div id=\"progress-box\" hidden><progress id=\"bar\" max=\"100\" value=\"0\"></progress><p id=\"stats\" class=\"muted\" aria-live=\"polite\"></p></div><p id=\"message\" role=\"status\"></p><noscript><p class=\"error\">Uploading from the browser needs JavaScript. Scripts can use the API instead.</p></noscript></div><p class=\"muted\">Uploads resume where they stopped after a dropped connection or a page reload: choose the same file again.</p><h2>Or import from a link</h2><div class=\"card\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\"><div id=\"drop\" class=\"drop\"><p><strong>Drop videos here</strong> or choose them: each gets its own title below</p><input id=\"file\" type=\"file\" accept=\"video/*,audio/*\" multiple></div><ol id=\"queue\" class=\"queue\"></ol><template id=\"row\"><li class=\"upload-row\"><label>Title <input class=\"row-title\" type=\"text\" maxlength=\"200\"></label> <progress class=\"row-bar\" max=\"100\" value=\"0\"></progress><p class=\"row-stats muted\" aria-live=\"polite\">waiting</p><p class=\"row-message\" role=\"status\"></p></li></template><p id=\"message\" role=\"status\"></p><noscript><p class=\"error\">Uploading from the browser needs JavaScript. Scripts can use the API instead.</p></noscript></div><p class=\"muted\">Uploads resume where they stopped after a dropped connection or a page reload: choose the same file again.</p><h2>Or import from a link</h2><div class=\"card\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -78,7 +78,7 @@ func UploadPage(v Upload) templ.Component {
 				var templ_7745c5c3_Var5 string
 				templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(v.ImportError)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/upload.templ`, Line: 31, Col: 49}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/upload.templ`, Line: 34, Col: 49}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 				if templ_7745c5c3_Err != nil {
@@ -96,7 +96,7 @@ func UploadPage(v Upload) templ.Component {
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.CSRF).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/upload.templ`, Line: 34, Col: 51}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/upload.templ`, Line: 37, Col: 51}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 			if templ_7745c5c3_Err != nil {
@@ -109,7 +109,7 @@ func UploadPage(v Upload) templ.Component {
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.ImportURL).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/upload.templ`, Line: 36, Col: 137}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/upload.templ`, Line: 39, Col: 137}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 			if templ_7745c5c3_Err != nil {
@@ -122,7 +122,7 @@ func UploadPage(v Upload) templ.Component {
 			var templ_7745c5c3_Var8 string
 			templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.ImportTitle).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/upload.templ`, Line: 38, Col: 91}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/upload.templ`, Line: 41, Col: 91}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
 			if templ_7745c5c3_Err != nil {
@@ -140,7 +140,7 @@ func UploadPage(v Upload) templ.Component {
 				var templ_7745c5c3_Var9 string
 				templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression(src).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/upload.templ`, Line: 44, Col: 20}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/upload.templ`, Line: 47, Col: 20}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var9)
 				if templ_7745c5c3_Err != nil {

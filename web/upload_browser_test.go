@@ -77,7 +77,7 @@ func TestUploadPageInChromium(t *testing.T) {
 	if n := eval[int](t, b, `edgeUpload.progressEvents`); n < 5 {
 		t.Fatalf("the bar moved %d times", n)
 	}
-	if v := eval[int](t, b, `document.getElementById("bar").value`); v != 100 {
+	if v := eval[int](t, b, `document.querySelector(".row-bar").value`); v != 100 {
 		t.Fatalf("bar at %d%%", v)
 	}
 	browsertest.Screenshot(t, b, "upload-done")
@@ -218,4 +218,46 @@ func TestPhoneVideoUploadedInTheBrowserPlaysPortrait(t *testing.T) {
 	eval[bool](t, b, `(() => { edgePlayer.hls.currentLevel = `+strconv.Itoa(top)+`; edgePlayer.video.play(); return true; })()`)
 	poll(t, b, "the top rung on screen", `edgePlayer.video.videoWidth === 1080 && edgePlayer.video.videoHeight === 1920`, 60*time.Second)
 	checkNoFatal(t, eval[[]string](t, b, `edgePlayer.errors`))
+}
+
+// TestSeveralUploadsEachWithItsTitle: two files chosen at once become two
+// videos, each titled from its own file; renaming one on the page renames
+// that video only; a later upload takes nothing of an earlier title.
+func TestSeveralUploadsEachWithItsTitle(t *testing.T) {
+	e := uploadPageEnv(t)
+	dir := t.TempDir()
+	first, second, third := filepath.Join(dir, "Keynote.mp4"), filepath.Join(dir, "Panel Q&A.mp4"), filepath.Join(dir, "Closing.mp4")
+	for _, p := range []string{first, second, third} {
+		hlstest.MakeSource(t, p, 2, "640x360", true)
+	}
+	b, step := openUploadPage(t, e)
+	step("choose two files", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{first, second}))
+	poll(t, b, "both uploads finish", `window.edgeUpload && edgeUpload.done === true && edgeUpload.uploads.length === 2`, 60*time.Second)
+	ids := eval[[]string](t, b, `edgeUpload.uploads.map(u => u.streamID)`)
+	titles := map[string]string{}
+	for _, id := range ids {
+		st := waitReady(t, e, id)
+		titles[st.Title] = id
+	}
+	if len(ids) != 2 || titles["Keynote"] == "" || titles["Panel Q&A"] == "" {
+		t.Fatalf("videos %v", titles)
+	}
+	if !strings.Contains(eval[string](t, b, `document.getElementById('message').textContent`), "2 videos uploaded") {
+		t.Fatal("no summary for the two uploads")
+	}
+	eval[bool](t, b, `(() => { const i = document.querySelectorAll('.row-title')[1]; i.value = 'Panel: questions and answers';
+		i.dispatchEvent(new Event('change')); return true; })()`)
+	poll(t, b, "the rename is confirmed", `document.querySelectorAll('.row-message')[1].textContent === 'Renamed.'`, 30*time.Second)
+	if st, _ := e.db.Stream(context.Background(), titles["Panel Q&A"]); st.Title != "Panel: questions and answers" {
+		t.Fatalf("renamed video is %q", st.Title)
+	}
+	if st, _ := e.db.Stream(context.Background(), titles["Keynote"]); st.Title != "Keynote" {
+		t.Fatalf("the other video became %q", st.Title)
+	}
+	browsertest.Screenshot(t, b, "upload-several")
+	step("choose a third", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{third}))
+	poll(t, b, "the third finishes", `edgeUpload.done === true && edgeUpload.uploads.length === 3`, 60*time.Second)
+	if st := waitReady(t, e, eval[string](t, b, `edgeUpload.uploads[2].streamID`)); st.Title != "Closing" {
+		t.Fatalf("the third upload is titled %q", st.Title)
+	}
 }

@@ -1,19 +1,23 @@
-// The portal's upload page: creates a stream, then sends the file with
-// tus-js-client, which resumes after a dropped connection or a reload.
+// The portal's upload page: each chosen or dropped file gets a row with
+// its own title, progress, speed and time left. Files go one after the
+// other: a stream is created (with the row's title as it is then), then
+// tus-js-client sends the file, resuming after a dropped connection or a
+// reload. A title changed later renames the video.
 (function () {
   "use strict";
   var root = document.getElementById("uploader");
   if (!root || !window.tus) return;
   var input = document.getElementById("file");
   var drop = document.getElementById("drop");
-  var box = document.getElementById("progress-box");
-  var bar = document.getElementById("bar");
-  var stats = document.getElementById("stats");
+  var queue = document.getElementById("queue");
+  var rowTemplate = document.getElementById("row");
   var message = document.getElementById("message");
-  var state = { progressEvents: 0, done: false, streamID: "" };
-  window.edgeUpload = state; // for the tests
+  // For the tests: done once every file is; streamID is the last started.
+  var state = { progressEvents: 0, done: false, streamID: "", uploads: [] };
+  window.edgeUpload = state;
+  var waiting = [], busy = false;
 
-  function say(text, isError) { message.textContent = text; message.className = isError ? "error" : ""; }
+  function say(el, text, isError) { el.textContent = text; el.className = (el.className.replace(/ ?error/, "")) + (isError ? " error" : ""); }
   function human(bytes) {
     var u = ["B", "KB", "MB", "GB"], i = 0;
     while (bytes >= 1000 && i < u.length - 1) { bytes /= 1000; i++; }
@@ -24,23 +28,69 @@
     s = Math.round(s);
     return s >= 60 ? Math.floor(s / 60) + " min " + (s % 60) + " s" : s + " s";
   }
-
-  function createStream(title) {
+  function post(path, fields) {
     var form = new FormData();
     form.append("csrf", root.dataset.csrf);
-    form.append("title", title);
-    return fetch("/videos/new", { method: "POST", body: form, credentials: "same-origin" }).then(function (r) {
-      if (!r.ok) return r.text().then(function (t) { throw new Error(t || r.statusText); });
-      return r.json();
+    for (var k in fields) form.append(k, fields[k]);
+    return fetch(path, { method: "POST", body: form, credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) return r.text().then(function (t) { throw new Error(r.status === 422 ? "the title was refused" : t || r.statusText); });
+      return r;
     });
   }
 
-  function start(file) {
-    say("");
-    box.hidden = false;
-    var title = document.getElementById("title").value.trim() || file.name.replace(/\.[^.]+$/, "");
+  function add(file) {
+    var li = rowTemplate.content.firstElementChild.cloneNode(true);
+    var row = { file: file, li: li, title: li.querySelector(".row-title"), bar: li.querySelector(".row-bar"),
+      stats: li.querySelector(".row-stats"), message: li.querySelector(".row-message"), streamID: "", done: false };
+    row.title.value = file.name.replace(/\.[^.]+$/, "");
+    row.title.addEventListener("change", function () {
+      if (!row.streamID) return; // not created yet: it takes the title then
+      post("/videos/" + row.streamID + "/rename", { title: row.title.value })
+        .then(function () { say(row.message, "Renamed."); })
+        .catch(function (err) { say(row.message, "Not renamed: " + err.message + ".", true); });
+    });
+    queue.append(li);
+    state.uploads.push(row);
+    state.done = false;
+    waiting.push(row);
+    next();
+  }
+
+  function next() {
+    if (busy) return;
+    var row = waiting.shift();
+    if (!row) {
+      finished();
+      return;
+    }
+    busy = true;
+    send(row);
+  }
+
+  function finished() {
+    var rows = state.uploads;
+    if (rows.length === 0 || rows.some(function (r) { return !r.done; })) return;
+    state.done = true;
+    say(message, "");
+    var a = document.createElement("a");
+    if (rows.length === 1) {
+      message.append("Uploaded. Transcoding has started: ");
+      a.href = "/videos/" + rows[0].streamID;
+      a.textContent = "follow it on the video's page";
+    } else {
+      message.append(rows.length + " videos uploaded. Transcoding has started: ");
+      a.href = "/";
+      a.textContent = "follow them on the videos page";
+    }
+    message.append(a);
+  }
+
+  function send(row) {
+    var file = row.file;
     var started = Date.now(), speed = 0, lastBytes = 0, lastAt = started;
     var chunk = parseInt(root.dataset.chunk, 10);
+    var done = function () { busy = false; next(); };
+    row.stats.textContent = "starting";
     var upload = new tus.Upload(file, {
       metadata: { filename: file.name, filetype: file.type || "application/octet-stream" },
       chunkSize: chunk > 0 ? chunk : Infinity,
@@ -57,46 +107,51 @@
         var now = Date.now(), dt = (now - lastAt) / 1000;
         if (dt > 0.2) { speed = speed ? 0.7 * speed + 0.3 * (sent - lastBytes) / dt : (sent - lastBytes) / dt; lastBytes = sent; lastAt = now; }
         var pct = total ? Math.floor(sent * 100 / total) : 0;
-        bar.value = pct;
-        stats.textContent = pct + "% · " + human(sent) + " of " + human(total) +
+        row.bar.value = pct;
+        row.stats.textContent = pct + "% · " + human(sent) + " of " + human(total) +
           (speed ? " · " + human(speed) + "/s · " + clock((total - sent) / speed) + " left" : "");
       },
-      onError: function (err) { say("The upload stopped: " + (err && err.message || err) + ". Choose the file again to resume.", true); },
+      onError: function (err) {
+        say(row.message, "The upload stopped: " + (err && err.message || err) + ". Choose the file again to resume.", true);
+        done();
+      },
       onSuccess: function () {
-        state.done = true;
-        bar.value = 100;
-        say("Uploaded. Transcoding has started: ");
+        row.done = true;
+        row.bar.value = 100;
+        say(row.message, "Uploaded: ");
         var a = document.createElement("a");
-        a.href = "/videos/" + state.streamID;
-        a.textContent = "follow it on the video's page";
-        message.append(a);
+        a.href = "/videos/" + row.streamID;
+        a.textContent = "its page";
+        row.message.append(a);
+        done();
       }
     });
     upload.findPreviousUploads().then(function (previous) {
       var same = previous.filter(function (p) { return p.metadata && p.metadata.stream; });
       if (same.length) {
-        state.streamID = same[0].metadata.stream;
-        upload.options.metadata.stream = state.streamID;
+        row.streamID = state.streamID = same[0].metadata.stream;
+        upload.options.metadata.stream = row.streamID;
         upload.resumeFromPreviousUpload(same[0]);
-        say("Resuming the earlier upload of this file.");
+        say(row.message, "Resuming the earlier upload of this file.");
         upload.start();
         return;
       }
-      return createStream(title).then(function (s) {
-        state.streamID = s.id;
+      return post("/videos/new", { title: row.title.value.trim() || file.name }).then(function (r) { return r.json(); }).then(function (s) {
+        row.streamID = state.streamID = s.id;
         upload.options.endpoint = s.upload_url;
         upload.options.metadata.stream = s.id;
         upload.start();
       });
-    }).catch(function (err) { say("Could not start the upload: " + err.message, true); });
+    }).catch(function (err) { say(row.message, "Could not start the upload: " + err.message, true); done(); });
   }
 
-  input.addEventListener("change", function () { if (input.files[0]) start(input.files[0]); });
+  function addAll(files) { Array.prototype.forEach.call(files, add); }
+  input.addEventListener("change", function () { addAll(input.files); input.value = ""; });
   ["dragenter", "dragover"].forEach(function (t) {
     drop.addEventListener(t, function (e) { e.preventDefault(); drop.classList.add("over"); });
   });
   ["dragleave", "drop"].forEach(function (t) {
     drop.addEventListener(t, function (e) { e.preventDefault(); drop.classList.remove("over"); });
   });
-  drop.addEventListener("drop", function (e) { if (e.dataTransfer.files[0]) start(e.dataTransfer.files[0]); });
+  drop.addEventListener("drop", function (e) { addAll(e.dataTransfer.files); });
 })();
