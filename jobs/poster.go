@@ -45,7 +45,7 @@ func (m *Manager) SetPoster(ctx context.Context, id string, at time.Duration) (*
 	if v == nil {
 		return nil, apperr.New(apperr.Invalid, "time: this stream has no picture to take a poster from")
 	}
-	jpeg, err := m.grabStreamFrame(ctx, id, v, at)
+	jpeg, err := m.grabStreamFrame(ctx, id, v, at, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -96,8 +96,9 @@ func parseResolution(s string) (w, h int, ok bool) {
 	return w, h, found && errW == nil && errH == nil && w > 0 && h > 0
 }
 
-// grabStreamFrame writes the frame at `at` as a JPEG and returns its path.
-func (m *Manager) grabStreamFrame(ctx context.Context, id string, v *m3u8.Variant, at time.Duration) (string, error) {
+// grabStreamFrame writes the frame at `at` as a JPEG (width wide, in its
+// shape; 0: as it is) and returns its path.
+func (m *Manager) grabStreamFrame(ctx context.Context, id string, v *m3u8.Variant, at time.Duration, width int) (string, error) {
 	r, err := m.readRendition(ctx, id, v)
 	if err != nil {
 		return "", err
@@ -125,8 +126,12 @@ func (m *Manager) grabStreamFrame(ctx context.Context, id string, v *m3u8.Varian
 	// -ss after -i decodes from the segment's start (a keyframe, a few
 	// seconds at most) to the moment: before -i it seeks on timestamps the
 	// segment does not start at 0 with, and finds nothing.
-	output, err := toolCommand(ctx, "ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-protocol_whitelist", "file",
-		"-i", src, "-ss", strconv.FormatFloat(offset.Seconds(), 'f', 3, 64), "-frames:v", "1", "-q:v", "3", out).CombinedOutput()
+	args := []string{"-hide_banner", "-loglevel", "error", "-y", "-protocol_whitelist", "file",
+		"-i", src, "-ss", strconv.FormatFloat(offset.Seconds(), 'f', 3, 64), "-frames:v", "1"}
+	if width > 0 {
+		args = append(args, "-vf", fmt.Sprintf("scale=%d:-2", width))
+	}
+	output, err := toolCommand(ctx, "ffmpeg", append(args, "-q:v", "3", out)...).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("grab the poster frame: %w: %s", err, lastLine(string(output)))
 	}

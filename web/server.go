@@ -131,6 +131,10 @@ const pageWriteTimeout = time.Minute
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, proxy.PathPrefix) {
+		if first, ok := thumbnailFirst(r.URL.Path); ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			s.thumbnail(w, r, first)
+			return
+		}
 		s.proxy.ServeHTTP(w, r)
 		return
 	}
