@@ -95,7 +95,7 @@ func (p *Proxy) fill(key string) (fillResult, error) {
 		return fillResult{e, statusMiss}, nil
 	case errors.Is(err, storage.ErrNotFound):
 		p.cache.remove(key)
-		p.rememberMissing(key)
+		p.rememberMissing(key, purges)
 		return fillResult{}, err
 	case errors.Is(err, errTooLarge):
 		return fillResult{}, err

@@ -32,6 +32,7 @@ type fill struct {
 	done    bool
 	err     error
 	discard bool // purged while filling: serve the viewers, keep nothing
+	purges  int64 // the proxy's purges when it began
 }
 
 // objectHead is what an origin said of an object before its body.
@@ -64,7 +65,7 @@ func (p *Proxy) joinFill(key string) (f *fill, reader *os.File, leader bool, err
 	defer p.fillsMu.Unlock()
 	if f = p.fills[key]; f == nil {
 		leader = true
-		f = &fill{key: key, ready: make(chan struct{}), hash: sha256.New()}
+		f = &fill{key: key, ready: make(chan struct{}), hash: sha256.New(), purges: p.purges.Load()}
 		f.grew = sync.NewCond(&f.mu)
 		if f.file, err = p.disk.tempFile(); err != nil {
 			return nil, nil, false, fmt.Errorf("cache file: %w", err)
@@ -101,6 +102,9 @@ func (p *Proxy) runFill(f *fill) {
 		err = errTooLarge
 	}
 	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) { // before any viewer hears of it, so the next one finds it remembered
+			p.rememberMissing(f.key, f.purges)
+		}
 		p.failFill(f, timeoutOr(ctx, err))
 		close(f.ready)
 		return
@@ -204,9 +208,7 @@ func (p *Proxy) endFill(f *fill) {
 	defer f.mu.Unlock()
 	if f.err != nil || f.discard {
 		os.Remove(f.file.Name())
-		if errors.Is(f.err, storage.ErrNotFound) {
-			p.rememberMissing(f.key)
-		} else if f.err != nil && !errors.Is(f.err, errTooLarge) {
+		if f.err != nil && !errors.Is(f.err, storage.ErrNotFound) && !errors.Is(f.err, errTooLarge) {
 			p.metrics.originErrors.Add(1)
 			p.log.Warn("origin fetch failed", "key", f.key, "err", f.err)
 		}

@@ -51,7 +51,10 @@ type Proxy struct {
 	fillsMu sync.Mutex
 	fills   map[string]*fill
 	missing *expirable.LRU[string, struct{}]
-	purges  atomic.Int64 // purges so far: a playlist fetched across one is not kept
+	// purges counts purges so far: an object fetched across one is not
+	// kept, nor its 404 remembered (missingMu orders the two).
+	purges    atomic.Int64
+	missingMu sync.Mutex
 	cors    cors
 	access  access
 	metrics *metrics

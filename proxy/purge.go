@@ -27,7 +27,9 @@ func (p *Proxy) PurgeObject(key string) {
 
 // purgeWhere forgets every object whose key matches, in both tiers.
 func (p *Proxy) purgeWhere(what string, match func(key string) bool) {
-	p.purges.Add(1)
+	p.missingMu.Lock()
+	p.purges.Add(1) // from here a 404 fetched before is not remembered; one remembered already is cleared below
+	p.missingMu.Unlock()
 	p.fillsMu.Lock()
 	for key, f := range p.fills {
 		if match(key) {
@@ -49,8 +51,16 @@ func (p *Proxy) purgeWhere(what string, match func(key string) bool) {
 }
 
 // rememberMissing keeps an origin 404 for NotFoundTTL, so a missing key
-// does not cost an origin request each time it is asked for.
-func (p *Proxy) rememberMissing(key string) { p.missing.Add(key, struct{}{}) }
+// does not cost an origin request each time it is asked for; not when a
+// purge ran since the fetch began (purges was then): the object may have
+// been written since, and the purge must leave no stale answer.
+func (p *Proxy) rememberMissing(key string, purges int64) {
+	p.missingMu.Lock()
+	defer p.missingMu.Unlock()
+	if p.purges.Load() == purges {
+		p.missing.Add(key, struct{}{})
+	}
+}
 
 func (p *Proxy) isMissing(key string) bool {
 	_, ok := p.missing.Get(key)
