@@ -31,7 +31,7 @@ type fill struct {
 	written int64
 	done    bool
 	err     error
-	discard bool // purged while filling: serve the viewers, keep nothing
+	discard bool  // purged while filling: serve the viewers, keep nothing
 	purges  int64 // the proxy's purges when it began
 }
 

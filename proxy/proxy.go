@@ -55,10 +55,10 @@ type Proxy struct {
 	// kept, nor its 404 remembered (missingMu orders the two).
 	purges    atomic.Int64
 	missingMu sync.Mutex
-	cors    cors
-	access  access
-	metrics *metrics
-	log     *slog.Logger
+	cors      cors
+	access    access
+	metrics   *metrics
+	log       *slog.Logger
 	// manifestCC is the playlists' Cache-Control, built once from the TTL.
 	manifestCC, privateManifestCC []string
 }
