@@ -41,13 +41,7 @@ func (m *Manager) PublishCaptions(ctx context.Context, id string) error {
 
 func (m *Manager) publishCaptions(ctx context.Context, id string, caps []db.Caption) error {
 	masterKey := streamPrefix(id) + "master.m3u8"
-	raw, err := getAll(ctx, m.Store, masterKey)
-	if errors.Is(err, storage.ErrNotFound) {
-		return errNoMaster
-	} else if err != nil {
-		return fmt.Errorf("read master: %w", err)
-	}
-	master, err := decodeMaster(raw)
+	master, err := m.readMaster(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -69,6 +63,17 @@ func (m *Manager) publishCaptions(ctx context.Context, id string, caps []db.Capt
 		m.Cache.PurgePlaylists(id)
 	}
 	return nil
+}
+
+// readMaster reads a stream's master playlist from storage.
+func (m *Manager) readMaster(ctx context.Context, id string) (*m3u8.MasterPlaylist, error) {
+	raw, err := getAll(ctx, m.Store, streamPrefix(id)+"master.m3u8")
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errNoMaster
+	} else if err != nil {
+		return nil, fmt.Errorf("read master: %w", err)
+	}
+	return decodeMaster(raw)
 }
 
 func decodeMaster(raw []byte) (*m3u8.MasterPlaylist, error) {

@@ -11,7 +11,6 @@ import (
 	"github.com/grafov/m3u8"
 
 	"github.com/edgehls/edge/db"
-	"github.com/edgehls/edge/storage"
 )
 
 // An MP4 download is the top rendition's segments joined and remuxed
@@ -40,13 +39,7 @@ func (m *Manager) queueDownload(id string) {
 
 // MakeDownload writes download.mp4 from the stream's top rendition.
 func (m *Manager) MakeDownload(ctx context.Context, id string) error {
-	raw, err := getAll(ctx, m.Store, streamPrefix(id)+"master.m3u8")
-	if errors.Is(err, storage.ErrNotFound) {
-		return errNoMaster
-	} else if err != nil {
-		return fmt.Errorf("read master: %w", err)
-	}
-	master, err := decodeMaster(raw)
+	master, err := m.readMaster(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -31,13 +30,7 @@ func (m *Manager) SetPoster(ctx context.Context, id string, at time.Duration) (*
 	case at < 0 || st.Duration > 0 && at >= st.Duration:
 		return nil, apperr.Errorf(apperr.Invalid, "time: from 0 to %.1f seconds, within the video", st.Duration.Seconds())
 	}
-	raw, err := getAll(ctx, m.Store, streamPrefix(id)+"master.m3u8")
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, errNoMaster
-	} else if err != nil {
-		return nil, fmt.Errorf("read master: %w", err)
-	}
-	master, err := decodeMaster(raw)
+	master, err := m.readMaster(ctx, id)
 	if err != nil {
 		return nil, err
 	}

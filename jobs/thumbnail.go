@@ -63,11 +63,7 @@ func (m *Manager) Thumbnail(ctx context.Context, st *db.Stream, at time.Duration
 func (m *Manager) makeThumbnail(ctx context.Context, id string, at time.Duration, width int, key string) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	raw, err := getAll(ctx, m.Store, streamPrefix(id)+"master.m3u8")
-	if err != nil {
-		return fmt.Errorf("read master: %w", err)
-	}
-	master, err := decodeMaster(raw)
+	master, err := m.readMaster(ctx, id)
 	if err != nil {
 		return err
 	}
