@@ -102,6 +102,20 @@ func (d *DB) apply(ctx context.Context, name string) error {
 	return tx.Commit()
 }
 
+// inTx runs fn in one transaction (immediate: it holds the write lock from
+// the start), committed if fn returns nil.
+func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 // nowMS is the time as stored: UTC, to the millisecond, so what Create

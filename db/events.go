@@ -18,20 +18,6 @@ const (
 // EventTypes lists every event edge sends.
 var EventTypes = []string{EventStreamCreated, EventStreamReady, EventStreamFailed, EventStreamDeleted}
 
-// inTx runs fn in one transaction (immediate: it holds the write lock from
-// the start), committed if fn returns nil.
-func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
 // recordEvent notes an event about st for every webhook endpoint, in the
 // caller's transaction. With no endpoint it records nothing.
 func (d *DB) recordEvent(ctx context.Context, tx *sql.Tx, typ string, st *Stream) error {

@@ -107,8 +107,13 @@ func (d *DB) CreateStream(ctx context.Context, in NewStream) (*Stream, error) {
 }
 
 // Stream finds one stream by id.
-func (d *DB) Stream(ctx context.Context, id string) (*Stream, error) {
-	return scanStream(d.sql.QueryRowContext(ctx, `SELECT `+streamColumns+` FROM streams WHERE id = ?`, id))
+func (d *DB) Stream(ctx context.Context, id string) (*Stream, error) { return streamIn(ctx, d.sql, id) }
+
+// streamIn reads a stream through q: the database, or a transaction.
+func streamIn(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, id string) (*Stream, error) {
+	return scanStream(q.QueryRowContext(ctx, `SELECT `+streamColumns+` FROM streams WHERE id = ?`, id))
 }
 
 // StreamFilter selects a page of streams.
@@ -160,6 +165,10 @@ func (d *DB) SetStreamState(ctx context.Context, id string, status Status, progr
 	if progress < 0 || progress > 100 {
 		return fmt.Errorf("progress %d: want 0 to 100: %w", progress, ErrInvalid)
 	}
+	event := eventForStatus(status)
+	if event == "" { // progress, queued, processing: no event, no transaction
+		return d.updateStream(ctx, id, `status = ?, progress = ?, error = ?`, string(status), progress, errText)
+	}
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		var was Status
 		if err := tx.QueryRowContext(ctx, `SELECT status FROM streams WHERE id = ?`, id).Scan(&was); err != nil {
@@ -169,11 +178,10 @@ func (d *DB) SetStreamState(ctx context.Context, id string, status Status, progr
 			string(status), progress, errText, ms(d.now()), id); err != nil {
 			return fmt.Errorf("update stream %s: %w", id, err)
 		}
-		event := eventForStatus(status)
-		if event == "" || was == status {
+		if was == status {
 			return nil
 		}
-		st, err := scanStream(tx.QueryRowContext(ctx, `SELECT `+streamColumns+` FROM streams WHERE id = ?`, id))
+		st, err := streamIn(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -279,7 +287,7 @@ func cleanEmbedDomains(domains []string) ([]string, error) {
 // are the caller's to remove.
 func (d *DB) DeleteStream(ctx context.Context, id string) error {
 	return d.inTx(ctx, func(tx *sql.Tx) error {
-		st, err := scanStream(tx.QueryRowContext(ctx, `SELECT `+streamColumns+` FROM streams WHERE id = ?`, id))
+		st, err := streamIn(ctx, tx, id)
 		if err != nil {
 			return fmt.Errorf("stream %s: %w", id, err)
 		}

@@ -153,28 +153,25 @@ func (d *DB) CountUsers(ctx context.Context) (int, error) {
 // DeleteUser removes an account and its sessions and tokens. The last admin
 // cannot be removed: nobody could manage users again.
 func (d *DB) DeleteUser(ctx context.Context, id int64) error {
-	tx, err := d.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var role Role
-	if err := tx.QueryRowContext(ctx, `SELECT role FROM users WHERE id = ?`, id).Scan(&role); err != nil {
-		return notFound(err, "user")
-	}
-	if role == RoleAdmin {
-		var admins int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin'`).Scan(&admins); err != nil {
-			return err
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		var role Role
+		if err := tx.QueryRowContext(ctx, `SELECT role FROM users WHERE id = ?`, id).Scan(&role); err != nil {
+			return notFound(err, "user")
 		}
-		if admins == 1 {
-			return fmt.Errorf("the last admin cannot be removed: %w", ErrInvalid)
+		if role == RoleAdmin {
+			var admins int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin'`).Scan(&admins); err != nil {
+				return err
+			}
+			if admins == 1 {
+				return fmt.Errorf("the last admin cannot be removed: %w", ErrInvalid)
+			}
 		}
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
-		return fmt.Errorf("delete user %d: %w", id, err)
-	}
-	return tx.Commit()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete user %d: %w", id, err)
+		}
+		return nil
+	})
 }
 
 type scanner interface{ Scan(...any) error }

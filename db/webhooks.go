@@ -122,7 +122,7 @@ type Delivery struct {
 	StreamID      string
 	EventAt       time.Time
 	State         string
-	Attempts      int
+	Attempts      int   // len(Codes)
 	Codes         []int // HTTP status of each attempt, oldest first; 0: no answer
 	LastError     string
 	NextAttemptAt time.Time // while pending
@@ -136,14 +136,14 @@ type DueDelivery struct {
 	Stream      Stream // as it was at the event
 }
 
-const deliveryColumns = `d.id, d.endpoint_id, d.event_id, e.type, e.stream_id, e.created_at, d.state, d.attempts, d.codes,
+const deliveryColumns = `d.id, d.endpoint_id, d.event_id, e.type, e.stream_id, e.created_at, d.state, d.codes,
 	d.last_error, d.next_attempt_at, d.last_attempt_at`
 
 func scanDelivery(s scanner, extra ...any) (*Delivery, error) {
 	var v Delivery
 	var at, next, last int64
 	var codes string
-	dest := append([]any{&v.ID, &v.EndpointID, &v.EventID, &v.EventType, &v.StreamID, &at, &v.State, &v.Attempts, &codes,
+	dest := append([]any{&v.ID, &v.EndpointID, &v.EventID, &v.EventType, &v.StreamID, &at, &v.State, &codes,
 		&v.LastError, &next, &last}, extra...)
 	if err := s.Scan(dest...); err != nil {
 		return nil, notFound(err, "delivery")
@@ -156,6 +156,7 @@ func scanDelivery(s scanner, extra ...any) (*Delivery, error) {
 		n, _ := strconv.Atoi(c)
 		v.Codes = append(v.Codes, n)
 	}
+	v.Attempts = len(v.Codes)
 	return &v, nil
 }
 
@@ -220,7 +221,7 @@ func (d *DB) RecordAttempt(ctx context.Context, id int64, a Attempt) error {
 	case a.Next.IsZero():
 		state = DeliveryFailed
 	}
-	_, err := d.sql.ExecContext(ctx, `UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1,
+	_, err := d.sql.ExecContext(ctx, `UPDATE webhook_deliveries SET state = ?,
 		codes = trim(codes || ' ' || ?), last_error = ?, next_attempt_at = ?, last_attempt_at = ? WHERE id = ?`,
 		state, a.Status, a.Error, ms(a.Next), ms(d.now()), id)
 	if err != nil {

@@ -27,7 +27,6 @@ CREATE TABLE webhook_deliveries (
 	event_id        TEXT NOT NULL REFERENCES webhook_events(id) ON DELETE CASCADE,
 	endpoint_id     INTEGER NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
 	state           TEXT NOT NULL DEFAULT 'pending',
-	attempts        INTEGER NOT NULL DEFAULT 0,
 	codes           TEXT NOT NULL DEFAULT '',
 	last_error      TEXT NOT NULL DEFAULT '',
 	next_attempt_at INTEGER NOT NULL,
