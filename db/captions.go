@@ -15,9 +15,12 @@ type Caption struct {
 	CreatedAt time.Time
 }
 
-// PutCaption adds a stream's captions in a language, or replaces them.
+// PutCaption adds a stream's captions in a language, or replaces them;
+// CreatedAt is when they were uploaded (zero: now).
 func (d *DB) PutCaption(ctx context.Context, c Caption) (*Caption, error) {
-	c.CreatedAt = d.nowMS()
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = d.nowMS()
+	}
 	_, err := d.sql.ExecContext(ctx, `INSERT INTO stream_captions (stream_id, language, label, cues, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (stream_id, language) DO UPDATE SET label = excluded.label, cues = excluded.cues, created_at = excluded.created_at`,
 		c.StreamID, c.Language, c.Label, c.Cues, ms(c.CreatedAt))

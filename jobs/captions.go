@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/asticode/go-astisub"
@@ -23,7 +25,7 @@ import (
 // Captions are uploaded as WebVTT or SRT (read by go-astisub, a maintained
 // subtitle library, rather than a parser of ours), kept whole in storage as
 // WebVTT, and published as HLS subtitle renditions: each language a media
-// playlist of WebVTT segments (subtitles/<lang>/stream.m3u8), named in the
+// playlist of WebVTT segments (subtitles/<lang>/<version>/stream.m3u8), named in the
 // master by EXT-X-MEDIA TYPE=SUBTITLES, so hls.js and Safari list them.
 // They sit under the stream's prefix, so they follow its playback policy.
 
@@ -41,8 +43,21 @@ type CaptionUpload struct {
 	File     io.Reader
 }
 
-// captionKey is where a language's whole WebVTT file is kept.
-func captionKey(id, lang string) string { return streamPrefix(id) + "subtitles/" + lang + ".vtt" }
+// SubtitleDir is a caption's folder in its stream: one for each upload (its
+// time is the version), because WebVTT segments are cached as immutable
+// and captions replaced under the same names would never reach a viewer
+// who saw the old ones.
+func SubtitleDir(c db.Caption) string {
+	return "subtitles/" + c.Language + "/" + strconv.FormatInt(c.CreatedAt.UnixMilli(), 10) + "/"
+}
+
+// captionKey is where a caption's whole WebVTT file is kept.
+func captionKey(c db.Caption) string {
+	return streamPrefix(c.StreamID) + SubtitleDir(c) + "captions.vtt"
+}
+
+// languageDir holds every version of a language's captions.
+func languageDir(id, lang string) string { return streamPrefix(id) + "subtitles/" + lang + "/" }
 
 // AddCaptions stores a stream's captions in a language (replacing any it
 // had) and, if the stream is ready, puts them in its player at once;
@@ -64,16 +79,28 @@ func (m *Manager) AddCaptions(ctx context.Context, in CaptionUpload) (*db.Captio
 	if err := subs.WriteToWebVTT(&vtt); err != nil {
 		return nil, fmt.Errorf("write captions: %w", err)
 	}
-	if err := m.Store.Put(ctx, captionKey(st.ID, lang), bytes.NewReader(vtt.Bytes()), int64(vtt.Len())); err != nil {
+	c := db.Caption{StreamID: st.ID, Language: lang, Label: label, Cues: len(subs.Items), CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+	if err := m.Store.Put(ctx, captionKey(c), bytes.NewReader(vtt.Bytes()), int64(vtt.Len())); err != nil {
 		return nil, fmt.Errorf("store captions: %w", err)
 	}
-	c := db.Caption{StreamID: st.ID, Language: lang, Label: label, Cues: len(subs.Items)}
-	if st.Status == db.StatusReady { // in the player first: a caption listed is a caption that plays
+	saved, err := m.placeCaption(ctx, st, c)
+	if err != nil {
+		m.dropVersions(ctx, c, func(key string) bool { return strings.HasPrefix(key, streamPrefix(c.StreamID)+SubtitleDir(c)) })
+		return nil, err
+	}
+	m.dropVersions(ctx, c, func(key string) bool { return !strings.HasPrefix(key, streamPrefix(c.StreamID)+SubtitleDir(c)) })
+	return saved, nil
+}
+
+// placeCaption puts a new caption in a ready stream's player first (a
+// caption listed is a caption that plays), then lists it.
+func (m *Manager) placeCaption(ctx context.Context, st *db.Stream, c db.Caption) (*db.Caption, error) {
+	if st.Status == db.StatusReady {
 		caps, err := m.DB.Captions(ctx, st.ID)
 		if err != nil {
 			return nil, err
 		}
-		caps = slices.DeleteFunc(caps, func(o db.Caption) bool { return o.Language == lang })
+		caps = slices.DeleteFunc(caps, func(o db.Caption) bool { return o.Language == c.Language })
 		caps = append(caps, c)
 		slices.SortFunc(caps, func(a, b db.Caption) int { return strings.Compare(a.Language, b.Language) })
 		if err := m.publishCaptions(ctx, st.ID, caps); err != nil {
@@ -81,6 +108,20 @@ func (m *Manager) AddCaptions(ctx context.Context, in CaptionUpload) (*db.Captio
 		}
 	}
 	return m.DB.PutCaption(ctx, c)
+}
+
+// dropVersions deletes the objects of c's language that drop says to: the
+// versions it replaced, or its own when it could not be placed.
+func (m *Manager) dropVersions(ctx context.Context, c db.Caption, drop func(key string) bool) {
+	objects, err := m.Store.List(ctx, languageDir(c.StreamID, c.Language))
+	for _, o := range objects {
+		if drop(o.Key) && err == nil {
+			err = m.Store.Delete(ctx, o.Key)
+		}
+	}
+	if err != nil {
+		m.Log.Warn("delete old captions", "stream", c.StreamID, "language", c.Language, "err", err)
+	}
 }
 
 // RemoveCaptions takes a language's captions off a stream and its player.
@@ -97,10 +138,7 @@ func (m *Manager) RemoveCaptions(ctx context.Context, id, lang string) error {
 			return err
 		}
 	}
-	if err := m.Store.Delete(ctx, captionKey(id, lang)); err != nil {
-		return fmt.Errorf("delete captions: %w", err)
-	}
-	return m.deletePrefix(ctx, m.Store, streamPrefix(id)+"subtitles/"+lang+"/")
+	return m.deletePrefix(ctx, m.Store, languageDir(id, lang))
 }
 
 // captionLanguage checks a BCP 47 tag and returns it canonical, with the

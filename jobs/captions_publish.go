@@ -40,27 +40,48 @@ func (m *Manager) PublishCaptions(ctx context.Context, id string) error {
 }
 
 func (m *Manager) publishCaptions(ctx context.Context, id string, caps []db.Caption) error {
-	masterKey := streamPrefix(id) + "master.m3u8"
 	master, err := m.readMaster(ctx, id)
 	if err != nil {
 		return err
+	}
+	if err := m.writeMissingSubtitles(ctx, id, master, caps); err != nil {
+		return err
+	}
+	setSubtitles(master, caps)
+	masterKey := streamPrefix(id) + "master.m3u8"
+	body := master.Encode().Bytes()
+	if err := m.Store.Put(ctx, masterKey, bytes.NewReader(body), int64(len(body))); err != nil {
+		return fmt.Errorf("write master: %w", err)
+	}
+	if m.Cache != nil { // the only object rewritten in place: the renditions have names of their own
+		m.Cache.PurgeObject(masterKey)
+	}
+	return nil
+}
+
+// writeMissingSubtitles writes the renditions of the captions that have
+// none yet (a version's never changes), probing the stream only then.
+func (m *Manager) writeMissingSubtitles(ctx context.Context, id string, master *m3u8.MasterPlaylist, caps []db.Caption) error {
+	var missing []db.Caption
+	for _, c := range caps {
+		_, err := m.Store.Head(ctx, streamPrefix(id)+SubtitleDir(c)+"stream.m3u8")
+		if errors.Is(err, storage.ErrNotFound) {
+			missing = append(missing, c)
+		} else if err != nil {
+			return fmt.Errorf("captions %s of %s: %w", c.Language, id, err)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
 	}
 	timeline, err := m.timeline(ctx, id, master)
 	if err != nil {
 		return fmt.Errorf("captions of %s: %w", id, err)
 	}
-	for _, c := range caps {
-		if err := m.writeSubtitles(ctx, id, c, timeline); err != nil {
+	for _, c := range missing {
+		if err := m.writeSubtitles(ctx, c, timeline); err != nil {
 			return fmt.Errorf("captions %s of %s: %w", c.Language, id, err)
 		}
-	}
-	setSubtitles(master, caps)
-	body := master.Encode().Bytes()
-	if err := m.Store.Put(ctx, masterKey, bytes.NewReader(body), int64(len(body))); err != nil {
-		return fmt.Errorf("write master: %w", err)
-	}
-	if m.Cache != nil {
-		m.Cache.PurgePlaylists(id)
 	}
 	return nil
 }
@@ -90,7 +111,7 @@ func setSubtitles(master *m3u8.MasterPlaylist, caps []db.Caption) {
 	var alts []*m3u8.Alternative
 	for _, c := range caps {
 		alts = append(alts, &m3u8.Alternative{Type: "SUBTITLES", GroupId: subtitlesGroup, Name: c.Label, Language: c.Language,
-			Autoselect: "YES", URI: "subtitles/" + c.Language + "/stream.m3u8"})
+			Autoselect: "YES", URI: SubtitleDir(c) + "stream.m3u8"})
 	}
 	for _, v := range master.Variants {
 		kept := v.Alternatives[:0]
@@ -205,16 +226,7 @@ func (m *Manager) fetchSegment(ctx context.Context, id string, r rendition, seg 
 	}
 	defer f.Close()
 	for _, p := range parts {
-		key, err := insideStream(id, dirOf(r.key), p)
-		if err == nil {
-			var body []byte
-			if body, err = getAll(ctx, m.Store, key); err == nil {
-				_, err = f.Write(body)
-			} else {
-				err = fmt.Errorf("read %s: %w", key, err)
-			}
-		}
-		if err != nil {
+		if err := m.appendObject(ctx, id, r, p, f); err != nil {
 			os.Remove(f.Name())
 			return "", err
 		}
@@ -224,8 +236,8 @@ func (m *Manager) fetchSegment(ctx context.Context, id string, r rendition, seg 
 
 // writeSubtitles cuts one language's WebVTT into segments of the stream's
 // timeline, each with the cues that show during it, and their playlist.
-func (m *Manager) writeSubtitles(ctx context.Context, id string, c db.Caption, tl timeline) error {
-	raw, err := getAll(ctx, m.Store, captionKey(id, c.Language))
+func (m *Manager) writeSubtitles(ctx context.Context, c db.Caption, tl timeline) error {
+	raw, err := getAll(ctx, m.Store, captionKey(c))
 	if err != nil {
 		return fmt.Errorf("read: %w", err)
 	}
@@ -240,7 +252,7 @@ func (m *Manager) writeSubtitles(ctx context.Context, id string, c db.Caption, t
 	}
 	playlist.MediaType = m3u8.VOD
 	playlist.TargetDuration = captionSegment.Seconds()
-	dir := streamPrefix(id) + "subtitles/" + c.Language + "/"
+	dir := streamPrefix(c.StreamID) + SubtitleDir(c)
 	for i := range n {
 		from := time.Duration(i) * captionSegment
 		to := min(from+captionSegment, tl.length)

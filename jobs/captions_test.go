@@ -15,6 +15,7 @@ import (
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/internal/hlstest"
+	"github.com/edgehls/edge/internal/waitfor"
 	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/storage"
 	"github.com/edgehls/edge/storage/storagetest"
@@ -22,12 +23,11 @@ import (
 
 const talkSRT = "1\n00:00:01,000 --> 00:00:03,500\nHello, and welcome.\n\n2\n00:00:31,000 --> 00:00:33,000\nHalf a minute in.\n"
 
-type purges struct{ playlists []string }
+type purges struct{ playlists []string } // the masters purged
 
-func (p *purges) PurgeStream(string)       {}
-func (p *purges) PurgePlaylists(id string) { p.playlists = append(p.playlists, id) }
-func (p *purges) RefreshRules() error      { return nil }
-func (p *purges) PurgeObject(string)       {}
+func (p *purges) PurgeStream(string)     {}
+func (p *purges) RefreshRules() error    { return nil }
+func (p *purges) PurgeObject(key string) { p.playlists = append(p.playlists, key) }
 
 // readyLadder is a ready stream whose package is a real ffmpeg ladder.
 func readyLadder(t *testing.T, seconds int) (*jobs.Manager, *storage.FileStore, *purges, string) {
@@ -82,7 +82,7 @@ func TestCaptionsBecomeASubtitleRendition(t *testing.T) {
 	}
 	master := hlstest.ParsePlaylist(t, []byte(read(t, fs, "streams/"+id+"/master.m3u8")))
 	subs := master.MediaGroups["SUBTITLES"]["subs"]
-	if len(subs) != 2 || subs["British English"].URI != "subtitles/en-GB/stream.m3u8" || subs["Français (auto)"].Language != "fr" {
+	if len(subs) != 2 || subs["British English"].URI != jobs.SubtitleDir(*c)+"stream.m3u8" || subs["Français (auto)"].Language != "fr" {
 		t.Fatalf("subtitle renditions %+v", master.MediaGroups)
 	}
 	for _, v := range master.Playlists {
@@ -94,7 +94,7 @@ func TestCaptionsBecomeASubtitleRendition(t *testing.T) {
 		t.Fatalf("%d variants after the rewrite, %d playlist purges", len(master.Playlists), len(p.playlists))
 	}
 
-	media := hlstest.ParsePlaylist(t, []byte(read(t, fs, "streams/"+id+"/subtitles/en-GB/stream.m3u8")))
+	media := hlstest.ParsePlaylist(t, []byte(read(t, fs, "streams/"+id+"/"+jobs.SubtitleDir(*c)+"stream.m3u8")))
 	if !media.EndList || len(media.Segments) != 2 || media.Segments[0].URI != "segment-0.vtt" || media.Segments[0].Duration != 30 || media.Segments[1].Duration < 1.5 {
 		t.Fatalf("subtitle playlist %+v", media)
 	}
@@ -106,7 +106,7 @@ func TestCaptionsBecomeASubtitleRendition(t *testing.T) {
 	hlstest.FFprobe(t, &start, "-show_entries", "format=start_time", filepath.Join(fs.Dir(), "streams", id, "720p", "segment-0.ts"))
 	seconds, _ := strconv.ParseFloat(start.Format.StartTime, 64)
 	wantMap := "X-TIMESTAMP-MAP=LOCAL:00:00:00.000,MPEGTS:" + strconv.Itoa(int(seconds*90000+0.5))
-	first, second := read(t, fs, "streams/"+id+"/subtitles/en-GB/segment-0.vtt"), read(t, fs, "streams/"+id+"/subtitles/en-GB/segment-1.vtt")
+	first, second := read(t, fs, "streams/"+id+"/"+jobs.SubtitleDir(*c)+"segment-0.vtt"), read(t, fs, "streams/"+id+"/"+jobs.SubtitleDir(*c)+"segment-1.vtt")
 	if !strings.Contains(first, wantMap) || !strings.Contains(first, "Hello, and welcome.") || strings.Contains(first, "Half a minute") {
 		t.Fatalf("segment 0 (want %s):\n%s", wantMap, first)
 	}
@@ -146,7 +146,7 @@ func TestCaptionsAddedBeforeReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	master := read(t, fs, "streams/"+id+"/master.m3u8")
-	if !regexp.MustCompile(`#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="Deutsch",DEFAULT=NO,AUTOSELECT=YES,LANGUAGE="de",URI="subtitles/de/stream.m3u8"`).MatchString(master) {
+	if !regexp.MustCompile(`#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="Deutsch",DEFAULT=NO,AUTOSELECT=YES,LANGUAGE="de",URI="subtitles/de/\d+/stream.m3u8"`).MatchString(master) {
 		t.Fatalf("master:\n%s", master)
 	}
 }
@@ -225,7 +225,7 @@ func TestCaptionsAddedWhileTranscodingReachTheReadyMaster(t *testing.T) {
 	start(t, r.worker)
 	waitStatus(t, r.db, st.ID, db.StatusReady, 2*time.Minute)
 	master := hlstest.ParsePlaylist(t, []byte(read(t, store, "streams/"+st.ID+"/master.m3u8")))
-	if es := master.MediaGroups["SUBTITLES"]["subs"]["español"]; es.URI != "subtitles/es/stream.m3u8" || len(master.Playlists) != 1 {
+	if es := master.MediaGroups["SUBTITLES"]["subs"]["español"]; !regexp.MustCompile(`^subtitles/es/\d+/stream\.m3u8$`).MatchString(es.URI) || len(master.Playlists) != 1 {
 		t.Fatalf("master %+v", master)
 	}
 	if len(master.IFramePlaylists) != 1 {
@@ -235,5 +235,37 @@ func TestCaptionsAddedWhileTranscodingReachTheReadyMaster(t *testing.T) {
 		if v.Number("AVERAGE-BANDWIDTH") == 0 || v.Attributes["FRAME-RATE"] == nil || v.Attributes["SUBTITLES"] != "subs" {
 			t.Errorf("variant %s lost its measured attributes: %v", v.URI, v.Attributes)
 		}
+	}
+}
+
+// Captions replaced in a language get a folder of their own (WebVTT is
+// cached as immutable: the old names would keep the old cues in every
+// cache), the master names the new one, and the old one is gone.
+func TestReplacedCaptionsGetNewNames(t *testing.T) {
+	ctx := context.Background()
+	m, fs, _, id := readyLadder(t, 4)
+	m.DB.SetStreamState(ctx, id, db.StatusReady, 100, "")
+	first, err := m.AddCaptions(ctx, jobs.CaptionUpload{StreamID: id, Language: "en", File: strings.NewReader(talkSRT)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitfor.True(t, "a new millisecond", func() bool { return time.Now().UnixMilli() > first.CreatedAt.UnixMilli() })
+	fixed := strings.Replace(talkSRT, "Hello, and welcome.", "Hello and welcome!", 1)
+	second, err := m.AddCaptions(ctx, jobs.CaptionUpload{StreamID: id, Language: "en", File: strings.NewReader(fixed)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jobs.SubtitleDir(*first) == jobs.SubtitleDir(*second) {
+		t.Fatalf("both versions in %s", jobs.SubtitleDir(*first))
+	}
+	master := read(t, fs, "streams/"+id+"/master.m3u8")
+	if !strings.Contains(master, jobs.SubtitleDir(*second)) || strings.Contains(master, jobs.SubtitleDir(*first)) {
+		t.Fatalf("master:\n%s", master)
+	}
+	if seg := read(t, fs, "streams/"+id+"/"+jobs.SubtitleDir(*second)+"segment-0.vtt"); !strings.Contains(seg, "Hello and welcome!") {
+		t.Fatalf("new segment:\n%s", seg)
+	}
+	if old, _ := fs.List(ctx, "streams/"+id+"/"+jobs.SubtitleDir(*first)); len(old) != 0 {
+		t.Fatalf("%d objects of the replaced captions left", len(old))
 	}
 }

@@ -38,12 +38,11 @@ type Manager struct {
 	keyMu     sync.Mutex // one built-in signing key made
 }
 
-// Purger is this edge's cache: told to forget a deleted stream or a
-// stream's rewritten playlists, and to read the playback document again
-// when it changes.
+// Purger is this edge's cache: told to forget a deleted stream or an
+// object rewritten or removed (a master, a download), and to read the
+// playback document again when it changes.
 type Purger interface {
 	PurgeStream(id string)
-	PurgePlaylists(id string)
 	PurgeObject(key string)
 	RefreshRules() error
 }

@@ -11,16 +11,8 @@ func (p *Proxy) PurgeStream(id string) {
 	p.purgeWhere(prefix, func(key string) bool { return strings.HasPrefix(key, prefix) })
 }
 
-// PurgePlaylists forgets a stream's playlists, for a master rewritten in
-// place (captions added): its segments, immutable, stay.
-func (p *Proxy) PurgePlaylists(id string) {
-	prefix := PathPrefix[1:] + id + "/"
-	p.purgeWhere(prefix+"*.m3u8", func(key string) bool {
-		return strings.HasPrefix(key, prefix) && strings.HasSuffix(key, ".m3u8")
-	})
-}
-
-// PurgeObject forgets one object (a stream's download switched off).
+// PurgeObject forgets one object: a master rewritten in place (captions
+// added), a download switched off.
 func (p *Proxy) PurgeObject(key string) {
 	p.purgeWhere(key, func(k string) bool { return k == key })
 }

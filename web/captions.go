@@ -25,7 +25,7 @@ type captionJSON struct {
 
 func (s *Server) captionView(c db.Caption) captionJSON {
 	return captionJSON{Language: c.Language, Label: c.Label, Cues: c.Cues, CreatedAt: c.CreatedAt,
-		URL: s.publicURL + "/streams/" + c.StreamID + "/subtitles/" + c.Language + "/stream.m3u8"}
+		URL: s.publicURL + "/streams/" + c.StreamID + "/" + jobs.SubtitleDir(c) + "stream.m3u8"}
 }
 
 // uploadCaptions reads the multipart form (file, label; language from

@@ -133,20 +133,24 @@ func TestCaptionsOnTheVideoPage(t *testing.T) {
 func TestCaptionsFollowThePlaybackPolicy(t *testing.T) {
 	e := newEnv(t, nil)
 	st := playableStream(t, e, "Private talk")
-	if r := e.putCaptions(t, st.ID, "en", "", englishSRT); r.code != http.StatusOK {
+	r := e.putCaptions(t, st.ID, "en", "", englishSRT)
+	if r.code != http.StatusOK {
 		t.Fatalf("put: %d %s", r.code, r.body)
 	}
+	var caption struct{ URL string }
+	decode(t, r.body, &caption)
+	dir := strings.TrimSuffix(strings.TrimPrefix(caption.URL, "https://edge.example/streams/"+st.ID+"/"), "stream.m3u8")
 	if r := e.api(t, "PATCH", "/api/v1/streams/"+st.ID, e.token, `{"playback_policy":"signed"}`); r.code != http.StatusOK {
 		t.Fatalf("sign: %d %s", r.code, r.body)
 	}
-	for _, file := range []string{"subtitles/en/stream.m3u8", "subtitles/en/segment-0.vtt"} {
+	for _, file := range []string{dir + "stream.m3u8", dir + "segment-0.vtt"} {
 		if code, body := e.fetch(t, "/streams/"+st.ID+"/"+file); code != http.StatusForbidden || !strings.Contains(body, "needs a signed link") {
 			t.Fatalf("%s without a token: %d %s", file, code, body)
 		}
 	}
 	var tok tokenAnswer
 	decode(t, e.api(t, "POST", "/api/v1/streams/"+st.ID+"/tokens", e.token, `{"kind":"video"}`).body, &tok)
-	for _, file := range []string{"subtitles/en/stream.m3u8", "subtitles/en/segment-0.vtt"} {
+	for _, file := range []string{dir + "stream.m3u8", dir + "segment-0.vtt"} {
 		if code, body := e.fetch(t, "/streams/"+tok.Token+"/"+file); code != http.StatusOK || !strings.Contains(body, "EXT") && !strings.Contains(body, "Hello") {
 			t.Fatalf("%s with the token: %d %s", file, code, body)
 		}
