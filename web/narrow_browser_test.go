@@ -42,7 +42,7 @@ func TestPortalFitsAPhone(t *testing.T) {
 	}
 	check("signin")
 	if err := chromedp.Do(b, chromedp.SendKeys(chromedp.CSS("#email"), admin.Email), chromedp.SendKeys(chromedp.CSS("#password"), "correct horse"),
-		chromedp.Click(chromedp.CSS("button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("main h1"))); err != nil {
+		chromedp.Click(chromedp.CSS("button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("nav a[href='/upload']"))); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []struct{ name, path string }{

@@ -24,7 +24,10 @@ func signedInBrowser(t *testing.T, e *env) context.Context {
 		chromedp.SendKeys(chromedp.CSS("#email"), "ed@example.com"),
 		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse"),
 		chromedp.Click(chromedp.CSS("button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("main h1")))
+		// The portal's nav, which the sign-in page lacks: its own h1 would
+		// match before the sign-in's redirect lands, and the next
+		// navigation would abort it.
+		chromedp.WaitVisible(chromedp.CSS("nav a[href='/upload']")))
 	if err != nil {
 		t.Fatalf("sign in: %v", err)
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/edgehls/edge/db"
-	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/templates"
 )
 
@@ -68,15 +66,13 @@ func (s *Server) addWebhook(c echo.Context) error {
 }
 
 // refusal is the message for the person of an error caused by what they
-// typed, if it is one.
+// typed (a 422, by the one map in errors.go), if it is one.
 func refusal(err error) (string, bool) {
-	if ae, ok := apperr.As(err); ok && ae.Kind == apperr.Invalid {
-		return ae.Message, true
+	if err == nil {
+		return "", false
 	}
-	if errors.Is(err, db.ErrInvalid) {
-		return db.Reason(err), true
-	}
-	return "", false
+	code, _, msg := classify(err)
+	return msg, code == http.StatusUnprocessableEntity
 }
 
 func (s *Server) webhookPage(c echo.Context) error {

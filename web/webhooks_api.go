@@ -160,7 +160,9 @@ func (s *Server) redeliver(c echo.Context) error {
 	if err := s.db.Redeliver(c.Request().Context(), e.ID, id); err != nil {
 		return err
 	}
-	s.webhooks.Wake()
+	if s.webhooks != nil {
+		s.webhooks.Wake()
+	}
 	return nil
 }
 
