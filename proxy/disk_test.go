@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -389,5 +390,31 @@ func TestSegmentStillBeingWrittenIsNotCached(t *testing.T) {
 	get(t, url)
 	if r := get(t, url); r.body != "the whole segment" || r.header.Get("Cache-Status") != "edge; hit" {
 		t.Fatalf("settled segment: %q %q", r.body, r.header.Get("Cache-Status"))
+	}
+}
+
+// TestViewersAsAFillEndsCostNoSecondFetch: viewers who keep asking for a
+// segment while its fill ends find either the fill or the stored object,
+// never neither; each segment costs one origin fetch.
+func TestViewersAsAFillEndsCostNoSecondFetch(t *testing.T) {
+	objects := segments("busy", 30, 50_000)
+	origin := fileOrigin(t, objects)
+	srv := startEdge(t, proxy.Config{Origin: origin})
+	const viewers = 4
+	http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost = viewers
+	for key := range objects {
+		var wg sync.WaitGroup
+		for range viewers {
+			wg.Go(func() {
+				// Ask until the answer comes from the disk tier: every
+				// request until then raced the fill's end.
+				for get(t, srv.URL+"/"+key).header.Get("Cache-Status") != "edge; hit" {
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if n := origin.gets.Load(); n != int64(len(objects)) {
+		t.Fatalf("%d segments cost %d origin fetches, want one each", len(objects), n)
 	}
 }

@@ -56,33 +56,50 @@ func (h objectHead) stillChanging() bool {
 // errTruncated is an origin body that ended before its declared length.
 var errTruncated = errors.New("origin body ended early")
 
-// joinFill returns the fill under way for key, or starts one (leader is
-// true then), with the caller's own descriptor on its file. The file
-// stays where it is while the fill is registered, so every viewer who
-// joins can open it; it is moved into the disk tier only after.
-func (p *Proxy) joinFill(key string) (f *fill, reader *os.File, leader bool, err error) {
+// joined is what a viewer who missed the disk tier found: the fill under
+// way (leader when it started it), or the object, stored since it looked;
+// file is the viewer's own descriptor on the fill's file or the object's.
+type joined struct {
+	fill   *fill
+	leader bool
+	stored *diskObject
+	file   *os.File
+}
+
+// joinFill returns the fill under way for key, or the object if a fill
+// stored it since the caller looked, or starts a fill. The file stays
+// where it is while the fill is registered, so every viewer who joins can
+// open it; it moves into the disk tier in the step that unregisters it
+// (finishFill), and the tier is looked at again here under the same lock,
+// so a viewer finds the fill or the object, never neither.
+func (p *Proxy) joinFill(key string) (j joined, err error) {
 	p.fillsMu.Lock()
 	defer p.fillsMu.Unlock()
-	if f = p.fills[key]; f == nil {
-		leader = true
+	f := p.fills[key]
+	if f == nil {
+		if o, file := p.disk.open(key); file != nil {
+			return joined{stored: o, file: file}, nil
+		}
 		f = &fill{key: key, ready: make(chan struct{}), hash: sha256.New(), purges: p.purges.Load()}
 		f.grew = sync.NewCond(&f.mu)
 		if f.file, err = p.disk.tempFile(); err != nil {
-			return nil, nil, false, fmt.Errorf("cache file: %w", err)
+			return joined{}, fmt.Errorf("cache file: %w", err)
 		}
+		j.leader = true
 	}
-	if reader, err = os.Open(f.file.Name()); err != nil {
-		if leader {
+	if j.file, err = os.Open(f.file.Name()); err != nil {
+		if j.leader {
 			f.file.Close()
 			os.Remove(f.file.Name())
 		}
-		return nil, nil, false, fmt.Errorf("cache file: %w", err)
+		return joined{}, fmt.Errorf("cache file: %w", err)
 	}
-	if leader {
+	if j.leader {
 		p.fills[key] = f
 		go p.runFill(f)
 	}
-	return f, reader, leader, nil
+	j.fill = f
+	return j, nil
 }
 
 // runFill fetches the object detached from any viewer, so one who leaves
@@ -157,9 +174,13 @@ func (f *fill) copyFrom(body io.Reader, limit int64) error {
 }
 
 // finishFill commits a whole object to the disk tier, unless it was purged
-// while it filled, and wakes the readers.
+// while it filled, and wakes the readers. The commit and the unregistering
+// are one step under fillsMu (taken before f.mu, as purge does), so a
+// viewer asking meanwhile finds the fill or the stored object, never
+// neither: that gap cost a second origin fetch of busy segments.
 func (p *Proxy) finishFill(f *fill) {
-	p.unregister(f) // no one joins now, so the file may move
+	p.fillsMu.Lock()
+	defer p.fillsMu.Unlock()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.head.stillChanging() {
@@ -175,6 +196,9 @@ func (p *Proxy) finishFill(f *fill) {
 			p.log.Warn("disk cache: commit", "key", f.key, "err", err)
 			os.Remove(f.file.Name())
 		}
+	}
+	if p.fills[f.key] == f {
+		delete(p.fills, f.key)
 	}
 	f.done = true
 	f.grew.Broadcast()

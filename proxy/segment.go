@@ -21,9 +21,7 @@ import (
 func (p *Proxy) serveSegment(w viewerWriter, r *http.Request, key string, pol policy, now time.Time) {
 	if o, file := p.disk.open(key); file != nil {
 		defer file.Close()
-		p.metrics.hits.Add(1)
-		p.metrics.diskHits.Add(1)
-		p.serveFile(w, r, o, file, statusHit, pol, now)
+		p.serveStored(w, r, o, file, pol, now)
 		return
 	}
 	if p.isMissing(key) {
@@ -31,20 +29,31 @@ func (p *Proxy) serveSegment(w viewerWriter, r *http.Request, key string, pol po
 		p.failErr(w, storage.ErrNotFound)
 		return
 	}
-	p.metrics.misses.Add(1)
-	f, file, leader, err := p.joinFill(key)
+	j, err := p.joinFill(key)
 	if err != nil {
 		p.log.Error("disk cache", "key", key, "err", err)
 		p.failErr(w, err)
 		return
 	}
-	defer file.Close()
+	defer j.file.Close()
+	if j.stored != nil {
+		p.serveStored(w, r, j.stored, j.file, pol, now)
+		return
+	}
+	p.metrics.misses.Add(1)
 	status := statusMiss
-	if !leader {
+	if !j.leader {
 		p.metrics.coalesced.Add(1)
 		status = statusCollapsed
 	}
-	p.serveFill(w, r, f, file, status, pol)
+	p.serveFill(w, r, j.fill, j.file, status, pol)
+}
+
+// serveStored answers a disk tier hit.
+func (p *Proxy) serveStored(w viewerWriter, r *http.Request, o *diskObject, file *os.File, pol policy, now time.Time) {
+	p.metrics.hits.Add(1)
+	p.metrics.diskHits.Add(1)
+	p.serveFile(w, r, o, file, statusHit, pol, now)
 }
 
 // segmentHeaders are an immutable object's headers; etag may be empty
