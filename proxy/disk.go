@@ -19,7 +19,9 @@ import (
 // diskTier keeps whole immutable objects (segments) as files, bounded by
 // bytes. Which objects stay is a segmented LRU (slru.go): one viewer
 // scrubbing through a long video cannot flush what everyone else watches,
-// where a plain LRU would. Hits are sent from the file, by sendfile.
+// where a plain LRU would; and the segments just after one being asked
+// for are the last to go (readahead.go). Hits are sent from the file, by
+// sendfile.
 //
 // An object is a body file and a .meta file beside it, both named after
 // the key's hash and a version, written in tmp/ and renamed into place
@@ -176,8 +178,11 @@ func (d *diskTier) commit(tmp string, o *diskObject) error {
 	return nil
 }
 
-// open returns an object and its body, or nil when the tier lacks it.
+// open returns an object and its body, or nil when the tier lacks it. The
+// segments that follow it are kept as recently used: its viewer asks for
+// them next (readahead.go).
 func (d *diskTier) open(key string) (*diskObject, *os.File) {
+	d.index.refresh(successors(key, readAhead))
 	o, ok := d.index.get(key)
 	if !ok {
 		return nil, nil

@@ -418,3 +418,31 @@ func TestViewersAsAFillEndsCostNoSecondFetch(t *testing.T) {
 		t.Fatalf("%d segments cost %d origin fetches, want one each", len(objects), n)
 	}
 }
+
+// TestSegmentsAheadOfAViewerStay: when the tier must evict, the segments
+// just after one a viewer asks for go last, however long ago they were
+// fetched: that viewer asks for them next. A plain (segmented) LRU drops
+// the oldest, the very segment the second viewer of "a" needs.
+func TestSegmentsAheadOfAViewerStay(t *testing.T) {
+	objects := segments("a", 3, 20_000)
+	for k, v := range segments("b", 2, 20_000) {
+		objects[k] = v
+	}
+	origin := fileOrigin(t, objects)
+	// The disk holds 4 segments.
+	srv := startEdge(t, proxy.Config{Origin: origin, DiskBytes: 4 * 21_000})
+	seg := func(stream string, i int) string {
+		return fmt.Sprintf("%s/streams/%s/segment-%d.ts", srv.URL, stream, i)
+	}
+	for i := range 3 { // a first viewer watched a
+		get(t, seg("a", i))
+	}
+	get(t, seg("b", 0)) // someone started b: the tier is full
+	get(t, seg("a", 0)) // a second viewer starts a
+	get(t, seg("b", 1)) // b goes on: one segment must go
+	before := origin.gets.Load()
+	get(t, seg("a", 1)) // the second viewer's next segment
+	if n := origin.gets.Load() - before; n != 0 {
+		t.Fatalf("the segment after the one a viewer had just asked for was evicted (%d origin fetch)", n)
+	}
+}

@@ -72,6 +72,19 @@ func (c *slru) get(key string) (*diskObject, bool) {
 	return o, true
 }
 
+// refresh marks the objects named as recently used, farthest first,
+// without promoting them: only a request promotes, so a viewer scrubbing
+// through a long video still churns probation alone.
+func (c *slru) refresh(keys []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(keys) - 1; i >= 0; i-- {
+		if _, ok := c.protected.Get(keys[i]); !ok {
+			c.probation.Get(keys[i])
+		}
+	}
+}
+
 // add puts an object on probation (replacing an older version of it) and
 // evicts down to the bound.
 func (c *slru) add(key string, o *diskObject) {
