@@ -32,3 +32,20 @@ work_dir() {
   pids=()
   trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 }
+
+# versitygw_bin prints the path of a versitygw (a real S3 server), after
+# installing the version the tests use when there is none.
+versitygw_bin() {
+  local gobin version
+  if command -v versitygw; then return 0; fi
+  gobin="$(go env GOPATH)/bin"
+  version=$(sed -n 's/^VERSITYGW_VERSION=//p' scripts/test-deps.sh)
+  [ -x "$gobin/versitygw" ] || go install "github.com/versity/versitygw/cmd/versitygw@$version" >&2
+  echo "$gobin/versitygw"
+}
+
+# wait_http URL: waits up to 10 s for any HTTP answer from URL.
+wait_http() {
+  for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
+  echo "not up: $1"; exit 1
+}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # What viewers live through, edge against nginx in the same run, in front
-# of the same origin (a static nginx serving the library's files).
+# of the same S3 origin (versitygw: edge reads it signed through the AWS
+# SDK, nginx anonymously through a public-read bucket policy). Origin
+# fetches are counted from versitygw's own access log.
 #
 # The library is STREAMS copies of a 60 s two-rendition ladder, several
 # times larger than edge's memory tier and larger than both caches' disk
@@ -9,8 +11,12 @@
 # Printed per server: viewers' errors, TTFB p50/p99, whole-segment p99,
 # start-up p99, origin fetches and the hit ratio they imply, edge's peak
 # RSS; then the edge/nginx ratios; then edge's hit ratio in the first
-# minute after a restart on its warm disk tier.
-#   STREAMS=40 VIEWERS=1000 DURATION=60s MEM=64MiB DISK=256MiB DISK_MB=256 ORDER="nginx edge" bash bench/viewers.sh
+# minute after a restart on its warm disk tier; then the library read at
+# full speed by LIB_VIEWERS clients from cold caches (requests/s, p99, hit
+# ratio), and once more by an edge given the disk nginx used at its peak
+# (nginx trims to max_size only when its cache manager wakes).
+#   STREAMS=40 VIEWERS=1000 DURATION=60s MEM=64MiB DISK=256MiB DISK_MB=256 ORDER="nginx edge" \
+#   LIB_VIEWERS=64 LIB_DURATION=20s bash bench/viewers.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,17 +28,21 @@ MEM=${MEM:-64MiB}
 DISK=${DISK:-256MiB}
 DISK_MB=${DISK_MB:-256}
 ORDER=${ORDER:-edge nginx} # who plays first: the first run can pay for a cold machine
+LIB_VIEWERS=${LIB_VIEWERS:-64}
+LIB_DURATION=${LIB_DURATION:-20s}
 
 . bench/lib.sh
 need_tools nginx ffmpeg curl
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+VERSITYGW=$(versitygw_bin)
 ulimit -n 65536 2>/dev/null || true
 work_dir viewers
 ORIGIN_PORT=$(free_port); NGINX_PORT=$(free_port); EDGE_PORT=$(free_port)
 
-echo "== building edge and the viewers"
+echo "== building edge, the viewers and s3lib"
 go build -o "$work/edge" ./cmd/edge
 go build -o "$work/viewers" ./bench/viewers
+go build -o "$work/s3lib" ./bench/s3lib
 
 echo "== a library of $STREAMS streams (60 s, 720p at 1.5 Mb/s and 360p, 4 s segments)"
 first="$work/lib/streams/s000"
@@ -45,10 +55,20 @@ ffmpeg -v error -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine=freq
   -master_pl_name master.m3u8 -hls_segment_filename "$first/%v/segment-%d.ts" \
   -var_stream_map "v:0,a:0,name:720p v:1,a:1,name:360p" "$first/%v/stream.m3u8"
 for i in $(seq 1 $((STREAMS - 1))); do cp -r "$first" "$work/lib/streams/$(printf 's%03d' "$i")"; done
-# A library, not files being written: edge keeps no object changed within 2 s.
-find "$work/lib" -type f -exec touch -d '1 hour ago' {} +
-sync # the copies' dirty pages are written back now, not while the first server plays
 echo "   $(du -sm "$work/lib" | cut -f1) MiB in all; memory tier $MEM, disk budget $DISK (both servers)"
+
+echo "== the origin: versitygw on :$ORIGIN_PORT, bucket media"
+export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret-key AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+mkdir -p "$work/s3"
+"$VERSITYGW" --port "127.0.0.1:$ORIGIN_PORT" --access "$AWS_ACCESS_KEY_ID" --secret "$AWS_SECRET_ACCESS_KEY" \
+  --access-log "$work/origin.log" --keep-alive --quiet posix "$work/s3" & pids+=($!)
+wait_http "http://127.0.0.1:$ORIGIN_PORT/"
+"$work/s3lib" -endpoint "http://127.0.0.1:$ORIGIN_PORT" -bucket media -dir "$work/lib"
+rm -rf "$work/lib"
+# A library, not objects being written: edge keeps no object changed
+# within 2 s of its Last-Modified, as one still being copied in.
+sleep 3
+sync # the upload's dirty pages are written back now, not while the first server plays
 
 mkdir -p "$work/nginx/cache" "$work/nginx/logs"
 user_line=""; [ "$(id -u)" -eq 0 ] && user_line="user root;"
@@ -64,13 +84,7 @@ http {
   tcp_nopush on;
   keepalive_requests 1000000;
   types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
-  log_format fetch '\$request_uri';
   proxy_cache_path $work/nginx/cache levels=1:2 keys_zone=hls:10m max_size=${DISK_MB}m inactive=1h use_temp_path=off;
-  server {
-    listen 127.0.0.1:$ORIGIN_PORT;
-    access_log $work/origin.log fetch;
-    root $work/lib;
-  }
   server {
     listen 127.0.0.1:$NGINX_PORT;
     access_log off;
@@ -78,77 +92,124 @@ http {
     proxy_cache_lock on;
     proxy_http_version 1.1;
     proxy_set_header Connection "";
-    location ~ \.m3u8\$ { proxy_pass http://127.0.0.1:$ORIGIN_PORT; proxy_cache_valid 200 10s; }
-    location ~ \.ts\$ { proxy_pass http://127.0.0.1:$ORIGIN_PORT; proxy_cache_valid 200 1y; }
+    # /streams/… is the object streams/… of the bucket media, read anonymously.
+    location ~ \.m3u8\$ { rewrite ^ /media\$uri break; proxy_pass http://127.0.0.1:$ORIGIN_PORT; proxy_cache_valid 200 10s; }
+    location ~ \.ts\$ { rewrite ^ /media\$uri break; proxy_pass http://127.0.0.1:$ORIGIN_PORT; proxy_cache_valid 200 1y; }
   }
 }
 CONF
-"$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" & pids+=($!)
+# start_nginx: nginx on an empty cache folder; its pid is left in nginx_pid.
+start_nginx() {
+  rm -rf "$work/nginx/cache"; mkdir -p "$work/nginx/cache"
+  "$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" & nginx_pid=$!
+  pids+=($nginx_pid)
+  wait_http "http://127.0.0.1:$NGINX_PORT/"
+}
 
+# start_cache_edge DATA DISK: edge on the data folder DATA, with a disk
+# tier of DISK; its pid is left in edge_pid.
 start_cache_edge() {
-  env EDGE_ADDR="127.0.0.1:$EDGE_PORT" EDGE_DATA_DIR="$work/edge-data" EDGE_ORIGIN="http://127.0.0.1:$ORIGIN_PORT" \
-    EDGE_CACHE_BYTES="$MEM" EDGE_DISK_CACHE_BYTES="$DISK" EDGE_LOG_LEVEL=error "$work/edge" serve & edge_pid=$!
+  env EDGE_ADDR="127.0.0.1:$EDGE_PORT" EDGE_DATA_DIR="$work/$1" EDGE_ORIGIN="s3://media" \
+    AWS_ENDPOINT_URL_S3="http://127.0.0.1:$ORIGIN_PORT" EDGE_S3_PATH_STYLE=true \
+    EDGE_CACHE_BYTES="$MEM" EDGE_DISK_CACHE_BYTES="$2" EDGE_LOG_LEVEL=error "$work/edge" serve & edge_pid=$!
   pids+=($edge_pid)
   for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$EDGE_PORT/healthz" && return 0; sleep 0.1; done
   echo "edge did not start"; exit 1
 }
-start_cache_edge
-for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/streams/s000/master.m3u8" && break; sleep 0.1; done
-: > "$work/origin.log"
 
-# play NAME PORT: runs the viewers against a server; prints its line.
+stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
+
+# play NAME PORT CACHE_DIR [viewers flags…]: runs the viewers against a
+# server; counts the origin's GETs meanwhile from its access log, and
+# samples the cache folder's size twice a second (nginx trims its cache
+# only when its manager wakes, up to 10 s apart, so it overruns its
+# max_size by what it fetched meanwhile); prints a line.
 play() {
-  local name=$1 port=$2 before after out
+  local name=$1 port=$2 dir=$3 before watcher; shift 3
   before=$(wc -l < "$work/origin.log")
-  out=$("$work/viewers" -base "http://127.0.0.1:$port" -streams "$STREAMS" -viewers "$VIEWERS" -duration "$DURATION" -ramp "$RAMP")
-  after=$(wc -l < "$work/origin.log")
-  echo "$out" > "$work/$name.json"
-  python3 - "$name" "$((after - before))" "$work/$name.json" <<'PY'
+  while :; do du -sm "$dir" 2>/dev/null | cut -f1; sleep 0.5; done > "$work/$name.disk" & watcher=$!
+  "$work/viewers" -base "http://127.0.0.1:$port" -streams "$STREAMS" "$@" > "$work/$name.json"
+  kill "$watcher"; wait "$watcher" 2>/dev/null || true
+  tail -n +$((before + 1)) "$work/origin.log" | awk '$8 == "s3_GetObject" {print $9}' > "$work/$name.fetches"
+  python3 - "$name" "$work/$name.json" "$work/$name.fetches" "$work/$name.disk" <<'PY'
 import json, sys
-name, fetches, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+name, path, fetched, disk = sys.argv[1:5]
 r = json.load(open(path))
-r["origin_fetches"] = fetches
-r["hit_ratio"] = 1 - fetches / max(r["requests"], 1)
+keys = open(fetched).read().split()
+r["origin_fetches"] = len(keys)
+r["playlist_fetches"] = sum(k.endswith(".m3u8") for k in keys)
+r["segment_fetches"] = sum(k.endswith(".ts") for k in keys)
+r["hit_ratio"] = 1 - len(keys) / max(r["requests"], 1)
+r["disk_peak_mib"] = max([int(x) for x in open(disk).read().split()] or [0])
 json.dump(r, open(path, "w"))
-print(f"   {name:14} requests {r['requests']:7} errors {r['errors']:4}  TTFB p50 {r['ttfb_p50_ms']:7.1f} p99 {r['ttfb_p99_ms']:7.1f} ms"
-      f"  segment p99 {r['segment_p99_ms']:7.1f} ms  start-up p99 {r['startup_p99_ms']:7.1f} ms"
-      f"  origin fetches {fetches:6}  hit ratio {r['hit_ratio']:.3f}")
+other = len(keys) - r["playlist_fetches"] - r["segment_fetches"]
+print(f"   {name:19} requests {r['requests']:6} ({r['requests_per_second']:.0f}/s) errors {r['errors']}"
+      f"  TTFB p50 {r['ttfb_p50_ms']:5.1f} p99 {r['ttfb_p99_ms']:6.1f} ms  segment p99 {r['segment_p99_ms']:6.1f} ms"
+      f"  start-up p99 {r['startup_p99_ms']:6.1f} ms  origin fetches {len(keys):5} (playlists {r['playlist_fetches']},"
+      f" segments {r['segment_fetches']}, other {other})  hit ratio {r['hit_ratio']:.3f}  disk peak {r['disk_peak_mib']} MiB")
 PY
 }
 
+paced=(-viewers "$VIEWERS" -duration "$DURATION" -ramp "$RAMP")
+full_speed=(-viewers "$LIB_VIEWERS" -duration "$LIB_DURATION" -ramp 0 -pace=false)
+
 echo "== $VIEWERS viewers for $DURATION (+$RAMP ramp), Zipf over $STREAMS streams, each server cold, in the order: $ORDER"
-edge_disk=0 nginx_disk=0 rss_kib=0
+start_nginx
+start_cache_edge edge-data "$DISK"
+rss_kib=0
 for server in $ORDER; do
   case $server in
   edge)
-    play edge "$EDGE_PORT"
-    rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$edge_pid/status")
-    edge_disk=$(du -sm "$work/edge-data/cache" | cut -f1) ;;
-  nginx)
-    play nginx "$NGINX_PORT"
-    nginx_disk=$(du -sm "$work/nginx/cache" | cut -f1) ;;
+    play edge "$EDGE_PORT" "$work/edge-data/cache" "${paced[@]}"
+    rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$edge_pid/status") ;;
+  nginx) play nginx "$NGINX_PORT" "$work/nginx/cache" "${paced[@]}" ;;
   esac
 done
-echo "   disk used at the end: edge $edge_disk MiB, nginx $nginx_disk MiB (budget $DISK)"
 
 echo "== edge restarted on its warm disk tier, $VIEWERS viewers again"
-kill "$edge_pid"; wait "$edge_pid" 2>/dev/null || true
-start_cache_edge
-play edge-restart "$EDGE_PORT"
-metrics=$(curl -fs "http://127.0.0.1:$EDGE_PORT/metrics")
+stop "$edge_pid"
+start_cache_edge edge-data "$DISK"
+play edge-restart "$EDGE_PORT" "$work/edge-data/cache" "${paced[@]}"
+stop "$edge_pid"
 
-python3 - "$work" "$rss_kib" "$MEM" <<'PY'
+echo "== the library at full speed: $LIB_VIEWERS clients for $LIB_DURATION, each asking as soon as answered, each server cold"
+stop "$nginx_pid"
+start_nginx
+start_cache_edge edge-library "$DISK"
+for server in $ORDER; do
+  case $server in
+  edge) play edge-library "$EDGE_PORT" "$work/edge-library/cache" "${full_speed[@]}" ;;
+  nginx) play nginx-library "$NGINX_PORT" "$work/nginx/cache" "${full_speed[@]}" ;;
+  esac
+done
+stop "$edge_pid"
+equal=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["disk_peak_mib"])' "$work/nginx-library.json")
+echo "== the same for edge with the disk nginx used at its peak: ${equal} MiB"
+start_cache_edge edge-equal "${equal}MiB"
+play edge-library-equal "$EDGE_PORT" "$work/edge-equal/cache" "${full_speed[@]}"
+
+python3 - "$work" "$rss_kib" "$MEM" "$DISK" <<'PY'
 import json, sys
-work, rss_kib, mem = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-e, n, r = (json.load(open(f"{work}/{k}.json")) for k in ("edge", "nginx", "edge-restart"))
+work, rss_kib, mem, disk = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+e, n, r, el, nl, eq = (json.load(open(f"{work}/{k}.json")) for k in
+    ("edge", "nginx", "edge-restart", "edge-library", "nginx-library", "edge-library-equal"))
 ratio = lambda a, b: a / b if b else float("nan")
 print()
-print(f"edge/nginx hit ratio:        {e['hit_ratio']:.3f} vs {n['hit_ratio']:.3f} (target: edge >= nginx)")
-print(f"edge/nginx origin fetches:   {ratio(e['origin_fetches'], n['origin_fetches']):.2f}x")
-print(f"edge/nginx TTFB p50:         {ratio(e['ttfb_p50_ms'], n['ttfb_p50_ms']):.2f}x  p99: {ratio(e['ttfb_p99_ms'], n['ttfb_p99_ms']):.2f}x (target <= 1.0x)")
-print(f"edge/nginx segment p99:      {ratio(e['segment_p99_ms'], n['segment_p99_ms']):.2f}x (target <= 1.0x)")
-print(f"edge/nginx start-up p99:     {ratio(e['startup_p99_ms'], n['startup_p99_ms']):.2f}x")
-print(f"errors:                      edge {e['errors']}, nginx {n['errors']} (target 0)")
-print(f"edge peak RSS:               {rss_kib // 1024} MiB (memory tier {mem}; target <= tier + 64 MiB)")
-print(f"edge hit ratio after restart: {r['hit_ratio']:.3f} (target >= 0.95)")
+print(f"viewers at real pace, each server cold (disk budget {disk}; peak used: edge {e['disk_peak_mib']} MiB, nginx {n['disk_peak_mib']} MiB)")
+print(f"  hit ratio:               {e['hit_ratio']:.4f} vs {n['hit_ratio']:.4f} (target: edge >= nginx)")
+print(f"  origin fetches:          {ratio(e['origin_fetches'], n['origin_fetches']):.3f}x (segments {e['segment_fetches']} vs {n['segment_fetches']}, playlists {e['playlist_fetches']} vs {n['playlist_fetches']})")
+print(f"  TTFB p50:                {ratio(e['ttfb_p50_ms'], n['ttfb_p50_ms']):.2f}x  p99: {ratio(e['ttfb_p99_ms'], n['ttfb_p99_ms']):.2f}x (target <= 1.0x)")
+print(f"  segment p99:             {ratio(e['segment_p99_ms'], n['segment_p99_ms']):.2f}x (target <= 1.0x)")
+print(f"  start-up p99:            {ratio(e['startup_p99_ms'], n['startup_p99_ms']):.2f}x")
+print(f"  errors:                  edge {e['errors']}, nginx {n['errors']} (target 0)")
+print(f"  edge peak RSS:           {rss_kib // 1024} MiB (memory tier {mem}; target <= tier + 64 MiB)")
+print(f"  edge after a restart:    hit ratio {r['hit_ratio']:.3f} in its first minute (target >= 0.95)")
+print(f"library at full speed, each server cold")
+print(f"  requests/s:              {ratio(el['requests_per_second'], nl['requests_per_second']):.2f}x within the budget,"
+      f" {ratio(eq['requests_per_second'], nl['requests_per_second']):.2f}x with the disk nginx used (target >= 1.0x)")
+print(f"  hit ratio:               edge {el['hit_ratio']:.3f} within {disk} (peak {el['disk_peak_mib']} MiB), nginx {nl['hit_ratio']:.3f} (peak {nl['disk_peak_mib']} MiB),"
+      f" edge with nginx's peak {eq['hit_ratio']:.3f} (peak {eq['disk_peak_mib']} MiB)")
+print(f"  TTFB p99:                {ratio(el['ttfb_p99_ms'], nl['ttfb_p99_ms']):.2f}x, segment p99 {ratio(el['segment_p99_ms'], nl['segment_p99_ms']):.2f}x within the budget;"
+      f" {ratio(eq['ttfb_p99_ms'], nl['ttfb_p99_ms']):.2f}x and {ratio(eq['segment_p99_ms'], nl['segment_p99_ms']):.2f}x with the disk nginx used")
+print(f"  errors:                  edge {el['errors']} and {eq['errors']}, nginx {nl['errors']}")
 PY

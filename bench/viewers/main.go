@@ -7,9 +7,12 @@
 // by many, most by few), reads the master and a variant playlist, fetches
 // three segments at once (the player's start-up buffer), then one segment
 // per segment duration, as playback consumes them. When a video ends the
-// viewer picks another, until the run ends.
+// viewer picks another, until the run ends. With -pace=false each viewer
+// asks for the next segment as soon as it has the last (a library read at
+// full speed: requests per second and the hit ratio on a Zipf library).
 //
 //	viewers -base http://127.0.0.1:8080 -streams 40 -viewers 1000 -duration 60s
+//	viewers -base http://127.0.0.1:8080 -viewers 64 -duration 20s -ramp 0 -pace=false
 package main
 
 import (
@@ -39,6 +42,7 @@ type config struct {
 	zipfS     float64
 	rendition string
 	seed      uint64
+	pace      bool
 }
 
 func main() {
@@ -51,12 +55,14 @@ func main() {
 	flag.Float64Var(&c.zipfS, "zipf", 1.1, "Zipf exponent of stream popularity (>1)")
 	flag.StringVar(&c.rendition, "rendition", "720p", "the variant every viewer plays")
 	flag.Uint64Var(&c.seed, "seed", 1, "random seed, so runs against two servers see the same choices")
+	flag.BoolVar(&c.pace, "pace", true, "ask for one segment per segment duration, as a player does; false: as fast as answers come")
 	flag.Parse()
 	// A thousand players allocate fast: at Go's default the collector took
 	// 27% of the CPU this tool shares with the server it measures.
 	debug.SetGCPercent(800)
+	start := time.Now()
 	res := run(c)
-	json.NewEncoder(os.Stdout).Encode(res.summary())
+	json.NewEncoder(os.Stdout).Encode(res.summary(time.Since(start)))
 }
 
 // sample is one request as a viewer lived it.
@@ -122,7 +128,7 @@ func (v *viewer) watch(ctx context.Context, streamURL string) {
 	}
 	segs, segDur := parseMedia(playlist)
 	for i, seg := range segs {
-		if i >= 3 { // past the start-up buffer: one segment per segment played
+		if i >= 3 && v.cfg.pace { // past the start-up buffer: one segment per segment played
 			wait := time.Until(start.Add(time.Duration(i-2) * segDur))
 			select {
 			case <-time.After(wait):
@@ -216,11 +222,13 @@ type summary struct {
 	StartupP50    float64 `json:"startup_p50_ms"`
 	StartupP99    float64 `json:"startup_p99_ms"`
 	StartedVideos int     `json:"started_videos"`
+	PerSecond     float64 `json:"requests_per_second"`
 }
 
-func (r *results) summary() summary {
+func (r *results) summary(took time.Duration) summary {
 	var ttfb, seg []time.Duration
 	s := summary{Requests: len(r.samples), MiB: float64(r.bytes) / (1 << 20), StartedVideos: len(r.startup)}
+	s.PerSecond = float64(s.Requests) / took.Seconds()
 	for _, x := range r.samples {
 		if x.err {
 			s.Errors++
