@@ -9,12 +9,13 @@ import (
 // from eviction: whoever asks for segment N asks for N+1 … within a few
 // segment durations (players buffer 20–30 s ahead), so they are the last
 // objects to drop, however long ago they were fetched. Replaying the
-// viewers bench's access pattern (bench/cachesim) over a tier half the
-// library's size, segmented LRU with 5 successors kept made 895 origin
-// fetches where plain LRU made 910 (nginx made 910 in the real run), and
-// at full speed 10,402 where LRU made 13,130; it was never worse than LRU
-// over the Zipf exponents, tier sizes and audiences tried. 8 did worse
-// with viewers at real pace (939): it keeps segments no one reaches soon.
+// viewers bench's access pattern (TestTierPolicyCostsNoMoreThanLRU) over
+// a tier half the library's size, the segmented LRU with 5 successors
+// kept made 895 origin fetches where a plain LRU made 910 (nginx made 910
+// in the real run), and at full speed 10,402 where LRU made 13,130; it
+// was never worse than LRU over the Zipf exponents, tier sizes and
+// audiences tried. 8 did worse with viewers at real pace (939): it keeps
+// segments no one reaches soon.
 const readAhead = 5
 
 // successors names the segments after key's in its rendition, by the
