@@ -33,10 +33,16 @@ func NewHTTPStore(base string, client *http.Client) (*HTTPStore, error) {
 	return &HTTPStore{base: base, client: client}, nil
 }
 
+// originIdleConns is how many idle connections to one origin host a store
+// keeps: a busy edge has dozens of misses in flight at once, and every
+// one past the idle pool costs a new connection (a TLS handshake to S3 or
+// CloudFront) that is closed again when it ends.
+const originIdleConns = 64
+
 // originTransport keeps enough idle connections for a busy edge.
 func originTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 64
+	t.MaxIdleConnsPerHost = originIdleConns
 	t.ResponseHeaderTimeout = 30 * time.Second
 	return t
 }

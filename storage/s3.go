@@ -63,6 +63,11 @@ func s3ConfigOptions(o S3Options) []func(*config.LoadOptions) error {
 		// S3-compatible servers do not all accept the SDK's default checksums.
 		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
 		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
+		// The SDK keeps 10 idle connections per host; an edge's misses
+		// come dozens at a time.
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConnsPerHost = originIdleConns
+		})),
 	}
 	if o.Region != "" {
 		opts = append(opts, config.WithRegion(o.Region))

@@ -38,7 +38,7 @@ func StartS3(t testing.TB) *S3Server {
 	s := &S3Server{Endpoint: "http://" + addr, AccessKey: "edgetestkey", SecretKey: "edgetestsecret0123456789", Bucket: "media", Region: "us-east-1"}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "--port", addr, "--access", s.AccessKey, "--secret", s.SecretKey,
-		"--region", s.Region, "--quiet", "posix", t.TempDir())
+		"--region", s.Region, "--keep-alive", "--quiet", "posix", t.TempDir()) // keep-alive, as S3 does
 	logFile := filepath.Join(t.TempDir(), "versitygw.log")
 	out, err := os.Create(logFile)
 	if err != nil {
