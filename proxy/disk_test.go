@@ -446,3 +446,39 @@ func TestSegmentsAheadOfAViewerStay(t *testing.T) {
 		t.Fatalf("the segment after the one a viewer had just asked for was evicted (%d origin fetch)", n)
 	}
 }
+
+// TestSegmentETags: an origin's ETag is kept; without one, edge makes a
+// strong one from the body, the same on the miss (a ranged request waits
+// for the whole body) and on every hit after.
+func TestSegmentETags(t *testing.T) {
+	body := strings.Repeat("x", 100_000)
+	for _, tc := range []struct {
+		name, origin string
+	}{
+		{"origin gives one", `"from-origin"`},
+		{"origin gives none", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			settled := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
+			origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.origin != "" {
+					w.Header().Set("ETag", tc.origin)
+				}
+				w.Header().Set("Last-Modified", settled)
+				io.WriteString(w, body)
+			}))
+			t.Cleanup(origin.Close)
+			srv := startEdge(t, proxy.Config{Origin: httpOrigin(t, origin.URL)})
+			url := srv.URL + "/streams/s/segment-0.ts"
+			miss := do(t, http.MethodGet, url, map[string]string{"Range": "bytes=0-9"})
+			hit := get(t, url)
+			etag := miss.header.Get("Etag")
+			if miss.code != http.StatusPartialContent || hit.header.Get("Cache-Status") != "edge; hit" || hit.body != body {
+				t.Fatalf("miss %d, hit %q", miss.code, hit.header.Get("Cache-Status"))
+			}
+			if etag == "" || hit.header.Get("Etag") != etag || (tc.origin != "" && etag != tc.origin) {
+				t.Fatalf("ETag on the miss %q, on the hit %q, origin's %q", etag, hit.header.Get("Etag"), tc.origin)
+			}
+		})
+	}
+}
