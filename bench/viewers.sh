@@ -7,7 +7,8 @@
 # The library is STREAMS copies of a 60 s two-rendition ladder, several
 # times larger than edge's memory tier and larger than both caches' disk
 # budget (the same for both), watched with Zipf popularity by VIEWERS
-# simulated players at real pace (bench/viewers). Each server starts cold.
+# simulated players at real pace (bench/viewers). Each server starts cold,
+# ROUNDS times, who goes first alternating; the medians are compared.
 # Printed per server: viewers' errors, TTFB p50/p99, whole-segment p99,
 # start-up p99, origin fetches and the hit ratio they imply, edge's peak
 # RSS; then the edge/nginx ratios; then edge's hit ratio in the first
@@ -15,7 +16,7 @@
 # full speed by LIB_VIEWERS clients from cold caches (requests/s, p99, hit
 # ratio), and once more by an edge given the disk nginx used at its peak
 # (nginx trims to max_size only when its cache manager wakes).
-#   STREAMS=40 VIEWERS=1000 DURATION=60s MEM=64MiB DISK=256MiB DISK_MB=256 ORDER="nginx edge" \
+#   STREAMS=40 VIEWERS=1000 DURATION=60s MEM=64MiB DISK=256MiB DISK_MB=256 ORDER="nginx edge" ROUNDS=3 \
 #   LIB_VIEWERS=64 LIB_DURATION=20s bash bench/viewers.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,7 @@ MEM=${MEM:-64MiB}
 DISK=${DISK:-256MiB}
 DISK_MB=${DISK_MB:-256}
 ORDER=${ORDER:-edge nginx} # who plays first: the first run can pay for a cold machine
+ROUNDS=${ROUNDS:-3}        # paced runs per server, alternating who goes first; medians are compared
 LIB_VIEWERS=${LIB_VIEWERS:-64}
 LIB_DURATION=${LIB_DURATION:-20s}
 
@@ -153,23 +155,31 @@ PY
 paced=(-viewers "$VIEWERS" -duration "$DURATION" -ramp "$RAMP")
 full_speed=(-viewers "$LIB_VIEWERS" -duration "$LIB_DURATION" -ramp 0 -pace=false)
 
-echo "== $VIEWERS viewers for $DURATION (+$RAMP ramp), Zipf over $STREAMS streams, each server cold, in the order: $ORDER"
-start_nginx
-start_cache_edge edge-data "$DISK"
-rss_kib=0
-for server in $ORDER; do
-  case $server in
-  edge)
-    play edge "$EDGE_PORT" "$work/edge-data/cache" "${paced[@]}"
-    rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$edge_pid/status") ;;
-  nginx) play nginx "$NGINX_PORT" "$work/nginx/cache" "${paced[@]}" ;;
-  esac
+echo "== $VIEWERS viewers for $DURATION (+$RAMP ramp), Zipf over $STREAMS streams, each server cold, $ROUNDS round(s), first in the order: $ORDER"
+rss_kib=0 nginx_pid="" edge_pid=""
+order=$ORDER
+for round in $(seq "$ROUNDS"); do
+  for server in $order; do
+    case $server in
+    edge)
+      [ -z "$edge_pid" ] || stop "$edge_pid"
+      start_cache_edge "edge-$round" "$DISK"
+      play "edge-$round" "$EDGE_PORT" "$work/edge-$round/cache" "${paced[@]}"
+      rss=$(awk '/VmHWM/ {print $2}' "/proc/$edge_pid/status")
+      rss_kib=$(( rss > rss_kib ? rss : rss_kib )) ;;
+    nginx)
+      [ -z "$nginx_pid" ] || stop "$nginx_pid"
+      start_nginx
+      play "nginx-$round" "$NGINX_PORT" "$work/nginx/cache" "${paced[@]}" ;;
+    esac
+  done
+  order=$(echo "$order" | awk '{print $2, $1}') # the other goes first next round
 done
 
 echo "== edge restarted on its warm disk tier, $VIEWERS viewers again"
 stop "$edge_pid"
-start_cache_edge edge-data "$DISK"
-play edge-restart "$EDGE_PORT" "$work/edge-data/cache" "${paced[@]}"
+start_cache_edge "edge-$ROUNDS" "$DISK"
+play edge-restart "$EDGE_PORT" "$work/edge-$ROUNDS/cache" "${paced[@]}"
 stop "$edge_pid"
 
 echo "== the library at full speed: $LIB_VIEWERS clients for $LIB_DURATION, each asking as soon as answered, each server cold"
@@ -188,20 +198,26 @@ echo "== the same for edge with the disk nginx used at its peak: ${equal} MiB"
 start_cache_edge edge-equal "${equal}MiB"
 play edge-library-equal "$EDGE_PORT" "$work/edge-equal/cache" "${full_speed[@]}"
 
-python3 - "$work" "$rss_kib" "$MEM" "$DISK" <<'PY'
-import json, sys
-work, rss_kib, mem, disk = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-e, n, r, el, nl, eq = (json.load(open(f"{work}/{k}.json")) for k in
-    ("edge", "nginx", "edge-restart", "edge-library", "nginx-library", "edge-library-equal"))
+python3 - "$work" "$rss_kib" "$MEM" "$DISK" "$ROUNDS" <<'PY'
+import json, statistics, sys
+work, rss_kib, mem, disk, rounds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+load = lambda k: json.load(open(f"{work}/{k}.json"))
+er, nr = [load(f"edge-{i}") for i in range(1, rounds + 1)], [load(f"nginx-{i}") for i in range(1, rounds + 1)]
+# The median of each figure over the rounds, so one busy moment of the
+# machine does not decide a comparison.
+med = lambda runs: {k: statistics.median(r[k] for r in runs) for k in runs[0] if isinstance(runs[0][k], (int, float))}
+e, n = med(er), med(nr)
+r, el, nl, eq = (load(k) for k in ("edge-restart", "edge-library", "nginx-library", "edge-library-equal"))
 ratio = lambda a, b: a / b if b else float("nan")
+per_round = lambda k: ", ".join(f"{ratio(a[k], b[k]):.2f}" for a, b in zip(er, nr))
 print()
-print(f"viewers at real pace, each server cold (disk budget {disk}; peak used: edge {e['disk_peak_mib']} MiB, nginx {n['disk_peak_mib']} MiB)")
+print(f"viewers at real pace, each server cold, medians of {rounds} round(s) (disk budget {disk}; peak used: edge {e['disk_peak_mib']:.0f} MiB, nginx {n['disk_peak_mib']:.0f} MiB)")
 print(f"  hit ratio:               {e['hit_ratio']:.4f} vs {n['hit_ratio']:.4f} (target: edge >= nginx)")
-print(f"  origin fetches:          {ratio(e['origin_fetches'], n['origin_fetches']):.3f}x (segments {e['segment_fetches']} vs {n['segment_fetches']}, playlists {e['playlist_fetches']} vs {n['playlist_fetches']})")
-print(f"  TTFB p50:                {ratio(e['ttfb_p50_ms'], n['ttfb_p50_ms']):.2f}x  p99: {ratio(e['ttfb_p99_ms'], n['ttfb_p99_ms']):.2f}x (target <= 1.0x)")
-print(f"  segment p99:             {ratio(e['segment_p99_ms'], n['segment_p99_ms']):.2f}x (target <= 1.0x)")
-print(f"  start-up p99:            {ratio(e['startup_p99_ms'], n['startup_p99_ms']):.2f}x")
-print(f"  errors:                  edge {e['errors']}, nginx {n['errors']} (target 0)")
+print(f"  origin fetches:          {ratio(e['origin_fetches'], n['origin_fetches']):.3f}x (segments {e['segment_fetches']:.0f} vs {n['segment_fetches']:.0f}, playlists {e['playlist_fetches']:.0f} vs {n['playlist_fetches']:.0f}); per round {per_round('origin_fetches')}")
+print(f"  TTFB p50:                {ratio(e['ttfb_p50_ms'], n['ttfb_p50_ms']):.2f}x  p99: {ratio(e['ttfb_p99_ms'], n['ttfb_p99_ms']):.2f}x (target <= 1.0x; per round {per_round('ttfb_p99_ms')})")
+print(f"  segment p99:             {ratio(e['segment_p99_ms'], n['segment_p99_ms']):.2f}x (target <= 1.0x; per round {per_round('segment_p99_ms')})")
+print(f"  start-up p99:            {ratio(e['startup_p99_ms'], n['startup_p99_ms']):.2f}x (per round {per_round('startup_p99_ms')})")
+print(f"  errors:                  edge {sum(x['errors'] for x in er)}, nginx {sum(x['errors'] for x in nr)} (target 0)")
 print(f"  edge peak RSS:           {rss_kib // 1024} MiB (memory tier {mem}; target <= tier + 64 MiB)")
 print(f"  edge after a restart:    hit ratio {r['hit_ratio']:.3f} in its first minute (target >= 0.95)")
 print(f"library at full speed, each server cold")
