@@ -129,9 +129,10 @@ stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
 play() {
   local name=$1 port=$2 dir=$3 before watcher; shift 3
   before=$(wc -l < "$work/origin.log")
-  while :; do du -sm "$dir" 2>/dev/null | cut -f1; sleep 0.5; done > "$work/$name.disk" & watcher=$!
+  # du fails when a file goes while it counts (an eviction): take what it printed.
+  while :; do du -sm "$dir" 2>/dev/null | cut -f1 || true; sleep 0.5; done > "$work/$name.disk" & watcher=$!
   "$work/viewers" -base "http://127.0.0.1:$port" -streams "$STREAMS" "$@" > "$work/$name.json"
-  kill "$watcher"; wait "$watcher" 2>/dev/null || true
+  kill "$watcher" 2>/dev/null || true; wait "$watcher" 2>/dev/null || true
   tail -n +$((before + 1)) "$work/origin.log" | awk '$8 == "s3_GetObject" {print $9}' > "$work/$name.fetches"
   python3 - "$name" "$work/$name.json" "$work/$name.fetches" "$work/$name.disk" <<'PY'
 import json, sys
