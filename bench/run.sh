@@ -156,10 +156,11 @@ done
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$edge_pid/status")
 cache_kib=$(( $(curl -fs "http://127.0.0.1:$EDGE_PORT/metrics" | awk '$1=="edge_cache_bytes" {print $2}') / 1024 ))
 
-# Churn: a second edge whose cache is smaller than the ladder, with wrk
-# cycling over every segment, so the LRU evicts and refills under load.
+# Churn: a second edge whose disk tier (where segments go) is smaller than
+# the ladder, with wrk cycling over every segment, so it evicts and
+# refills under load.
 echo
-echo "== churn: edge with EDGE_CACHE_BYTES=$CHURN_CACHE_BYTES, wrk cycling over every segment"
+echo "== churn: edge with EDGE_CACHE_BYTES and EDGE_DISK_CACHE_BYTES=$CHURN_CACHE_BYTES, wrk cycling over every segment"
 (cd "$work/media" && find streams -name '*.ts' | sort | sed 's|^|/|') > "$work/paths.txt"
 cat > "$work/cycle.lua" <<LUA
 local paths = {}
@@ -170,7 +171,7 @@ request = function()
   return wrk.format("GET", paths[(i % #paths) + 1])
 end
 LUA
-proxy_edge "$CHURN_PORT" churn "$CHURN_CACHE_BYTES"
+proxy_edge "$CHURN_PORT" churn "$CHURN_CACHE_BYTES" EDGE_DISK_CACHE_BYTES="$CHURN_CACHE_BYTES"
 churn_pid=$!
 wait_up "http://127.0.0.1:$CHURN_PORT/healthz"
 churn_out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$work/cycle.lua" "http://127.0.0.1:$CHURN_PORT")
@@ -178,7 +179,7 @@ churn_metrics=$(curl -fs "http://127.0.0.1:$CHURN_PORT/metrics")
 churn_rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$churn_pid/status")
 echo "   $(awk '/^Requests\/sec/' <<<"$churn_out"), $(wc -l <"$work/paths.txt") segments of $(du -sm "$work/media" | cut -f1) MiB"
 non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$churn_out")
-echo "   evictions $(awk '$1=="edge_cache_evictions_total" {print $2}' <<<"$churn_metrics"), origin fetches $(awk '$1=="edge_origin_fetches_total" {print $2}' <<<"$churn_metrics"), non-2xx responses ${non2xx:-0}"
+echo "   disk tier evictions $(awk '$1=="edge_disk_cache_evictions_total" {print $2}' <<<"$churn_metrics"), held $(awk '$1=="edge_disk_cache_bytes" {printf "%.1f", $2/1048576}' <<<"$churn_metrics") MiB, origin fetches $(awk '$1=="edge_origin_fetches_total" {print $2}' <<<"$churn_metrics"), non-2xx responses ${non2xx:-0}"
 
 seg_ratio=$(awk -v e="${rps[segment-edge]}" -v n="${rps[segment-nginx]}" 'BEGIN {printf "%.2f", e/n}')
 pl_ratio=$(awk -v e="${rps[playlist-edge]}" -v n="${rps[playlist-nginx]}" 'BEGIN {printf "%.2f", e/n}')

@@ -74,6 +74,10 @@ func TestTiersAreBoundedByBytes(t *testing.T) {
 	if metric(t, srv, "edge_cache_objects") == 0 || metric(t, srv, "edge_disk_cache_objects") == 0 {
 		t.Fatal("nothing cached: the bound was not tested")
 	}
+	// 10 segments of 100,000 bytes, room for 4.
+	if n := metric(t, srv, "edge_disk_cache_evictions_total"); n != 6 {
+		t.Fatalf("edge_disk_cache_evictions_total = %d, want 6", n)
+	}
 }
 
 // TestHotSetSurvivesAScan: on an edge whose disk tier is full, as in

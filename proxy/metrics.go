@@ -60,6 +60,8 @@ func newMetrics(disk *diskTier) *metrics {
 			func() float64 { b, _ := disk.index.size(); return float64(b) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "edge_disk_cache_objects", Help: "Objects held by the disk tier."},
 			func() float64 { _, n := disk.index.size(); return float64(n) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "edge_disk_cache_evictions_total", Help: "Objects evicted to keep the disk tier within its byte bound."},
+			func() float64 { return float64(disk.index.evictions.Load()) }),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

@@ -3,6 +3,7 @@ package proxy
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
@@ -36,6 +37,7 @@ type slru struct {
 	probBytes, protBytes int64
 	max, protectedMax    int64
 	onEvict              func(*diskObject) // called after the lock is released
+	evictions            atomic.Int64      // objects dropped to keep the bound (not purges)
 }
 
 func newSLRU(maxBytes int64, onEvict func(*diskObject)) *slru {
@@ -103,6 +105,7 @@ func (c *slru) add(key string, o *diskObject) {
 		}
 		*bytes -= weight(old)
 		victims = append(victims, old)
+		c.evictions.Add(1)
 	}
 	c.mu.Unlock()
 	c.evict(victims)
