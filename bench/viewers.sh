@@ -17,7 +17,7 @@
 # ratio), and once more by an edge given the disk nginx used at its peak
 # (nginx trims to max_size only when its cache manager wakes).
 #   STREAMS=40 VIEWERS=1000 DURATION=60s MEM=64MiB DISK=256MiB DISK_MB=256 ORDER="nginx edge" ROUNDS=3 \
-#   LIB_VIEWERS=64 LIB_DURATION=20s bash bench/viewers.sh
+#   LIB_VIEWERS=64 LIB_DURATION=20s EDGE_READS=s3 bash bench/viewers.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +30,7 @@ DISK=${DISK:-256MiB}
 DISK_MB=${DISK_MB:-256}
 ORDER=${ORDER:-edge nginx} # who plays first: the first run can pay for a cold machine
 ROUNDS=${ROUNDS:-3}        # paced runs per server, alternating who goes first; medians are compared
+EDGE_READS=${EDGE_READS:-s3} # s3: signed, as edge reads a private bucket; http: anonymously, as nginx does here
 LIB_VIEWERS=${LIB_VIEWERS:-64}
 LIB_DURATION=${LIB_DURATION:-20s}
 
@@ -111,7 +112,9 @@ start_nginx() {
 # start_cache_edge DATA DISK: edge on the data folder DATA, with a disk
 # tier of DISK; its pid is left in edge_pid.
 start_cache_edge() {
-  env EDGE_ADDR="127.0.0.1:$EDGE_PORT" EDGE_DATA_DIR="$work/$1" EDGE_ORIGIN="s3://media" \
+  local origin=s3://media
+  [ "$EDGE_READS" = http ] && origin="http://127.0.0.1:$ORIGIN_PORT/media/"
+  env EDGE_ADDR="127.0.0.1:$EDGE_PORT" EDGE_DATA_DIR="$work/$1" EDGE_ORIGIN="$origin" \
     AWS_ENDPOINT_URL_S3="http://127.0.0.1:$ORIGIN_PORT" EDGE_S3_PATH_STYLE=true \
     EDGE_CACHE_BYTES="$MEM" EDGE_DISK_CACHE_BYTES="$2" EDGE_LOG_LEVEL=error "$work/edge" serve & edge_pid=$!
   pids+=($edge_pid)
