@@ -151,8 +151,10 @@ func (d *diskTier) tempFile() (*os.File, error) {
 	return os.CreateTemp(filepath.Join(d.dir, "tmp"), "fill-")
 }
 
-// commit moves a whole object from its temporary file into the tier.
-func (d *diskTier) commit(tmp string, o *diskObject) error {
+// prepare names a whole object's place in the tier and writes its meta
+// file beside its temporary body: the part of a commit that writes data,
+// done before place, which runs under the proxy's fills lock.
+func (d *diskTier) prepare(tmp string, o *diskObject) error {
 	o.body = d.bodyPath(o.Key, d.version.Add(1))
 	meta, err := json.Marshal(o)
 	if err != nil {
@@ -161,16 +163,16 @@ func (d *diskTier) commit(tmp string, o *diskObject) error {
 	if err := os.MkdirAll(filepath.Dir(o.body), 0o755); err != nil {
 		return err
 	}
+	return os.WriteFile(tmp+".meta", meta, 0o644)
+}
+
+// place moves a prepared object into the tier, body first: a crash between
+// the two renames leaves a body without its meta, which load discards.
+func (d *diskTier) place(tmp string, o *diskObject) error {
 	if err := os.Rename(tmp, o.body); err != nil {
 		return err
 	}
-	metaTmp := tmp + ".meta"
-	if err := os.WriteFile(metaTmp, meta, 0o644); err != nil {
-		os.Remove(o.body)
-		return err
-	}
-	if err := os.Rename(metaTmp, o.body+".meta"); err != nil {
-		os.Remove(metaTmp)
+	if err := os.Rename(tmp+".meta", o.body+".meta"); err != nil {
 		os.Remove(o.body)
 		return err
 	}

@@ -78,6 +78,10 @@ func TestTiersAreBoundedByBytes(t *testing.T) {
 	if n := metric(t, srv, "edge_disk_cache_evictions_total"); n != 6 {
 		t.Fatalf("edge_disk_cache_evictions_total = %d, want 6", n)
 	}
+	waitfor.True(t, "no temporary file left", func() bool {
+		left, _ := os.ReadDir(filepath.Join(dir, "tmp"))
+		return len(left) == 0
+	})
 }
 
 // TestHotSetSurvivesAScan: on an edge whose disk tier is full, as in

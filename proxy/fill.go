@@ -179,27 +179,27 @@ func (f *fill) copyFrom(body io.Reader, limit int64) error {
 }
 
 // finishFill commits a whole object to the disk tier, unless it was purged
-// while it filled, and wakes the readers. The commit and the unregistering
-// are one step under fillsMu (taken before f.mu, as purge does), so a
-// viewer asking meanwhile finds the fill or the stored object, never
-// neither: that gap cost a second origin fetch of busy segments.
+// while it filled, and wakes the readers. Moving it into the tier and
+// unregistering the fill are one step under fillsMu (taken before f.mu,
+// as purge does), so a viewer asking meanwhile finds the fill or the
+// stored object, never neither: that gap cost a second origin fetch of
+// busy segments. Its meta file is written before, so the lock covers two
+// renames and no data write a loaded disk could hold up.
 func (p *Proxy) finishFill(f *fill) {
+	o := p.prepareFill(f)
 	p.fillsMu.Lock()
 	defer p.fillsMu.Unlock()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.head.stillChanging() {
-		f.discard = true // served as read, kept only once it has settled
-	}
-	if !f.discard {
-		etag := f.head.etag
-		if etag == "" {
-			etag = contentETag(f.hash.Sum(nil))
-		}
-		o := &diskObject{Key: f.key, Size: f.written, ETag: etag, LastModified: f.head.lastModified, Fetched: f.head.fetched}
-		if err := p.disk.commit(f.file.Name(), o); err != nil {
+	switch {
+	case o == nil:
+	case f.discard: // purged since it was prepared
+		os.Remove(f.file.Name() + ".meta")
+	default:
+		if err := p.disk.place(f.file.Name(), o); err != nil {
 			p.log.Warn("disk cache: commit", "key", f.key, "err", err)
-			os.Remove(f.file.Name())
+			os.Remove(f.file.Name() + ".meta")
+			f.discard = true // endFill removes the body
 		}
 	}
 	if p.fills[f.key] == f {
@@ -207,6 +207,30 @@ func (p *Proxy) finishFill(f *fill) {
 	}
 	f.done = true
 	f.grew.Broadcast()
+}
+
+// prepareFill readies a fill's object for the disk tier (nil: not kept).
+func (p *Proxy) prepareFill(f *fill) *diskObject {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.head.stillChanging() {
+		f.discard = true // served as read, kept only once it has settled
+	}
+	if f.discard {
+		return nil
+	}
+	etag := f.head.etag
+	if etag == "" {
+		etag = contentETag(f.hash.Sum(nil))
+	}
+	o := &diskObject{Key: f.key, Size: f.written, ETag: etag, LastModified: f.head.lastModified, Fetched: f.head.fetched}
+	if err := p.disk.prepare(f.file.Name(), o); err != nil {
+		p.log.Warn("disk cache: commit", "key", f.key, "err", err)
+		os.Remove(f.file.Name() + ".meta")
+		f.discard = true // endFill removes the body
+		return nil
+	}
+	return o
 }
 
 // failFill unregisters a fill before any viewer can learn it failed, so a
