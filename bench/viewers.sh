@@ -131,6 +131,10 @@ stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
 # max_size by what it fetched meanwhile); prints a line.
 play() {
   local name=$1 port=$2 dir=$3 before watcher; shift 3
+  # The last run's cache files are written back now, not during this one
+  # (nginx's were deleted with its folder, edge's were not: the edge run
+  # after an edge run paid for its predecessor's writeback).
+  sync
   before=$(wc -l < "$work/origin.log")
   # du fails when a file goes while it counts (an eviction): take what it printed.
   while :; do du -sm "$dir" 2>/dev/null | cut -f1 || true; sleep 0.5; done > "$work/$name.disk" & watcher=$!
