@@ -180,11 +180,14 @@ func (d *diskTier) place(tmp string, o *diskObject) error {
 	return nil
 }
 
-// open returns an object and its body, or nil when the tier lacks it. The
-// segments that follow it are kept as recently used: its viewer asks for
-// them next (readahead.go).
-func (d *diskTier) open(key string) (*diskObject, *os.File) {
+// expectNext keeps the segments after key as recently used: whoever asks
+// for key asks for them next (readahead.go).
+func (d *diskTier) expectNext(key string) {
 	d.index.refresh(successors(key, readAhead))
+}
+
+// open returns an object and its body, or nil when the tier lacks it.
+func (d *diskTier) open(key string) (*diskObject, *os.File) {
 	o, ok := d.index.get(key)
 	if !ok {
 		return nil, nil

@@ -191,15 +191,10 @@ func (p *Proxy) finishFill(f *fill) {
 	defer p.fillsMu.Unlock()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	switch {
-	case o == nil:
-	case f.discard: // purged since it was prepared
-		os.Remove(f.file.Name() + ".meta")
-	default:
+	if o != nil && !f.discard { // else not kept, or purged since it was prepared: endFill cleans up
 		if err := p.disk.place(f.file.Name(), o); err != nil {
 			p.log.Warn("disk cache: commit", "key", f.key, "err", err)
-			os.Remove(f.file.Name() + ".meta")
-			f.discard = true // endFill removes the body
+			f.discard = true
 		}
 	}
 	if p.fills[f.key] == f {
@@ -226,8 +221,7 @@ func (p *Proxy) prepareFill(f *fill) *diskObject {
 	o := &diskObject{Key: f.key, Size: f.written, ETag: etag, LastModified: f.head.lastModified, Fetched: f.head.fetched}
 	if err := p.disk.prepare(f.file.Name(), o); err != nil {
 		p.log.Warn("disk cache: commit", "key", f.key, "err", err)
-		os.Remove(f.file.Name() + ".meta")
-		f.discard = true // endFill removes the body
+		f.discard = true
 		return nil
 	}
 	return o
@@ -253,14 +247,16 @@ func (p *Proxy) unregister(f *fill) {
 	p.fillsMu.Unlock()
 }
 
-// endFill drops what was not kept (finishFill and failFill have already
-// unregistered the fill); readers keep their open descriptors.
+// endFill drops what was not kept, the body and a meta file prepared for
+// it (finishFill and failFill have already unregistered the fill);
+// readers keep their open descriptors.
 func (p *Proxy) endFill(f *fill) {
 	f.file.Close()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil || f.discard {
 		os.Remove(f.file.Name())
+		os.Remove(f.file.Name() + ".meta")
 		if f.err != nil && !errors.Is(f.err, storage.ErrNotFound) && !errors.Is(f.err, errTooLarge) {
 			p.metrics.originErrors.Add(1)
 			p.log.Warn("origin fetch failed", "key", f.key, "err", f.err)

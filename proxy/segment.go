@@ -19,6 +19,7 @@ import (
 // collection under the memory limit, and without the limit took RSS for
 // 1,000 viewers to 411 MiB instead of 112.
 func (p *Proxy) serveSegment(w viewerWriter, r *http.Request, key string, pol policy, now time.Time) {
+	p.disk.expectNext(key) // once per request, whatever answers it
 	if o, file := p.disk.open(key); file != nil {
 		defer file.Close()
 		p.serveStored(w, r, o, file, pol, now)
