@@ -10,8 +10,7 @@ start_edge() {
   "$1" user add --email bench@example.com >/dev/null
   token=$("$1" token create --email bench@example.com)
   "$1" serve & edge_pid=$!
-  for _ in $(seq 100); do curl -fs -o /dev/null "http://$EDGE_ADDR/healthz" && return 0; sleep 0.1; done
-  echo "edge did not start"; exit 1
+  wait_http "http://$EDGE_ADDR/healthz"
 }
 
 # need_tools TOOL…: installs from Debian's packages the tools not on PATH.
@@ -44,7 +43,8 @@ versitygw_bin() {
   echo "$gobin/versitygw"
 }
 
-# wait_http URL: waits up to 10 s for any HTTP answer from URL.
+# wait_http URL: waits up to 10 s for any HTTP answer from URL (a server
+# that listens), or ends the script.
 wait_http() {
   for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
   echo "not up: $1"; exit 1

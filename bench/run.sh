@@ -101,9 +101,8 @@ proxy_edge() {
 proxy_edge "$EDGE_PORT" edge "$CACHE_BYTES"
 edge_pid=$!
 
-wait_up() { for _ in $(seq 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
-wait_up "http://127.0.0.1:$EDGE_PORT/healthz"
-wait_up "http://127.0.0.1:$ORIGIN_PORT/streams/bench/master.m3u8"
+wait_http "http://127.0.0.1:$EDGE_PORT/healthz"
+wait_http "http://127.0.0.1:$ORIGIN_PORT/streams/bench/master.m3u8"
 
 segment=streams/bench/720p/segment-1.ts
 playlist=streams/bench/720p/stream.m3u8
@@ -173,7 +172,7 @@ end
 LUA
 proxy_edge "$CHURN_PORT" churn "$CHURN_CACHE_BYTES" EDGE_DISK_CACHE_BYTES="$CHURN_CACHE_BYTES"
 churn_pid=$!
-wait_up "http://127.0.0.1:$CHURN_PORT/healthz"
+wait_http "http://127.0.0.1:$CHURN_PORT/healthz"
 churn_out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$work/cycle.lua" "http://127.0.0.1:$CHURN_PORT")
 churn_metrics=$(curl -fs "http://127.0.0.1:$CHURN_PORT/metrics")
 churn_rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$churn_pid/status")

@@ -25,8 +25,7 @@ start_edge_logging() {
   token=$("$work/edge" token create --email bench@example.com)
   EDGE_LOG_LEVEL=debug EDGE_LOG_FORMAT=json "$work/edge" serve 2> "$work/edge.log" & edge_pid=$!
   pids+=("$edge_pid")
-  for _ in $(seq 100); do curl -fs -o /dev/null "http://$EDGE_ADDR/healthz" && return 0; sleep 0.1; done
-  echo "edge did not start"; exit 1
+  wait_http "http://$EDGE_ADDR/healthz"
 }
 start_edge_logging
 mkdir -p "$EDGE_DATA_DIR/media/uploads" && cp "$work/src.mp4" "$EDGE_DATA_DIR/media/uploads/src.mp4"

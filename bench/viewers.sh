@@ -118,8 +118,7 @@ start_cache_edge() {
     AWS_ENDPOINT_URL_S3="http://127.0.0.1:$ORIGIN_PORT" EDGE_S3_PATH_STYLE=true \
     EDGE_CACHE_BYTES="$MEM" EDGE_DISK_CACHE_BYTES="$2" EDGE_LOG_LEVEL=error "$work/edge" serve & edge_pid=$!
   pids+=($edge_pid)
-  for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$EDGE_PORT/healthz" && return 0; sleep 0.1; done
-  echo "edge did not start"; exit 1
+  wait_http "http://127.0.0.1:$EDGE_PORT/healthz"
 }
 
 stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
