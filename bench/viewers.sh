@@ -93,6 +93,7 @@ http {
     access_log off;
     proxy_cache hls;
     proxy_cache_lock on;
+    add_header X-Cache-Status \$upstream_cache_status; # the viewers tell hits from misses by it
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     # /streams/… is the object streams/… of the bucket media, read anonymously.
@@ -156,6 +157,9 @@ print(f"   {name:19} requests {r['requests']:6} ({r['requests_per_second']:.0f}/
       f"  TTFB p50 {r['ttfb_p50_ms']:5.1f} p99 {r['ttfb_p99_ms']:6.1f} ms  segment p99 {r['segment_p99_ms']:6.1f} ms"
       f"  start-up p99 {r['startup_p99_ms']:6.1f} ms  origin fetches {len(keys):5} (playlists {r['playlist_fetches']},"
       f" segments {r['segment_fetches']}, other {other})  hit ratio {r['hit_ratio']:.3f}  disk peak {r['disk_peak_mib']} MiB")
+by = r["ttfb_by_answer"]
+print(f"   {'':19} TTFB by answer: " + ", ".join(
+    f"{k} {by[k]['requests']} p50 {by[k]['p50_ms']:.2f} p99 {by[k]['p99_ms']:.2f} ms" for k in ("hit", "hit_new_conn", "miss") if k in by))
 PY
 }
 

@@ -24,6 +24,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -67,10 +68,12 @@ func main() {
 
 // sample is one request as a viewer lived it.
 type sample struct {
-	kind  string // master, variant, segment
-	ttfb  time.Duration
-	total time.Duration
-	err   bool
+	kind    string // master, variant, segment
+	ttfb    time.Duration
+	total   time.Duration
+	err     bool
+	hit     bool // the server's Cache-Status (or nginx's X-Cache-Status) said hit
+	newConn bool // the request opened a connection
 }
 
 type results struct {
@@ -175,13 +178,15 @@ func (v *viewer) get(ctx context.Context, kind, url string) (string, bool) {
 }
 
 func (v *viewer) fetch(ctx context.Context, url string, s *sample, start time.Time) (string, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	trace := &httptrace.ClientTrace{GotConn: func(c httptrace.GotConnInfo) { s.newConn = !c.Reused }}
+	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, url, nil)
 	resp, err := v.client.Do(req)
 	if err != nil {
 		return "", err
 	}
 	defer resp.Body.Close()
 	s.ttfb = time.Since(start)
+	s.hit = isHit(resp.Header)
 	b, err := io.ReadAll(resp.Body)
 	switch {
 	case err != nil:
@@ -192,6 +197,12 @@ func (v *viewer) fetch(ctx context.Context, url string, s *sample, start time.Ti
 		return "", fmt.Errorf("short body")
 	}
 	return string(b), nil
+}
+
+// isHit reads edge's Cache-Status ("edge; hit") or the X-Cache-Status
+// the bench's nginx adds ($upstream_cache_status: HIT, MISS, EXPIRED …).
+func isHit(h http.Header) bool {
+	return h.Get("Cache-Status") == "edge; hit" || h.Get("X-Cache-Status") == "HIT"
 }
 
 // parseMedia reads segment URIs and the longest EXTINF of a media playlist.
@@ -223,10 +234,31 @@ type summary struct {
 	StartupP99    float64 `json:"startup_p99_ms"`
 	StartedVideos int     `json:"started_videos"`
 	PerSecond     float64 `json:"requests_per_second"`
+	// TTFB by how the server answered, to tell where a p99 comes from.
+	ByAnswer map[string]answerStats `json:"ttfb_by_answer"`
+}
+
+type answerStats struct {
+	Requests int     `json:"requests"`
+	P50      float64 `json:"p50_ms"`
+	P99      float64 `json:"p99_ms"`
+}
+
+// answer names how a request was served: a hit on a kept connection, a
+// hit on a new one (the server's per-connection start), or a miss.
+func (x sample) answer() string {
+	switch {
+	case !x.hit:
+		return "miss"
+	case x.newConn:
+		return "hit_new_conn"
+	}
+	return "hit"
 }
 
 func (r *results) summary(took time.Duration) summary {
 	var ttfb, seg []time.Duration
+	by := map[string][]time.Duration{}
 	s := summary{Requests: len(r.samples), MiB: float64(r.bytes) / (1 << 20), StartedVideos: len(r.startup)}
 	s.PerSecond = float64(s.Requests) / took.Seconds()
 	for _, x := range r.samples {
@@ -235,6 +267,7 @@ func (r *results) summary(took time.Duration) summary {
 			continue
 		}
 		ttfb = append(ttfb, x.ttfb)
+		by[x.answer()] = append(by[x.answer()], x.ttfb)
 		if x.kind == "segment" {
 			seg = append(seg, x.total)
 		}
@@ -242,6 +275,10 @@ func (r *results) summary(took time.Duration) summary {
 	s.TTFBp50, s.TTFBp99 = pct(ttfb, 50), pct(ttfb, 99)
 	s.SegmentP50, s.SegmentP99 = pct(seg, 50), pct(seg, 99)
 	s.StartupP50, s.StartupP99 = pct(r.startup, 50), pct(r.startup, 99)
+	s.ByAnswer = map[string]answerStats{}
+	for k, d := range by {
+		s.ByAnswer[k] = answerStats{Requests: len(d), P50: pct(d, 50), P99: pct(d, 99)}
+	}
 	return s
 }
 
