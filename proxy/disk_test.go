@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -488,5 +489,51 @@ func TestSegmentETags(t *testing.T) {
 				t.Fatalf("ETag on the miss %q, on the hit %q, origin's %q", etag, hit.header.Get("Etag"), tc.origin)
 			}
 		})
+	}
+}
+
+// TestFullDiskTierServesFromTheOrigin: when the disk tier cannot make a
+// file (a full or read-only volume; here its tmp/ folder is a file), every
+// viewer still gets the whole segment, from the origin, the error is
+// logged for the operator, and nothing is cached or counted as an origin
+// error.
+func TestFullDiskTierServesFromTheOrigin(t *testing.T) {
+	objects := segments("a", 1, 100_000)
+	origin := fileOrigin(t, objects)
+	dir := t.TempDir()
+	var logs logBuffer
+	srv := startEdge(t, proxy.Config{Origin: origin, CacheDir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.RemoveAll(tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tmp, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := srv.URL + "/streams/a/segment-0.ts"
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			resp, err := http.Get(url)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil || resp.StatusCode != 200 || string(b) != objects["streams/a/segment-0.ts"] {
+				t.Errorf("viewer: %d, %d bytes, %v", resp.StatusCode, len(b), err)
+			}
+		})
+	}
+	wg.Wait()
+	if r := get(t, url); r.code != 200 || r.header.Get("Cache-Status") == "edge; hit" {
+		t.Fatalf("after: %d %q", r.code, r.header.Get("Cache-Status"))
+	}
+	if !strings.Contains(logs.String(), "disk cache: serving from the origin without it") {
+		t.Fatalf("nothing logged:\n%s", logs.String())
+	}
+	if n := metric(t, srv, "edge_origin_errors_total"); n != 0 {
+		t.Fatalf("origin errors: %v", n)
 	}
 }

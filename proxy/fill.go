@@ -25,6 +25,10 @@ type fill struct {
 
 	hash hash.Hash // of the body, for an ETag when the origin gave none (else nil); set before ready closes
 
+	created chan struct{} // closed once file or fileErr is set (fillfile.go)
+	fileErr error         // the temporary file could not be made
+	waiting []chan opened // viewers who joined before the file existed
+
 	mu      sync.Mutex
 	grew    *sync.Cond
 	file    *os.File // the temporary file the fill writes (its name stays valid when closed)
@@ -58,20 +62,24 @@ var errTruncated = errors.New("origin body ended early")
 
 // joined is what a viewer who missed the disk tier found: the fill under
 // way (leader when it started it), or the object, stored since it looked;
-// file is the viewer's own descriptor on the fill's file or the object's.
+// file is the viewer's own descriptor on the fill's file or the object's,
+// or, while the fill's file is being made, pending delivers it.
 type joined struct {
-	fill   *fill
-	leader bool
-	stored *diskObject
-	file   *os.File
+	fill    *fill
+	leader  bool
+	stored  *diskObject
+	file    *os.File
+	pending chan opened
 }
 
 // joinFill returns the fill under way for key, or the object if a fill
-// stored it since the caller looked, or starts a fill. The file stays
-// where it is while the fill is registered, so every viewer who joins can
-// open it; it moves into the disk tier in the step that unregisters it
-// (finishFill), and the tier is looked at again here under the same lock,
-// so a viewer finds the fill or the object, never neither.
+// stored it since the caller looked, or registers a new fill, which the
+// caller, its leader, then starts (startFill) while its temporary file is
+// made (createFile). The file stays where it is while the fill is
+// registered, so every viewer who joins can open it; it moves into the
+// disk tier in the step that unregisters it (finishFill), and the tier is
+// looked at again here under the same lock, so a viewer finds the fill or
+// the object, never neither.
 func (p *Proxy) joinFill(key string) (j joined, err error) {
 	p.fillsMu.Lock()
 	defer p.fillsMu.Unlock()
@@ -80,36 +88,64 @@ func (p *Proxy) joinFill(key string) (j joined, err error) {
 		if o, file := p.disk.open(key); file != nil {
 			return joined{stored: o, file: file}, nil
 		}
-		f = &fill{key: key, ready: make(chan struct{}), purges: p.purges.Load()}
+		f = &fill{key: key, ready: make(chan struct{}), created: make(chan struct{}), purges: p.purges.Load()}
 		f.grew = sync.NewCond(&f.mu)
-		if f.file, err = p.disk.tempFile(); err != nil {
-			return joined{}, fmt.Errorf("cache file: %w", err)
-		}
-		j.leader = true
-	}
-	if j.file, err = os.Open(f.file.Name()); err != nil {
-		if j.leader {
-			f.file.Close()
-			os.Remove(f.file.Name())
-		}
-		return joined{}, fmt.Errorf("cache file: %w", err)
-	}
-	if j.leader {
 		p.fills[key] = f
-		go p.runFill(f)
+		j.leader = true
+		go p.createFile(f)
 	}
 	j.fill = f
-	return j, nil
+	j.file, j.pending, err = f.reader()
+	return j, err
 }
 
-// runFill fetches the object detached from any viewer, so one who leaves
-// does not fail the others; the origin timeout bounds each wait for bytes.
-func (p *Proxy) runFill(f *fill) {
-	defer p.endFill(f)
+// startFill asks the origin for the object and writes its first bytes in
+// the leader's own goroutine, then leaves the rest to a goroutine detached
+// from any viewer, so one who leaves does not fail the others. The leader's
+// first byte so waits for no hand-off between goroutines: the two wake-ups
+// it took before (the origin's head, then its first bytes) cost 85 and
+// 77 µs at the median on an idle machine, 234 and 247 on average. The
+// origin timeout bounds each wait for bytes.
+func (p *Proxy) startFill(f *fill) {
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	idle := time.AfterFunc(p.cfg.OriginTimeout, cancel)
-	defer idle.Stop()
+	stop := func() { idle.Stop(); cancel() }
+	obj, err := p.fetchHead(ctx, f)
+	if err == nil {
+		if <-f.created; f.fileErr != nil {
+			obj.Body.Close()
+			err = f.fileErr
+		} else {
+			f.recordHead(obj, p.cfg.Now())
+		}
+	}
+	if err != nil {
+		p.failFill(f, timeoutOr(ctx, err))
+		close(f.ready)
+		stop()
+		p.endFill(f)
+		return
+	}
+	c := &copier{body: &idleReader{obj.Body, idle, p.cfg.OriginTimeout}, buf: make([]byte, 64<<10), limit: p.cfg.MaxObjectBytes}
+	done, err := f.step(c)
+	close(f.ready)
+	go func() {
+		defer p.endFill(f)
+		defer stop()
+		defer obj.Body.Close()
+		if err == nil && !done {
+			err = f.copyFrom(c)
+		}
+		if err != nil {
+			err = timeoutOr(ctx, err)
+		}
+		p.completeFill(f, err)
+	}()
+}
+
+// fetchHead asks the origin for the object; a missing one is remembered before any viewer hears of it, so the next
+// one finds it remembered.
+func (p *Proxy) fetchHead(ctx context.Context, f *fill) (*storage.Object, error) {
 	start := time.Now()
 	p.metrics.originFetches.Add(1)
 	obj, err := p.cfg.Origin.Get(ctx, f.key, nil)
@@ -119,63 +155,83 @@ func (p *Proxy) runFill(f *fill) {
 		err = errTooLarge
 	}
 	if err != nil {
-		if errors.Is(err, storage.ErrNotFound) { // before any viewer hears of it, so the next one finds it remembered
+		if errors.Is(err, storage.ErrNotFound) {
 			p.rememberMissing(f.key, f.purges)
 		}
-		p.failFill(f, timeoutOr(ctx, err))
-		close(f.ready)
-		return
+		return nil, err
 	}
-	defer obj.Body.Close()
-	f.head = objectHead{size: obj.Size, etag: obj.ETag, lastModified: obj.LastModified, fetched: p.cfg.Now()}
+	return obj, nil
+}
+
+// recordHead keeps what the origin said of the object, before ready
+// closes: viewers take a head that is set for a body that will follow.
+func (f *fill) recordHead(obj *storage.Object, now time.Time) {
+	f.head = objectHead{size: obj.Size, etag: obj.ETag, lastModified: obj.LastModified, fetched: now}
 	if f.head.etag == "" { // hashing every body took 8% of edge's CPU with 1,000 viewers
 		f.hash = sha256.New()
 	}
-	close(f.ready)
-	err = f.copyFrom(&idleReader{obj.Body, idle, p.cfg.OriginTimeout}, p.cfg.MaxObjectBytes)
+}
+
+// completeFill commits a fill whose body ended, or fails it.
+func (p *Proxy) completeFill(f *fill, err error) {
 	if cerr := f.file.Close(); err == nil {
 		err = cerr
 	}
 	p.metrics.originBytes.Add(float64(f.written))
 	if err != nil {
-		p.failFill(f, timeoutOr(ctx, err))
+		p.failFill(f, err)
 		return
 	}
 	p.finishFill(f)
 }
 
-// copyFrom writes the origin body to the file, telling readers each time
-// it grows.
-func (f *fill) copyFrom(body io.Reader, limit int64) error {
-	buf := make([]byte, 64<<10)
+// copier carries a fill's copy of the origin body across goroutines.
+type copier struct {
+	body  io.Reader
+	buf   []byte
+	limit int64
+}
+
+// copyFrom writes the rest of the origin body to the file.
+func (f *fill) copyFrom(c *copier) error {
 	for {
-		n, err := body.Read(buf)
-		if n > 0 {
-			if _, werr := f.file.Write(buf[:n]); werr != nil {
-				return fmt.Errorf("cache file: %w", werr)
-			}
-			if f.hash != nil {
-				f.hash.Write(buf[:n])
-			}
-			f.mu.Lock()
-			f.written += int64(n)
-			over := f.written > limit
-			f.grew.Broadcast()
-			f.mu.Unlock()
-			if over {
-				return errTooLarge
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			if f.head.size >= 0 && f.written != f.head.size {
-				return errTruncated
-			}
-			return nil
-		}
-		if err != nil {
+		done, err := f.step(c)
+		if done || err != nil {
 			return err
 		}
 	}
+}
+
+// step writes what one read of the origin body gave, telling readers the
+// file grew; done is the body's whole end.
+func (f *fill) step(c *copier) (done bool, err error) {
+	n, err := c.body.Read(c.buf)
+	if n > 0 {
+		if _, werr := f.file.Write(c.buf[:n]); werr != nil {
+			return false, fmt.Errorf("cache file: %w", werr)
+		}
+		if f.hash != nil {
+			f.hash.Write(c.buf[:n])
+		}
+		f.mu.Lock()
+		f.written += int64(n)
+		over := f.written > c.limit
+		f.grew.Broadcast()
+		f.mu.Unlock()
+		if over {
+			return false, errTooLarge
+		}
+	}
+	switch {
+	case errors.Is(err, io.EOF):
+		if f.head.size >= 0 && f.written != f.head.size {
+			return false, errTruncated
+		}
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	return false, nil
 }
 
 // finishFill commits a whole object to the disk tier, unless it was purged
@@ -251,16 +307,23 @@ func (p *Proxy) unregister(f *fill) {
 // it (finishFill and failFill have already unregistered the fill);
 // readers keep their open descriptors.
 func (p *Proxy) endFill(f *fill) {
-	f.file.Close()
+	<-f.created
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.err != nil || f.discard {
-		os.Remove(f.file.Name())
-		os.Remove(f.file.Name() + ".meta")
-		if f.err != nil && !errors.Is(f.err, storage.ErrNotFound) && !errors.Is(f.err, errTooLarge) {
-			p.metrics.originErrors.Add(1)
-			p.log.Warn("origin fetch failed", "key", f.key, "err", f.err)
+	if f.file != nil {
+		f.file.Close()
+		if f.err != nil || f.discard {
+			os.Remove(f.file.Name())
+			os.Remove(f.file.Name() + ".meta")
 		}
+	}
+	switch err := f.err; {
+	case err == nil, errors.Is(err, storage.ErrNotFound), errors.Is(err, errTooLarge):
+	case errors.Is(err, errCacheFile):
+		p.log.Error("disk cache: serving from the origin without it", "key", f.key, "err", err)
+	default:
+		p.metrics.originErrors.Add(1)
+		p.log.Warn("origin fetch failed", "key", f.key, "err", err)
 	}
 }
 

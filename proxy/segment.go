@@ -31,9 +31,11 @@ func (p *Proxy) serveSegment(w viewerWriter, r *http.Request, key string, pol po
 		return
 	}
 	j, err := p.joinFill(key)
-	if err != nil {
-		p.log.Error("disk cache", "key", key, "err", err)
-		p.failErr(w, err)
+	if err == nil {
+		err = p.begin(&j)
+	}
+	if err != nil { // the disk tier cannot take it (errCacheFile); the origin can still serve it
+		p.passThrough(w, r, key, pol)
 		return
 	}
 	defer j.file.Close()
@@ -48,6 +50,20 @@ func (p *Proxy) serveSegment(w viewerWriter, r *http.Request, key string, pol po
 		status = statusCollapsed
 	}
 	p.serveFill(w, r, j.fill, j.file, status, pol)
+}
+
+// begin starts the fill when the caller leads it, and returns once the
+// caller holds its own descriptor on the fill's file.
+func (p *Proxy) begin(j *joined) error {
+	if j.leader {
+		p.startFill(j.fill)
+	}
+	if j.pending != nil {
+		o := <-j.pending
+		j.file = o.file
+		return o.err
+	}
+	return nil
 }
 
 // serveStored answers a disk tier hit.
@@ -82,7 +98,7 @@ func (p *Proxy) serveFile(w viewerWriter, r *http.Request, o *diskObject, file *
 func (p *Proxy) serveFill(w viewerWriter, r *http.Request, f *fill, file *os.File, status cacheStatus, pol policy) {
 	<-f.ready
 	if f.head.fetched.IsZero() { // the origin gave no body
-		if err := f.failed(); errors.Is(err, errTooLarge) {
+		if err := f.failed(); errors.Is(err, errTooLarge) || errors.Is(err, errCacheFile) {
 			p.passThrough(w, r, f.key, pol)
 		} else {
 			p.failErr(w, err)
