@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -50,11 +51,29 @@ func (o *diskObject) remove() {
 	os.Remove(o.body)
 }
 
+// openDiskTier re-indexes dir, bounded by maxBytes, or, when that is 0,
+// by what its volume has room for (volume.go).
 func openDiskTier(dir string, maxBytes int64, log *slog.Logger) (*diskTier, error) {
 	// The files are deleted before the call that evicted or purged them returns.
 	d := &diskTier{dir: dir, log: log, index: newSLRU(maxBytes, (*diskObject).remove)}
+	if maxBytes <= 0 {
+		d.index.bound(math.MaxInt64) // until the volume is read, after the index is rebuilt
+	}
 	d.version.Store(uint64(time.Now().UnixNano()))
-	return d, d.load()
+	if err := d.load(); err != nil {
+		return nil, err
+	}
+	if maxBytes <= 0 {
+		d.boundByVolume()
+	}
+	return d, nil
+}
+
+// bound is the tier's byte bound.
+func (d *diskTier) bound() int64 {
+	d.index.mu.Lock()
+	defer d.index.mu.Unlock()
+	return d.index.max
 }
 
 // load empties tmp/ and indexes every whole object, newest version of a

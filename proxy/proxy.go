@@ -26,7 +26,7 @@ type Config struct {
 	Origin         storage.Store
 	CacheBytes     int64         // bound of the memory tier, playlists (default 256 MiB)
 	CacheDir       string        // the disk tier's folder (required)
-	DiskBytes      int64         // bound of the disk tier (default 10 GiB)
+	DiskBytes      int64         // bound of the disk tier (0: half the room its volume has, at most 10 GiB)
 	NotFoundTTL    time.Duration // how long an origin 404 is remembered (default 5s)
 	MaxObjectBytes int64         // larger objects are streamed through uncached (default 32 MiB)
 	ManifestTTL    time.Duration // freshness of .m3u8 (default 10s)
@@ -77,6 +77,8 @@ func New(cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.DiskBytes = disk.bound() // sized to the volume when it was 0
+	cfg.MaxObjectBytes = min(cfg.MaxObjectBytes, cfg.DiskBytes)
 	m := newMetrics(disk)
 	return &Proxy{
 		cfg:               cfg,
@@ -96,16 +98,13 @@ func withDefaults(c Config) Config {
 	if c.CacheBytes <= 0 {
 		c.CacheBytes = 256 << 20
 	}
-	if c.DiskBytes <= 0 {
-		c.DiskBytes = 10 << 30
-	}
 	if c.NotFoundTTL <= 0 {
 		c.NotFoundTTL = 5 * time.Second
 	}
 	if c.MaxObjectBytes <= 0 {
 		c.MaxObjectBytes = 32 << 20
 	}
-	c.MaxObjectBytes = min(c.MaxObjectBytes, c.CacheBytes, c.DiskBytes, math.MaxUint32-512)
+	c.MaxObjectBytes = min(c.MaxObjectBytes, c.CacheBytes, math.MaxUint32-512) // and the disk tier's bound, once known
 	if c.ManifestTTL <= 0 {
 		c.ManifestTTL = 10 * time.Second
 	}

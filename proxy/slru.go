@@ -41,7 +41,8 @@ type slru struct {
 }
 
 func newSLRU(maxBytes int64, onEvict func(*diskObject)) *slru {
-	c := &slru{max: maxBytes, protectedMax: int64(float64(maxBytes) * protectedShare), onEvict: onEvict}
+	c := &slru{onEvict: onEvict}
+	c.max, c.protectedMax = maxBytes, int64(float64(maxBytes)*protectedShare)
 	// Unbounded by count: the bound is in bytes, kept by add and get.
 	c.probation, _ = simplelru.NewLRU[string, *diskObject](math.MaxInt, nil)
 	c.protected, _ = simplelru.NewLRU[string, *diskObject](math.MaxInt, nil)
@@ -94,6 +95,23 @@ func (c *slru) add(key string, o *diskObject) {
 	victims := c.removeLocked(key, nil)
 	c.probation.Add(key, o)
 	c.probBytes += weight(o)
+	victims = c.trimLocked(victims)
+	c.mu.Unlock()
+	c.evict(victims)
+}
+
+// bound sets the byte bound and evicts down to it.
+func (c *slru) bound(maxBytes int64) {
+	c.mu.Lock()
+	c.max, c.protectedMax = maxBytes, int64(float64(maxBytes)*protectedShare)
+	victims := c.trimLocked(nil)
+	c.mu.Unlock()
+	c.evict(victims)
+}
+
+// trimLocked evicts least recent objects, probation first, until the
+// bound holds.
+func (c *slru) trimLocked(victims []*diskObject) []*diskObject {
 	for c.probBytes+c.protBytes > c.max {
 		lru, bytes := c.probation, &c.probBytes
 		if lru.Len() == 0 {
@@ -107,8 +125,7 @@ func (c *slru) add(key string, o *diskObject) {
 		victims = append(victims, old)
 		c.evictions.Add(1)
 	}
-	c.mu.Unlock()
-	c.evict(victims)
+	return victims
 }
 
 // remove forgets an object; it says whether there was one.

@@ -102,8 +102,15 @@ var settings = []setting{
 		c.CacheBytes, err = parseBytes(v)
 		return err
 	}},
-	{"disk-cache-bytes", "EDGE_DISK_CACHE_BYTES", "10GiB", "disk the segment cache may hold (under EDGE_CACHE_DIR)", func(c *Config, v string) (err error) {
+	{"disk-cache-bytes", "EDGE_DISK_CACHE_BYTES", "auto", "disk the segment cache may hold (under EDGE_CACHE_DIR); auto: half the room on its volume, at most 10GiB", func(c *Config, v string) (err error) {
+		if v == "auto" {
+			c.DiskCacheBytes = 0 // the proxy sizes it to the volume once the folder is indexed
+			return nil
+		}
 		c.DiskCacheBytes, err = parseBytes(v)
+		if err != nil {
+			err = fmt.Errorf("%w, or auto", err)
+		}
 		return err
 	}},
 	{"cache-dir", "EDGE_CACHE_DIR", "", "folder of the disk cache tier (default DATA_DIR/cache)", func(c *Config, v string) (err error) {

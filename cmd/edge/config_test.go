@@ -19,7 +19,8 @@ func TestConfigDefaults(t *testing.T) {
 	abs, _ := filepath.Abs("./data")
 	if c.Addr != ":8080" || c.DataDir != abs || c.Storage != "file://"+abs+"/media" || c.Origin != c.Storage ||
 		c.PublicURL != "http://localhost:8080" || c.CacheBytes != 256<<20 || c.CacheObjectMax != 32<<20 ||
-		c.ManifestTTL != 10*time.Second || !slices.Equal(c.CORSOrigins, []string{"*"}) || c.S3PathStyle {
+		c.ManifestTTL != 10*time.Second || !slices.Equal(c.CORSOrigins, []string{"*"}) || c.S3PathStyle ||
+		c.DiskCacheBytes != 0 { // 0: sized to the volume by the proxy
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -28,7 +29,7 @@ func TestConfigSources(t *testing.T) {
 	vars := map[string]string{
 		"EDGE_ADDR": "127.0.0.1:9000", "EDGE_CACHE_BYTES": "1GiB", "EDGE_MANIFEST_TTL": "4s",
 		"EDGE_ORIGIN": "https://d111.cloudfront.net/", "EDGE_STORAGE": "s3://bucket/pre", "EDGE_S3_PATH_STYLE": "true",
-		"EDGE_CORS_ORIGINS": "https://a.example, https://b.example:8443",
+		"EDGE_CORS_ORIGINS": "https://a.example, https://b.example:8443", "EDGE_DISK_CACHE_BYTES": "3GiB",
 	}
 	c, err := parseConfig([]string{"--manifest-ttl", "6s", "--cache-object-max=2GiB"}, env(vars), io.Discard)
 	if err != nil {
@@ -36,7 +37,7 @@ func TestConfigSources(t *testing.T) {
 	}
 	if c.Addr != "127.0.0.1:9000" || c.CacheBytes != 1<<30 || c.ManifestTTL != 6*time.Second ||
 		c.CacheObjectMax != 1<<30 || c.Origin != "https://d111.cloudfront.net/" || c.Storage != "s3://bucket/pre" ||
-		!c.S3PathStyle || c.PublicURL != "http://localhost:9000" ||
+		!c.S3PathStyle || c.PublicURL != "http://localhost:9000" || c.DiskCacheBytes != 3<<30 ||
 		!slices.Equal(c.CORSOrigins, []string{"https://a.example", "https://b.example:8443"}) {
 		t.Fatalf("sources: %+v", c)
 	}
@@ -51,6 +52,7 @@ func TestConfigErrorsNameTheirSource(t *testing.T) {
 		{nil, map[string]string{"EDGE_CACHE_BYTES": "lots"}, `invalid EDGE_CACHE_BYTES "lots"`},
 		{nil, map[string]string{"EDGE_CACHE_BYTES": "-5MiB"}, `invalid EDGE_CACHE_BYTES "-5MiB"`},
 		{[]string{"--cache-bytes", "0"}, nil, `invalid --cache-bytes "0"`},
+		{nil, map[string]string{"EDGE_DISK_CACHE_BYTES": "all"}, `invalid EDGE_DISK_CACHE_BYTES "all": want a positive size such as 256MiB, or auto`},
 		{nil, map[string]string{"EDGE_MANIFEST_TTL": "10"}, `invalid EDGE_MANIFEST_TTL "10"`},
 		{nil, map[string]string{"EDGE_MANIFEST_TTL": "500ms"}, "at least 1s"},
 		{nil, map[string]string{"EDGE_ADDR": "8080"}, `invalid EDGE_ADDR "8080"`},
