@@ -297,16 +297,17 @@ func firstRunSetup(ctx context.Context, d *db.DB, publicURL string, log *slog.Lo
 }
 
 // limitMemory caps Go's memory near the cache bound so RSS stays within
-// cache + 64 MiB. The cap leaves 24 MiB of that for what Go does not
-// count: the binary's code the process touches (about 21 MiB idle, more
-// under load; a 48 MiB cap measured 70-71 MiB of RSS under churn). Under
+// cache + 64 MiB. The cap leaves 32 MiB of that for what Go does not
+// count (the binary's code the process touches: about 21 MiB idle, 23
+// with 1,000 viewers, whose RSS was 126-128 MiB with a 64 MiB memory tier
+// and a cap of tier + 40 MiB, at the bound) and for headroom. Under
 // that cap the GC can run less often: with a small live heap, GOGC=100
 // collects dozens of times a second under load, and 400 gave about 10%
 // more playlist hits/s in interleaved wrk runs. Operators' own GOMEMLIMIT /
 // GOGC win.
 func limitMemory(cacheBytes int64) {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(cacheBytes + 40<<20)
+		debug.SetMemoryLimit(cacheBytes + 32<<20)
 	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
