@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -527,7 +528,7 @@ func TestFullDiskTierServesFromTheOrigin(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if r := get(t, url); r.code != 200 || r.header.Get("Cache-Status") == "edge; hit" {
+	if r := get(t, url); r.code != 200 || r.header.Get("Cache-Status") != "edge; fwd=miss; detail=cache-unavailable" {
 		t.Fatalf("after: %d %q", r.code, r.header.Get("Cache-Status"))
 	}
 	if !strings.Contains(logs.String(), "disk cache: serving from the origin without it") {
@@ -536,4 +537,67 @@ func TestFullDiskTierServesFromTheOrigin(t *testing.T) {
 	if n := metric(t, srv, "edge_origin_errors_total"); n != 0 {
 		t.Fatalf("origin errors: %v", n)
 	}
+}
+
+// TestVolumeRunningOutOfSpace: on a volume smaller than the bound
+// configured (a 2 MiB tmpfs under a 100 MiB tier), a fill that hits "no
+// space left" lowers the tier's bound and evicts, so later fills find
+// room, and every segment reaches a viewer who retries as hls.js does
+// (one whose fill failed after its head was sent sees its connection cut;
+// one whose fill failed before is served from the origin). Mounting needs
+// root, as make test-deps does.
+func TestVolumeRunningOutOfSpace(t *testing.T) {
+	dir := smallVolume(t, "2m")
+	objects := segments("a", 24, 200_000)
+	var logs logBuffer
+	srv := startEdge(t, proxy.Config{Origin: fileOrigin(t, objects), CacheDir: dir, DiskBytes: 100 << 20,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for i := range 24 {
+		key := fmt.Sprintf("streams/a/segment-%d.ts", i)
+		for viewer := range 2 { // the second finds it stored, once the tier has room
+			if !getWithRetry(srv.URL+"/"+key, objects[key], 3) {
+				t.Fatalf("viewer %d: %s never arrived whole", viewer, key)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "its volume is full; bound lowered") {
+		t.Fatalf("the bound was not lowered:\n%s", logs.String())
+	}
+	if held := metric(t, srv, "edge_disk_cache_bytes"); held > 2<<20 {
+		t.Fatalf("the tier believes it holds %d bytes on a 2 MiB volume", held)
+	}
+	if hits := metric(t, srv, "edge_cache_hits_total"); hits < 12 {
+		t.Fatalf("%d of 24 second viewers were served from the tier\n%s", hits, logs.String())
+	}
+}
+
+// getWithRetry fetches url up to tries times, as a player retries a
+// segment, and says whether one answer was whole.
+func getWithRetry(url, want string, tries int) bool {
+	for range tries {
+		resp, err := http.Get(url)
+		if err != nil {
+			continue
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode == 200 && string(b) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// smallVolume mounts a tmpfs of the given size for the test.
+func smallVolume(t *testing.T, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("mounting a small volume needs root (make test runs as root to install its dependencies)")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mount a %s tmpfs: %v: %s", size, err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	return dir
 }

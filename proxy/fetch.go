@@ -25,6 +25,7 @@ var (
 	statusRefreshed = cacheStatus{"edge; fwd=stale; stored"}
 	statusStale     = cacheStatus{"edge; fwd=stale; detail=stale-if-error"}
 	statusTooLarge  = cacheStatus{"edge; fwd=miss; detail=too-large"}
+	statusNotStored = cacheStatus{"edge; fwd=miss; detail=cache-unavailable"} // the disk tier could not take it
 )
 
 // errTooLarge means the object exceeds the per-object cap and is streamed

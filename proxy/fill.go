@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/edgehls/edge/storage"
@@ -128,12 +129,23 @@ func (p *Proxy) startFill(f *fill) {
 	}
 	c := &copier{body: &idleReader{obj.Body, idle, p.cfg.OriginTimeout}, buf: make([]byte, 64<<10), limit: p.cfg.MaxObjectBytes}
 	done, err := f.step(c)
+	if err != nil {
+		// Nothing was sent yet: the viewers get an answer, not a cut, and
+		// are served from the origin when the disk tier failed (serveFill).
+		f.head = objectHead{}
+		obj.Body.Close()
+		p.completeFill(f, timeoutOr(ctx, err))
+		close(f.ready)
+		stop()
+		p.endFill(f)
+		return
+	}
 	close(f.ready)
 	go func() {
 		defer p.endFill(f)
 		defer stop()
 		defer obj.Body.Close()
-		if err == nil && !done {
+		if !done {
 			err = f.copyFrom(c)
 		}
 		if err != nil {
@@ -208,7 +220,7 @@ func (f *fill) step(c *copier) (done bool, err error) {
 	n, err := c.body.Read(c.buf)
 	if n > 0 {
 		if _, werr := f.file.Write(c.buf[:n]); werr != nil {
-			return false, fmt.Errorf("cache file: %w", werr)
+			return false, fmt.Errorf("%w: %w", errCacheFile, werr)
 		}
 		if f.hash != nil {
 			f.hash.Write(c.buf[:n])
@@ -321,6 +333,9 @@ func (p *Proxy) endFill(f *fill) {
 	case err == nil, errors.Is(err, storage.ErrNotFound), errors.Is(err, errTooLarge):
 	case errors.Is(err, errCacheFile):
 		p.log.Error("disk cache: serving from the origin without it", "key", f.key, "err", err)
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			p.disk.volumeFull()
+		}
 	default:
 		p.metrics.originErrors.Add(1)
 		p.log.Warn("origin fetch failed", "key", f.key, "err", err)

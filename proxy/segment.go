@@ -35,7 +35,7 @@ func (p *Proxy) serveSegment(w viewerWriter, r *http.Request, key string, pol po
 		err = p.begin(&j)
 	}
 	if err != nil { // the disk tier cannot take it (errCacheFile); the origin can still serve it
-		p.passThrough(w, r, key, pol)
+		p.passThrough(w, r, key, pol, statusNotStored)
 		return
 	}
 	defer j.file.Close()
@@ -98,9 +98,12 @@ func (p *Proxy) serveFile(w viewerWriter, r *http.Request, o *diskObject, file *
 func (p *Proxy) serveFill(w viewerWriter, r *http.Request, f *fill, file *os.File, status cacheStatus, pol policy) {
 	<-f.ready
 	if f.head.fetched.IsZero() { // the origin gave no body
-		if err := f.failed(); errors.Is(err, errTooLarge) || errors.Is(err, errCacheFile) {
-			p.passThrough(w, r, f.key, pol)
-		} else {
+		switch err := f.failed(); {
+		case errors.Is(err, errTooLarge):
+			p.passThrough(w, r, f.key, pol, statusTooLarge)
+		case errors.Is(err, errCacheFile):
+			p.passThrough(w, r, f.key, pol, statusNotStored)
+		default:
 			p.failErr(w, err)
 		}
 		return

@@ -66,7 +66,7 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	e, status, err := p.lookup(key, now)
 	switch {
 	case errors.Is(err, errTooLarge):
-		p.passThrough(w, r, key, pol)
+		p.passThrough(w, r, key, pol, statusTooLarge)
 	case err != nil:
 		p.failErr(w, err)
 	default:
@@ -128,11 +128,12 @@ func needsServeContent(r *http.Request) bool {
 		h["If-Match"] != nil || h["If-Unmodified-Since"] != nil || h["If-Range"] != nil
 }
 
-// passThrough streams an object too large to cache, forwarding one byte
-// range to the origin. The fetch ends when the viewer goes (the request's
+// passThrough streams an object not cached (too large, or the disk tier
+// unable to take it: status says which), forwarding one byte range to the
+// origin. The fetch ends when the viewer goes (the request's
 // context) or when the origin keeps it waiting longer than the origin
 // timeout, for the head or for any read of the body.
-func (p *Proxy) passThrough(w viewerWriter, r *http.Request, key string, pol policy) {
+func (p *Proxy) passThrough(w viewerWriter, r *http.Request, key string, pol policy, status cacheStatus) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	idle := time.AfterFunc(p.cfg.OriginTimeout, cancel)
@@ -150,7 +151,7 @@ func (p *Proxy) passThrough(w viewerWriter, r *http.Request, key string, pol pol
 	h["Cache-Control"] = p.cacheControl(pol)
 	h["Accept-Ranges"] = acceptRanges
 	h["Age"] = ageValues[0]
-	h["Cache-Status"] = statusTooLarge
+	h["Cache-Status"] = status
 	if obj.ETag != "" {
 		h.Set("Etag", obj.ETag)
 	}

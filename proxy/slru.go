@@ -66,13 +66,19 @@ func (c *slru) get(key string) (*diskObject, bool) {
 	c.probBytes -= weight(o)
 	c.protected.Add(key, o)
 	c.protBytes += weight(o)
+	c.demoteLocked()
+	return o, true
+}
+
+// demoteLocked moves the protected segment's least recent objects back
+// to probation while it is over its share.
+func (c *slru) demoteLocked() {
 	for c.protBytes > c.protectedMax && c.protected.Len() > 1 {
 		k, old, _ := c.protected.RemoveOldest()
 		c.protBytes -= weight(old)
 		c.probation.Add(k, old)
 		c.probBytes += weight(old)
 	}
-	return o, true
 }
 
 // refresh marks the objects named as recently used, farthest first,
@@ -104,6 +110,7 @@ func (c *slru) add(key string, o *diskObject) {
 func (c *slru) bound(maxBytes int64) {
 	c.mu.Lock()
 	c.max, c.protectedMax = maxBytes, int64(float64(maxBytes)*protectedShare)
+	c.demoteLocked() // else a lowered bound would evict every new object, the protected objects filling it
 	victims := c.trimLocked(nil)
 	c.mu.Unlock()
 	c.evict(victims)

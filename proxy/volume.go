@@ -34,3 +34,18 @@ func (d *diskTier) boundByVolume() {
 	d.log.Info("disk cache sized to its volume", "bound", bound, "free", free, "held", held, "dir", d.dir,
 		slog.String("override", "EDGE_DISK_CACHE_BYTES"))
 }
+
+// volumeFull lowers the bound below what the tier holds when its volume
+// ran out of space (something else filled it, or the bound configured is
+// more than it has), deleting the least recent objects: the next fills
+// find room, where a tier that still believed it had some would fail
+// every one of them.
+func (d *diskTier) volumeFull() {
+	held, _ := d.index.size()
+	bound := held * 9 / 10
+	if bound >= d.bound() {
+		return
+	}
+	d.index.bound(bound)
+	d.log.Warn("disk cache: its volume is full; bound lowered", "bound", bound, "held", held, "dir", d.dir)
+}
