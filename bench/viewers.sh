@@ -10,7 +10,8 @@
 # simulated players at real pace (bench/viewers). Each server starts cold,
 # ROUNDS times, who goes first alternating; the medians are compared.
 # Printed per server: viewers' errors, TTFB p50/p99, whole-segment p99,
-# start-up p99, origin fetches and the hit ratio they imply, edge's peak
+# start-up p99 (TTFB also split by how the server answered), origin
+# fetches and the hit ratio they imply, the server's CPU time, edge's peak
 # RSS; then the edge/nginx ratios; then edge's hit ratio in the first
 # minute after a restart on its warm disk tier; then the library read at
 # full speed by LIB_VIEWERS clients from cold caches (requests/s, p99, hit
@@ -124,13 +125,25 @@ start_cache_edge() {
 
 stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
 
+# cpu_ticks PID: CPU time (user + system, clock ticks) of a process and its
+# children (nginx's workers).
+cpu_ticks() {
+  local pid total=0 f
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    f=$(cut -d' ' -f14,15 "/proc/$pid/stat" 2>/dev/null || echo "0 0")
+    total=$(( total + ${f% *} + ${f#* } ))
+  done
+  echo "$total"
+}
+
 # play NAME PORT CACHE_DIR [viewers flags…]: runs the viewers against a
 # server; counts the origin's GETs meanwhile from its access log, and
 # samples the cache folder's size twice a second (nginx trims its cache
 # only when its manager wakes, up to 10 s apart, so it overruns its
 # max_size by what it fetched meanwhile); prints a line.
 play() {
-  local name=$1 port=$2 dir=$3 before watcher; shift 3
+  local name=$1 port=$2 dir=$3 before watcher server cpu0; shift 3
+  server=$edge_pid; [[ $name == nginx* ]] && server=$nginx_pid
   # The last run's cache files are written back now, not during this one
   # (nginx's were deleted with its folder, edge's were not: the edge run
   # after an edge run paid for its predecessor's writeback).
@@ -138,12 +151,14 @@ play() {
   before=$(wc -l < "$work/origin.log")
   # du fails when a file goes while it counts (an eviction): take what it printed.
   while :; do du -sm "$dir" 2>/dev/null | cut -f1 || true; sleep 0.5; done > "$work/$name.disk" & watcher=$!
+  cpu0=$(cpu_ticks "$server")
   "$work/viewers" -base "http://127.0.0.1:$port" -streams "$STREAMS" "$@" > "$work/$name.json"
+  echo $(( $(cpu_ticks "$server") - cpu0 )) > "$work/$name.cpu"
   kill "$watcher" 2>/dev/null || true; wait "$watcher" 2>/dev/null || true
   tail -n +$((before + 1)) "$work/origin.log" | awk '$8 == "s3_GetObject" {print $9}' > "$work/$name.fetches"
-  python3 - "$name" "$work/$name.json" "$work/$name.fetches" "$work/$name.disk" <<'PY'
+  python3 - "$name" "$work/$name.json" "$work/$name.fetches" "$work/$name.disk" "$work/$name.cpu" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
-name, path, fetched, disk = sys.argv[1:5]
+name, path, fetched, disk, cpu, hz = sys.argv[1:7]
 r = json.load(open(path))
 keys = open(fetched).read().split()
 r["origin_fetches"] = len(keys)
@@ -151,12 +166,14 @@ r["playlist_fetches"] = sum(k.endswith(".m3u8") for k in keys)
 r["segment_fetches"] = sum(k.endswith(".ts") for k in keys)
 r["hit_ratio"] = 1 - len(keys) / max(r["requests"], 1)
 r["disk_peak_mib"] = max([int(x) for x in open(disk).read().split()] or [0])
+r["cpu_seconds"] = int(open(cpu).read()) / int(hz)
 json.dump(r, open(path, "w"))
 other = len(keys) - r["playlist_fetches"] - r["segment_fetches"]
 print(f"   {name:19} requests {r['requests']:6} ({r['requests_per_second']:.0f}/s) errors {r['errors']}"
       f"  TTFB p50 {r['ttfb_p50_ms']:5.1f} p99 {r['ttfb_p99_ms']:6.1f} ms  segment p99 {r['segment_p99_ms']:6.1f} ms"
       f"  start-up p99 {r['startup_p99_ms']:6.1f} ms  origin fetches {len(keys):5} (playlists {r['playlist_fetches']},"
-      f" segments {r['segment_fetches']}, other {other})  hit ratio {r['hit_ratio']:.3f}  disk peak {r['disk_peak_mib']} MiB")
+      f" segments {r['segment_fetches']}, other {other})  hit ratio {r['hit_ratio']:.3f}  disk peak {r['disk_peak_mib']} MiB"
+      f"  server CPU {r['cpu_seconds']:.1f} s")
 by = r["ttfb_by_answer"]
 print(f"   {'':19} TTFB by answer: " + ", ".join(
     f"{k} {by[k]['requests']} p50 {by[k]['p50_ms']:.2f} p99 {by[k]['p99_ms']:.2f} ms" for k in ("hit", "hit_new_conn", "miss") if k in by))
@@ -229,6 +246,7 @@ print(f"  TTFB p50:                {ratio(e['ttfb_p50_ms'], n['ttfb_p50_ms']):.2
 print(f"  segment p99:             {ratio(e['segment_p99_ms'], n['segment_p99_ms']):.2f}x (target <= 1.0x; per round {per_round('segment_p99_ms')})")
 print(f"  start-up p99:            {ratio(e['startup_p99_ms'], n['startup_p99_ms']):.2f}x (per round {per_round('startup_p99_ms')})")
 print(f"  errors:                  edge {sum(x['errors'] for x in er)}, nginx {sum(x['errors'] for x in nr)} (target 0)")
+print(f"  server CPU:              {ratio(e['cpu_seconds'], n['cpu_seconds']):.2f}x ({e['cpu_seconds']:.1f} s vs {n['cpu_seconds']:.1f} s; the viewers share the machine)")
 print(f"  edge peak RSS:           {rss_kib // 1024} MiB (memory tier {mem}; target <= tier + 64 MiB)")
 print(f"  edge after a restart:    hit ratio {r['hit_ratio']:.3f} in its first minute (target >= 0.95)")
 print(f"library at full speed, each server cold")
