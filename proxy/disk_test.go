@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgehls/edge/internal/logtest"
 	"github.com/edgehls/edge/internal/proxytest"
 	"github.com/edgehls/edge/internal/waitfor"
 	"github.com/edgehls/edge/proxy"
@@ -502,7 +503,7 @@ func TestFullDiskTierServesFromTheOrigin(t *testing.T) {
 	objects := segments("a", 1, 100_000)
 	origin := fileOrigin(t, objects)
 	dir := t.TempDir()
-	var logs logBuffer
+	var logs logtest.Buffer
 	srv := startEdge(t, proxy.Config{Origin: origin, CacheDir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.RemoveAll(tmp); err != nil {
@@ -549,7 +550,7 @@ func TestFullDiskTierServesFromTheOrigin(t *testing.T) {
 func TestVolumeRunningOutOfSpace(t *testing.T) {
 	dir := smallVolume(t, "2m")
 	objects := segments("a", 24, 200_000)
-	var logs logBuffer
+	var logs logtest.Buffer
 	srv := startEdge(t, proxy.Config{Origin: fileOrigin(t, objects), CacheDir: dir, DiskBytes: 100 << 20,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	for i := range 24 {

@@ -185,24 +185,6 @@ func scrape(t *testing.T, srv *httptest.Server) map[string]*dto.MetricFamily {
 	return families
 }
 
-// logBuffer collects a proxy's log lines, written from its goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // noDocument is an origin where no playback document was published, for
 // origins that answer any key with one test object.
 type noDocument struct{ storage.Store }

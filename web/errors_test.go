@@ -1,41 +1,21 @@
 package web_test
 
 import (
-	"bytes"
 	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/edgehls/edge/internal/logtest"
 	"github.com/edgehls/edge/web"
 )
-
-// lockedBuffer is a log sink the server's goroutines may write to while
-// the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestInternalErrorsShowAnIDNotTheirCause: a failure edge did not word
 // for its reader (here, the database gone) reaches the client as a
 // message with an error id, and the log line carries the same id with the
 // cause, so a report can be matched without showing internals.
 func TestInternalErrorsShowAnIDNotTheirCause(t *testing.T) {
-	var logs lockedBuffer
+	var logs logtest.Buffer
 	e := newEnv(t, nil, func(c *web.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	e.db.Close()
 	for _, path := range []string{"/api/v1/streams", "/watch/abc"} { // JSON, then a page
