@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/edgehls/edge/storage"
@@ -111,33 +110,33 @@ func (p *Proxy) startFill(f *fill) {
 	ctx, cancel := context.WithCancel(context.Background())
 	idle := time.AfterFunc(p.cfg.OriginTimeout, cancel)
 	stop := func() { idle.Stop(); cancel() }
-	obj, err := p.fetchHead(ctx, f)
-	if err == nil {
-		if <-f.created; f.fileErr != nil {
-			obj.Body.Close()
-			err = f.fileErr
-		} else {
-			f.recordHead(obj, p.cfg.Now())
-		}
-	}
-	if err != nil {
+	// fail ends a fill that sent nothing yet: its viewers get an answer,
+	// not a cut, and are served from the origin when the disk tier failed
+	// (serveFill).
+	fail := func(err error) {
+		f.head = objectHead{}
+		p.metrics.originBytes.Add(float64(f.written))
 		p.failFill(f, timeoutOr(ctx, err))
 		close(f.ready)
 		stop()
 		p.endFill(f)
+	}
+	obj, err := p.fetchHead(ctx, f)
+	if err != nil {
+		fail(err)
 		return
 	}
+	if <-f.created; f.fileErr != nil {
+		obj.Body.Close()
+		fail(f.fileErr)
+		return
+	}
+	f.recordHead(obj, p.cfg.Now())
 	c := &copier{body: &idleReader{obj.Body, idle, p.cfg.OriginTimeout}, buf: make([]byte, 64<<10), limit: p.cfg.MaxObjectBytes}
 	done, err := f.step(c)
 	if err != nil {
-		// Nothing was sent yet: the viewers get an answer, not a cut, and
-		// are served from the origin when the disk tier failed (serveFill).
-		f.head = objectHead{}
 		obj.Body.Close()
-		p.completeFill(f, timeoutOr(ctx, err))
-		close(f.ready)
-		stop()
-		p.endFill(f)
+		fail(err)
 		return
 	}
 	close(f.ready)
@@ -155,8 +154,8 @@ func (p *Proxy) startFill(f *fill) {
 	}()
 }
 
-// fetchHead asks the origin for the object; a missing one is remembered before any viewer hears of it, so the next
-// one finds it remembered.
+// fetchHead asks the origin for the object; a missing one is remembered
+// before any viewer hears of it, so the next one finds it remembered.
 func (p *Proxy) fetchHead(ctx context.Context, f *fill) (*storage.Object, error) {
 	start := time.Now()
 	p.metrics.originFetches.Add(1)
@@ -333,9 +332,7 @@ func (p *Proxy) endFill(f *fill) {
 	case err == nil, errors.Is(err, storage.ErrNotFound), errors.Is(err, errTooLarge):
 	case errors.Is(err, errCacheFile):
 		p.log.Error("disk cache: serving from the origin without it", "key", f.key, "err", err)
-		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-			p.disk.volumeFull()
-		}
+		p.disk.writeFailed(err)
 	default:
 		p.metrics.originErrors.Add(1)
 		p.log.Warn("origin fetch failed", "key", f.key, "err", err)

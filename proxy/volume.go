@@ -1,6 +1,10 @@
 package proxy
 
-import "log/slog"
+import (
+	"errors"
+	"log/slog"
+	"syscall"
+)
 
 // defaultDiskMax caps the disk tier when its bound is left to edge.
 const defaultDiskMax = 10 << 30
@@ -35,12 +39,15 @@ func (d *diskTier) boundByVolume() {
 		slog.String("override", "EDGE_DISK_CACHE_BYTES"))
 }
 
-// volumeFull lowers the bound below what the tier holds when its volume
-// ran out of space (something else filled it, or the bound configured is
-// more than it has), deleting the least recent objects: the next fills
-// find room, where a tier that still believed it had some would fail
-// every one of them.
-func (d *diskTier) volumeFull() {
+// writeFailed lowers the bound below what the tier holds when a write
+// failed because its volume ran out of space (something else filled it,
+// or the bound configured is more than it has), deleting the least recent
+// objects: the next fills find room, where a tier that still believed it
+// had some would fail every one of them.
+func (d *diskTier) writeFailed(err error) {
+	if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
+		return
+	}
 	held, _ := d.index.size()
 	bound := held * 9 / 10
 	if bound >= d.bound() {
