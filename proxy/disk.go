@@ -54,11 +54,12 @@ func (o *diskObject) remove() {
 // openDiskTier re-indexes dir, bounded by maxBytes, or, when that is 0,
 // by what its volume has room for (volume.go).
 func openDiskTier(dir string, maxBytes int64, log *slog.Logger) (*diskTier, error) {
-	// The files are deleted before the call that evicted or purged them returns.
-	d := &diskTier{dir: dir, log: log, index: newSLRU(maxBytes, (*diskObject).remove)}
+	limit := maxBytes
 	if maxBytes <= 0 {
-		d.index.bound(math.MaxInt64) // until the volume is read, after the index is rebuilt
+		limit = math.MaxInt64 // until the volume is read, after the index is rebuilt
 	}
+	// The files are deleted before the call that evicted or purged them returns.
+	d := &diskTier{dir: dir, log: log, index: newSLRU(limit, (*diskObject).remove)}
 	d.version.Store(uint64(time.Now().UnixNano()))
 	if err := d.load(); err != nil {
 		return nil, err
@@ -70,11 +71,7 @@ func openDiskTier(dir string, maxBytes int64, log *slog.Logger) (*diskTier, erro
 }
 
 // bound is the tier's byte bound.
-func (d *diskTier) bound() int64 {
-	d.index.mu.Lock()
-	defer d.index.mu.Unlock()
-	return d.index.max
-}
+func (d *diskTier) bound() int64 { return d.index.limit() }
 
 // load empties tmp/ and indexes every whole object, newest version of a
 // key first.

@@ -42,10 +42,10 @@ type slru struct {
 
 func newSLRU(maxBytes int64, onEvict func(*diskObject)) *slru {
 	c := &slru{onEvict: onEvict}
-	c.max, c.protectedMax = maxBytes, int64(float64(maxBytes)*protectedShare)
 	// Unbounded by count: the bound is in bytes, kept by add and get.
 	c.probation, _ = simplelru.NewLRU[string, *diskObject](math.MaxInt, nil)
 	c.protected, _ = simplelru.NewLRU[string, *diskObject](math.MaxInt, nil)
+	c.bound(maxBytes)
 	return c
 }
 
@@ -104,6 +104,13 @@ func (c *slru) add(key string, o *diskObject) {
 	victims = c.trimLocked(victims)
 	c.mu.Unlock()
 	c.evict(victims)
+}
+
+// limit is the byte bound.
+func (c *slru) limit() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.max
 }
 
 // bound sets the byte bound and evicts down to it.
