@@ -132,7 +132,8 @@ func (p *Proxy) startFill(f *fill) {
 		return
 	}
 	f.recordHead(obj, p.cfg.Now())
-	c := &copier{body: &idleReader{obj.Body, idle, p.cfg.OriginTimeout}, buf: make([]byte, 64<<10), limit: p.cfg.MaxObjectBytes}
+	c := &copier{body: &idleReader{obj.Body, idle, p.cfg.OriginTimeout}, buf: make([]byte, 64<<10), limit: p.cfg.MaxObjectBytes,
+		makeRoom: p.disk.writeFailed}
 	done, err := f.step(c)
 	if err != nil {
 		obj.Body.Close()
@@ -198,9 +199,10 @@ func (p *Proxy) completeFill(f *fill, err error) {
 
 // copier carries a fill's copy of the origin body across goroutines.
 type copier struct {
-	body  io.Reader
-	buf   []byte
-	limit int64
+	body     io.Reader
+	buf      []byte
+	limit    int64
+	makeRoom func(error) bool // the disk tier's answer to a failed write (writeFailed)
 }
 
 // copyFrom writes the rest of the origin body to the file.
@@ -218,8 +220,8 @@ func (f *fill) copyFrom(c *copier) error {
 func (f *fill) step(c *copier) (done bool, err error) {
 	n, err := c.body.Read(c.buf)
 	if n > 0 {
-		if _, werr := f.file.Write(c.buf[:n]); werr != nil {
-			return false, fmt.Errorf("%w: %w", errCacheFile, werr)
+		if werr := f.write(c, c.buf[:n]); werr != nil {
+			return false, werr
 		}
 		if f.hash != nil {
 			f.hash.Write(c.buf[:n])
@@ -243,6 +245,20 @@ func (f *fill) step(c *copier) (done bool, err error) {
 		return false, err
 	}
 	return false, nil
+}
+
+// write appends b to the file. When the volume is full the tier makes
+// room and the rest is written once more, so the viewers already
+// streaming the object are not cut off: they read it from the file.
+func (f *fill) write(c *copier, b []byte) error {
+	n, err := f.file.Write(b)
+	if err != nil && c.makeRoom(err) {
+		_, err = f.file.Write(b[n:])
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", errCacheFile, err)
+	}
+	return nil
 }
 
 // finishFill commits a whole object to the disk tier, unless it was purged

@@ -132,7 +132,10 @@ func do(t *testing.T, method, url string, hdr map[string]string) response {
 	return response{resp.StatusCode, resp.Header, string(b)}
 }
 
-func get(t *testing.T, url string) response { return do(t, http.MethodGet, url, nil) }
+func get(t *testing.T, url string) response {
+	t.Helper()
+	return do(t, http.MethodGet, url, nil)
+}
 
 // rawGet sends the request target byte for byte, so encodings reach the
 // server exactly as a hostile client would send them.

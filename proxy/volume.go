@@ -43,16 +43,18 @@ func (d *diskTier) boundByVolume() {
 // failed because its volume ran out of space (something else filled it,
 // or the bound configured is more than it has), deleting the least recent
 // objects: the next fills find room, where a tier that still believed it
-// had some would fail every one of them.
-func (d *diskTier) writeFailed(err error) {
+// had some would fail every one of them. It says whether room was made,
+// so the write may be tried again.
+func (d *diskTier) writeFailed(err error) (roomMade bool) {
 	if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
-		return
+		return false
 	}
 	held, _ := d.index.size()
 	bound := held * 9 / 10
 	if bound >= d.bound() {
-		return
+		return false
 	}
 	d.index.bound(bound)
 	d.log.Warn("disk cache: its volume is full; bound lowered", "bound", bound, "held", held, "dir", d.dir)
+	return true
 }
