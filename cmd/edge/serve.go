@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/edgehls/edge/db"
@@ -98,16 +99,27 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	if err := manager.ResumeImports(ctx); err != nil {
 		log.Warn("take up imports", "err", err)
 	}
-	go every(ctx, time.Hour, func() { hourly(ctx, handler, d, cfg.UploadExpiry, log, store, uploads) })
-	go every(ctx, time.Minute, func() {
-		if err := manager.SweepDeleted(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("sweep deleted streams", "err", err)
-		}
+	// The periodic work ends before the database closes (the defers run
+	// last first), or a sweep cut off mid-way would write to a closed one.
+	bctx, stopBackground := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	defer func() { stopBackground(); background.Wait() }()
+	background.Go(func() {
+		every(bctx, time.Hour, func() { hourly(bctx, handler, d, cfg.UploadExpiry, log, store, uploads) })
 	})
-	go every(ctx, handOverUploadsEvery, func() {
-		if err := handler.HandOverPendingUploads(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("hand over finished uploads", "err", err)
-		}
+	background.Go(func() {
+		every(bctx, time.Minute, func() {
+			if err := manager.SweepDeleted(bctx); err != nil && bctx.Err() == nil {
+				log.Warn("sweep deleted streams", "err", err)
+			}
+		})
+	})
+	background.Go(func() {
+		every(bctx, handOverUploadsEvery, func() {
+			if err := handler.HandOverPendingUploads(bctx); err != nil && bctx.Err() == nil {
+				log.Warn("hand over finished uploads", "err", err)
+			}
+		})
 	})
 	return listenAndServe(ctx, cfg, handler, ln, log)
 }
