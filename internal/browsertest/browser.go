@@ -22,6 +22,9 @@ func New(t testing.TB) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(t.TempDir()),
+		// Chromium's own scratch (its singleton socket's folder, which a
+		// killed browser leaves behind) goes with the test, not into /tmp.
+		chromedp.Env("TMPDIR="+t.TempDir()),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true),
