@@ -11,14 +11,16 @@
 # ROUNDS times, who goes first alternating; the medians are compared.
 # Printed per server: viewers' errors, TTFB p50/p99, whole-segment p99,
 # start-up p99 (TTFB also split by how the server answered), origin
-# fetches and the hit ratio they imply, the server's CPU time, edge's peak
-# RSS; then the edge/nginx ratios; then edge's hit ratio in the first
+# fetches and the hit ratio they imply, the server's CPU time and context
+# switches per request, edge's peak RSS; then the edge/nginx ratios; then edge's hit ratio in the first
 # minute after a restart on its warm disk tier; then the library read at
 # full speed by LIB_VIEWERS clients from cold caches (requests/s, p99, hit
 # ratio), and once more by an edge given the disk nginx used at its peak
 # (nginx trims to max_size only when its cache manager wakes).
 #   STREAMS=40 VIEWERS=1000 DURATION=60s MEM=64MiB DISK=256MiB DISK_MB=256 ORDER="nginx edge" ROUNDS=3 \
 #   LIB_VIEWERS=64 LIB_DURATION=20s EDGE_READS=s3 bash bench/viewers.sh
+# EDGE_GOMAXPROCS=n runs edge with n Ps instead of one per core, to see what
+# the Go scheduler's wake-ups cost next to nginx's event loops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -118,7 +120,7 @@ start_cache_edge() {
   [ "$EDGE_READS" = http ] && origin="http://127.0.0.1:$ORIGIN_PORT/media/"
   env EDGE_ADDR="127.0.0.1:$EDGE_PORT" EDGE_DATA_DIR="$work/$1" EDGE_ORIGIN="$origin" \
     AWS_ENDPOINT_URL_S3="http://127.0.0.1:$ORIGIN_PORT" EDGE_S3_PATH_STYLE=true \
-    EDGE_CACHE_BYTES="$MEM" EDGE_DISK_CACHE_BYTES="$2" EDGE_LOG_LEVEL=error "$work/edge" serve & edge_pid=$!
+    EDGE_CACHE_BYTES="$MEM" EDGE_DISK_CACHE_BYTES="$2" EDGE_LOG_LEVEL=error ${EDGE_GOMAXPROCS:+GOMAXPROCS=$EDGE_GOMAXPROCS} "$work/edge" serve & edge_pid=$!
   pids+=($edge_pid)
   wait_http "http://127.0.0.1:$EDGE_PORT/healthz"
 }
@@ -136,13 +138,24 @@ cpu_ticks() {
   echo "$total"
 }
 
+# ctx_switches PID: context switches (voluntary and not) of a process's
+# threads and its children's (nginx's workers). Each is a thread put to
+# sleep or woken: the cost that separates a Go server's CPU from nginx's.
+ctx_switches() {
+  local pid total=0
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    total=$(( total + $(cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n + 0}') ))
+  done
+  echo "$total"
+}
+
 # play NAME PORT CACHE_DIR [viewers flags…]: runs the viewers against a
 # server; counts the origin's GETs meanwhile from its access log, and
 # samples the cache folder's size twice a second (nginx trims its cache
 # only when its manager wakes, up to 10 s apart, so it overruns its
 # max_size by what it fetched meanwhile); prints a line.
 play() {
-  local name=$1 port=$2 dir=$3 before watcher server cpu0; shift 3
+  local name=$1 port=$2 dir=$3 before watcher server cpu0 switches0; shift 3
   server=$edge_pid; [[ $name == nginx* ]] && server=$nginx_pid
   # The last run's cache files are written back now, not during this one
   # (nginx's were deleted with its folder, edge's were not: the edge run
@@ -151,9 +164,9 @@ play() {
   before=$(wc -l < "$work/origin.log")
   # du fails when a file goes while it counts (an eviction): take what it printed.
   while :; do du -sm "$dir" 2>/dev/null | cut -f1 || true; sleep 0.5; done > "$work/$name.disk" & watcher=$!
-  cpu0=$(cpu_ticks "$server")
+  cpu0=$(cpu_ticks "$server") switches0=$(ctx_switches "$server")
   "$work/viewers" -base "http://127.0.0.1:$port" -streams "$STREAMS" "$@" > "$work/$name.json"
-  echo $(( $(cpu_ticks "$server") - cpu0 )) > "$work/$name.cpu"
+  echo $(( $(cpu_ticks "$server") - cpu0 )) $(( $(ctx_switches "$server") - switches0 )) > "$work/$name.cpu"
   kill "$watcher" 2>/dev/null || true; wait "$watcher" 2>/dev/null || true
   tail -n +$((before + 1)) "$work/origin.log" | awk '$8 == "s3_GetObject" {print $9}' > "$work/$name.fetches"
   python3 - "$name" "$work/$name.json" "$work/$name.fetches" "$work/$name.disk" "$work/$name.cpu" "$(getconf CLK_TCK)" <<'PY'
@@ -166,14 +179,16 @@ r["playlist_fetches"] = sum(k.endswith(".m3u8") for k in keys)
 r["segment_fetches"] = sum(k.endswith(".ts") for k in keys)
 r["hit_ratio"] = 1 - len(keys) / max(r["requests"], 1)
 r["disk_peak_mib"] = max([int(x) for x in open(disk).read().split()] or [0])
-r["cpu_seconds"] = int(open(cpu).read()) / int(hz)
+ticks, switches = open(cpu).read().split()
+r["cpu_seconds"] = int(ticks) / int(hz)
+r["switches_per_request"] = int(switches) / max(r["requests"], 1)
 json.dump(r, open(path, "w"))
 other = len(keys) - r["playlist_fetches"] - r["segment_fetches"]
 print(f"   {name:19} requests {r['requests']:6} ({r['requests_per_second']:.0f}/s) errors {r['errors']}"
       f"  TTFB p50 {r['ttfb_p50_ms']:5.1f} p99 {r['ttfb_p99_ms']:6.1f} ms  segment p99 {r['segment_p99_ms']:6.1f} ms"
       f"  start-up p99 {r['startup_p99_ms']:6.1f} ms  origin fetches {len(keys):5} (playlists {r['playlist_fetches']},"
       f" segments {r['segment_fetches']}, other {other})  hit ratio {r['hit_ratio']:.3f}  disk peak {r['disk_peak_mib']} MiB"
-      f"  server CPU {r['cpu_seconds']:.1f} s")
+      f"  server CPU {r['cpu_seconds']:.1f} s, {r['switches_per_request']:.1f} context switches per request")
 by = r["ttfb_by_answer"]
 print(f"   {'':19} TTFB by answer: " + ", ".join(
     f"{k} {by[k]['requests']} p50 {by[k]['p50_ms']:.2f} p99 {by[k]['p99_ms']:.2f} ms" for k in ("hit", "hit_new_conn", "miss") if k in by))
@@ -246,7 +261,8 @@ print(f"  TTFB p50:                {ratio(e['ttfb_p50_ms'], n['ttfb_p50_ms']):.2
 print(f"  segment p99:             {ratio(e['segment_p99_ms'], n['segment_p99_ms']):.2f}x (target <= 1.0x; per round {per_round('segment_p99_ms')})")
 print(f"  start-up p99:            {ratio(e['startup_p99_ms'], n['startup_p99_ms']):.2f}x (per round {per_round('startup_p99_ms')})")
 print(f"  errors:                  edge {sum(x['errors'] for x in er)}, nginx {sum(x['errors'] for x in nr)} (target 0)")
-print(f"  server CPU:              {ratio(e['cpu_seconds'], n['cpu_seconds']):.2f}x ({e['cpu_seconds']:.1f} s vs {n['cpu_seconds']:.1f} s; the viewers share the machine)")
+print(f"  server CPU:              {ratio(e['cpu_seconds'], n['cpu_seconds']):.2f}x ({e['cpu_seconds']:.1f} s vs {n['cpu_seconds']:.1f} s; the viewers share the machine);"
+      f" context switches per request {e['switches_per_request']:.1f} vs {n['switches_per_request']:.1f}")
 print(f"  edge peak RSS:           {rss_kib // 1024} MiB (memory tier {mem}; target <= tier + 64 MiB)")
 print(f"  edge after a restart:    hit ratio {r['hit_ratio']:.3f} in its first minute (target >= 0.95)")
 print(f"library at full speed, each server cold")
