@@ -22,9 +22,7 @@ func New(t testing.TB) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(t.TempDir()),
-		// Chromium's own scratch (its singleton socket's folder, which a
-		// killed browser leaves behind) goes with the test, not into /tmp.
-		chromedp.Env("TMPDIR="+t.TempDir()),
+		chromedp.Env("TMPDIR="+scratchDir(t)),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true),
@@ -66,6 +64,19 @@ func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	}
 	t.Logf("screenshot: %s", path)
 	return path
+}
+
+// scratchDir is Chromium's TMPDIR: its singleton socket's folder, which a
+// killed browser leaves behind, goes with the test instead of piling up in
+// /tmp. Not t.TempDir(): a socket path must fit in 108 bytes, and the
+// test's name is in that one.
+func scratchDir(t testing.TB) string {
+	dir, err := os.MkdirTemp("", "chromium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 func chromiumPath(t testing.TB) string {
