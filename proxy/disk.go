@@ -162,9 +162,14 @@ func keyHash(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// tempFile is where a fill writes before the object is whole.
+// tempFile is where a fill writes before the object is whole; a volume
+// too full to make it lowers the bound (writeFailed), as a failed write does.
 func (d *diskTier) tempFile() (*os.File, error) {
-	return os.CreateTemp(filepath.Join(d.dir, "tmp"), "fill-")
+	f, err := os.CreateTemp(filepath.Join(d.dir, "tmp"), "fill-")
+	if err != nil {
+		d.writeFailed(err)
+	}
+	return f, err
 }
 
 // prepare names a whole object's place in the tier and writes its meta

@@ -348,7 +348,6 @@ func (p *Proxy) endFill(f *fill) {
 	case err == nil, errors.Is(err, storage.ErrNotFound), errors.Is(err, errTooLarge):
 	case errors.Is(err, errCacheFile):
 		p.log.Error("disk cache: serving from the origin without it", "key", f.key, "err", err)
-		p.disk.writeFailed(err)
 	default:
 		p.metrics.originErrors.Add(1)
 		p.log.Warn("origin fetch failed", "key", f.key, "err", err)
