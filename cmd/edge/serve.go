@@ -104,22 +104,17 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	bctx, stopBackground := context.WithCancel(ctx)
 	var background sync.WaitGroup
 	defer func() { stopBackground(); background.Wait() }()
-	background.Go(func() {
-		every(bctx, time.Hour, func() { hourly(bctx, handler, d, cfg.UploadExpiry, log, store, uploads) })
+	periodically := func(period time.Duration, work func()) { background.Go(func() { every(bctx, period, work) }) }
+	periodically(time.Hour, func() { hourly(bctx, handler, d, cfg.UploadExpiry, log, store, uploads) })
+	periodically(time.Minute, func() {
+		if err := manager.SweepDeleted(bctx); err != nil && bctx.Err() == nil {
+			log.Warn("sweep deleted streams", "err", err)
+		}
 	})
-	background.Go(func() {
-		every(bctx, time.Minute, func() {
-			if err := manager.SweepDeleted(bctx); err != nil && bctx.Err() == nil {
-				log.Warn("sweep deleted streams", "err", err)
-			}
-		})
-	})
-	background.Go(func() {
-		every(bctx, handOverUploadsEvery, func() {
-			if err := handler.HandOverPendingUploads(bctx); err != nil && bctx.Err() == nil {
-				log.Warn("hand over finished uploads", "err", err)
-			}
-		})
+	periodically(handOverUploadsEvery, func() {
+		if err := handler.HandOverPendingUploads(bctx); err != nil && bctx.Err() == nil {
+			log.Warn("hand over finished uploads", "err", err)
+		}
 	})
 	return listenAndServe(ctx, cfg, handler, ln, log)
 }
