@@ -255,8 +255,9 @@ func TestMissStreamsWhileFilling(t *testing.T) {
 }
 
 // TestOriginBreakingOffMidBodyIsNeverTakenForWhole: viewers streaming a
-// fill whose origin hangs up see their connection cut, not a short body
-// that looks whole, and nothing is cached.
+// fill whose origin hangs up, and named no version (no ETag) the rest
+// could be asked of (resume_test.go), see their connection cut, not a
+// short body that looks whole, and nothing is cached.
 func TestOriginBreakingOffMidBodyIsNeverTakenForWhole(t *testing.T) {
 	body := strings.Repeat("x", 200_000)
 	g := startGatedOrigin(t, body)

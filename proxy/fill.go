@@ -132,11 +132,10 @@ func (p *Proxy) startFill(f *fill) {
 		return
 	}
 	f.recordHead(obj, p.cfg.Now())
-	c := &copier{body: &idleReader{obj.Body, idle, p.cfg.OriginTimeout}, buf: make([]byte, 64<<10), limit: p.cfg.MaxObjectBytes,
-		makeRoom: p.disk.writeFailed}
+	c := p.newCopier(ctx, idle, f, obj)
 	done, err := f.step(c)
 	if err != nil {
-		obj.Body.Close()
+		c.body.Close()
 		fail(err)
 		return
 	}
@@ -144,7 +143,7 @@ func (p *Proxy) startFill(f *fill) {
 	go func() {
 		defer p.endFill(f)
 		defer stop()
-		defer obj.Body.Close()
+		defer func() { c.body.Close() }() // the body a resume took up, if any
 		if !done {
 			err = f.copyFrom(c)
 		}
@@ -199,16 +198,22 @@ func (p *Proxy) completeFill(f *fill, err error) {
 
 // copier carries a fill's copy of the origin body across goroutines.
 type copier struct {
-	body     io.Reader
+	body     io.ReadCloser
 	buf      []byte
 	limit    int64
-	makeRoom func(error) bool // the disk tier's answer to a failed write (writeFailed)
+	makeRoom func(error) bool                        // the disk tier's answer to a failed write (writeFailed)
+	resume   func(from int64) (io.ReadCloser, error) // the rest of the body after a break (resume.go)
+	resumes  int
 }
 
-// copyFrom writes the rest of the origin body to the file.
+// copyFrom writes the rest of the origin body to the file, taking it up
+// again where the origin broke off when it can.
 func (f *fill) copyFrom(c *copier) error {
 	for {
 		done, err := f.step(c)
+		if err != nil && c.takeUp(f, err) {
+			continue
+		}
 		if done || err != nil {
 			return err
 		}
@@ -375,10 +380,12 @@ func (f *fill) wait(have int64) (int64, bool, error) {
 // idleReader cancels the fetch when one read waits longer than the origin
 // timeout, however long the whole body takes.
 type idleReader struct {
-	r       io.Reader
+	r       io.ReadCloser
 	timer   *time.Timer
 	timeout time.Duration
 }
+
+func (r *idleReader) Close() error { return r.r.Close() }
 
 func (r *idleReader) Read(b []byte) (int, error) {
 	r.timer.Reset(r.timeout)

@@ -16,7 +16,7 @@ import (
 type metrics struct {
 	requests, hits, misses, stale, coalesced prometheus.Counter
 	servedBytes, originFetches, originErrors prometheus.Counter
-	originBytes, evictions                   prometheus.Counter
+	originBytes, evictions, resumes          prometheus.Counter
 	diskHits, notFoundHits, refused          prometheus.Counter
 	cacheBytes, cacheObjects                 prometheus.Gauge
 	latency                                  prometheus.Histogram
@@ -46,6 +46,7 @@ func newMetrics(disk *diskTier) *metrics {
 		originFetches: counter("edge_origin_fetches_total", "Requests made to the origin."),
 		originErrors:  counter("edge_origin_errors_total", "Origin requests that failed (not counting not-found)."),
 		originBytes:   counter("edge_origin_bytes_total", "Body bytes read from the origin."),
+		resumes:       counter("edge_origin_resumes_total", "Ranged origin requests for the rest of a body that broke off mid-way."),
 		cacheBytes:    gauge("edge_cache_bytes", "Bytes held by the memory tier."),
 		cacheObjects:  gauge("edge_cache_objects", "Objects held by the memory tier."),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -54,7 +55,7 @@ func newMetrics(disk *diskTier) *metrics {
 		registry: prometheus.NewRegistry(),
 	}
 	m.registry.MustRegister(m.requests, m.hits, m.misses, m.stale, m.coalesced, m.evictions,
-		m.diskHits, m.notFoundHits, m.refused, m.servedBytes, m.originFetches, m.originErrors, m.originBytes,
+		m.diskHits, m.notFoundHits, m.refused, m.servedBytes, m.originFetches, m.originErrors, m.originBytes, m.resumes,
 		m.cacheBytes, m.cacheObjects, m.latency,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "edge_disk_cache_bytes", Help: "Bytes held by the disk tier."},
 			func() float64 { b, _ := disk.index.size(); return float64(b) }),
