@@ -30,10 +30,13 @@ import (
 // wrong size (a crash, a full disk) is discarded and the rest re-indexed,
 // so a restart stays warm and never serves a partial object.
 type diskTier struct {
-	dir     string
-	index   *slru
-	version atomic.Uint64
-	log     *slog.Logger
+	dir      string
+	index    *slru
+	version  atomic.Uint64
+	log      *slog.Logger
+	ceiling  int64            // the bound it began with; a full volume lowers it for a while (volume.go)
+	regrowAt atomic.Int64     // unix ns when a lowered bound looks for room again; 0: not lowered
+	now      func() time.Time // the proxy's clock
 }
 
 // diskObject is one cached object; its fields are its .meta file.
@@ -59,7 +62,7 @@ func openDiskTier(dir string, maxBytes int64, log *slog.Logger) (*diskTier, erro
 		limit = math.MaxInt64 // until the volume is read, after the index is rebuilt
 	}
 	// The files are deleted before the call that evicted or purged them returns.
-	d := &diskTier{dir: dir, log: log, index: newSLRU(limit, (*diskObject).remove)}
+	d := &diskTier{dir: dir, log: log, index: newSLRU(limit, (*diskObject).remove), now: time.Now}
 	d.version.Store(uint64(time.Now().UnixNano()))
 	if err := d.load(); err != nil {
 		return nil, err
@@ -67,6 +70,7 @@ func openDiskTier(dir string, maxBytes int64, log *slog.Logger) (*diskTier, erro
 	if maxBytes <= 0 {
 		d.boundByVolume()
 	}
+	d.ceiling = d.bound()
 	return d, nil
 }
 
@@ -176,6 +180,7 @@ func (d *diskTier) tempFile() (*os.File, error) {
 // file beside its temporary body: the part of a commit that writes data,
 // done before place, which runs under the proxy's fills lock.
 func (d *diskTier) prepare(tmp string, o *diskObject) error {
+	d.regrow()
 	o.body = d.bodyPath(o.Key, d.version.Add(1))
 	meta, err := json.Marshal(o)
 	if err != nil {

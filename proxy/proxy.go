@@ -77,6 +77,7 @@ func New(cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
+	disk.now = cfg.Now
 	cfg.DiskBytes = disk.bound() // sized to the volume when it was 0
 	cfg.MaxObjectBytes = min(cfg.MaxObjectBytes, cfg.DiskBytes)
 	m := newMetrics(disk)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -60,9 +61,41 @@ func (c *copier) takeUp(f *fill, err error) bool {
 // timeout), and it named the version it was sending by a strong ETag and
 // a length, so the rest can be asked of that version alone.
 func (f *fill) resumable(err error) bool {
-	etag := f.head.etag
 	return !errors.Is(err, errCacheFile) && !errors.Is(err, errTooLarge) && !errors.Is(err, context.Canceled) &&
-		etag != "" && !strings.HasPrefix(etag, "W/") && f.written < f.head.size
+		f.head.versioned() && f.written < f.head.size
+}
+
+// versioned says whether the origin named the version it sent, by a
+// strong ETag and a length, so a range of that version can be asked for.
+func (h objectHead) versioned() bool {
+	return h.etag != "" && !strings.HasPrefix(h.etag, "W/") && h.size >= 0
+}
+
+// sendRest sends a viewer the rest of a fill the disk tier could not
+// take (its volume full, with the files evicted to make room still open
+// and freeing nothing yet) straight from the origin, the same version
+// only. It reports whether the viewer got the body whole.
+func (p *Proxy) sendRest(w viewerWriter, r *http.Request, f *fill, sent int64) bool {
+	if sent == f.head.size {
+		return true
+	}
+	if !f.head.versioned() || sent > f.head.size {
+		return false
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	idle := time.AfterFunc(p.cfg.OriginTimeout, cancel)
+	defer idle.Stop()
+	rest, err := p.resumeBody(ctx, f, sent)
+	idle.Stop()
+	if err != nil {
+		p.log.Warn("origin: the rest of a segment the disk tier could not take", "key", f.key, "err", timeoutOr(ctx, err))
+		return false
+	}
+	defer rest.Body.Close()
+	want := f.head.size - sent
+	n, _ := io.Copy(w, io.LimitReader(&idleReader{rest.Body, idle, p.cfg.OriginTimeout}, want))
+	return n == want
 }
 
 // resumeBody asks the origin for f's object from byte from on, and takes

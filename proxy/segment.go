@@ -131,8 +131,13 @@ func (p *Proxy) serveFill(w viewerWriter, r *http.Request, f *fill, file *os.Fil
 			}
 		}
 		if err != nil {
-			// The origin broke off after the head was sent: cut the
-			// connection, so no viewer takes a short body for a whole one.
+			// The fill failed after the head was sent. When only the disk
+			// tier did, the rest comes from the origin; else (the origin
+			// broke off and could not be asked again) the connection is
+			// cut, so no viewer takes a short body for a whole one.
+			if errors.Is(err, errCacheFile) && p.sendRest(w, r, f, sent) {
+				return
+			}
 			panic(http.ErrAbortHandler)
 		}
 		if done && sent == have {

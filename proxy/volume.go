@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"syscall"
+	"time"
 )
 
 // defaultDiskMax caps the disk tier when its bound is left to edge.
@@ -43,7 +44,8 @@ func (d *diskTier) boundByVolume() {
 // failed because its volume ran out of space (something else filled it,
 // or the bound configured is more than it has), deleting the least recent
 // objects: the next fills find room, where a tier that still believed it
-// had some would fail every one of them. It says whether room was made,
+// had some would fail every one of them. The bound grows back as the
+// volume frees (regrow). It says whether room was made,
 // so the write may be tried again.
 func (d *diskTier) writeFailed(err error) (roomMade bool) {
 	if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
@@ -55,6 +57,39 @@ func (d *diskTier) writeFailed(err error) (roomMade bool) {
 		return false
 	}
 	d.index.bound(bound)
+	d.regrowAt.Store(d.now().Add(regrowEvery).UnixNano())
 	d.log.Warn("disk cache: its volume is full; bound lowered", "bound", bound, "held", held, "dir", d.dir)
 	return true
+}
+
+// regrowEvery is how often a tier whose bound a full volume lowered reads
+// the volume for room again.
+const regrowEvery = 30 * time.Second
+
+// regrow raises a bound that a full volume lowered once the volume has
+// room again: a volume filled for a while (an upload, logs) would
+// otherwise leave the tier small, or empty, until a restart. The tier
+// takes what is free less a tenth, left to what shares the volume, up to
+// the bound it began with. Fills call it as they commit; it reads the
+// volume at most every regrowEvery.
+func (d *diskTier) regrow() {
+	next := d.regrowAt.Load()
+	now := d.now().UnixNano()
+	if next == 0 || now < next || !d.regrowAt.CompareAndSwap(next, now+int64(regrowEvery)) {
+		return
+	}
+	free, err := volumeFree(d.dir)
+	if err != nil {
+		return
+	}
+	held, _ := d.index.size()
+	bound := min(d.ceiling, held+free-free/10)
+	if bound <= d.bound() {
+		return
+	}
+	if bound == d.ceiling {
+		d.regrowAt.CompareAndSwap(now+int64(regrowEvery), 0)
+	}
+	d.index.bound(bound)
+	d.log.Info("disk cache: its volume has room again; bound raised", "bound", bound, "free", free, "held", held, "dir", d.dir)
 }

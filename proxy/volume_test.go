@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -101,4 +102,49 @@ func bodyFiles(t *testing.T, dir string) int {
 		return nil
 	})
 	return n
+}
+
+// TestLoweredBoundGrowsBack: a bound a full volume lowered stays lowered
+// while the volume is still full, grows back with what the volume frees
+// (less a tenth), no sooner than regrowEvery after the last look, and
+// never past the bound the tier began with.
+func TestLoweredBoundGrowsBack(t *testing.T) {
+	const ceiling = 1 << 20
+	d, err := openDiskTier(t.TempDir(), ceiling, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	d.now = func() time.Time { return now }
+	for i := range 10 {
+		storeObject(t, d, fmt.Sprintf("streams/a/segment-%d.ts", i), 10_000)
+	}
+	defer func(f func(string) (int64, error)) { volumeFree = f }(volumeFree)
+	free := int64(0)
+	volumeFree = func(string) (int64, error) { return free, nil }
+	if !d.writeFailed(syscall.ENOSPC) {
+		t.Fatal("no room made")
+	}
+	lowered := d.bound()
+	held, _ := d.index.size()
+	for _, step := range []struct {
+		name  string
+		after time.Duration
+		free  int64
+		want  int64
+	}{
+		{"the volume still full", regrowEvery, 0, lowered},
+		{"too soon after the last look", regrowEvery / 2, 500_000, lowered},
+		{"room again", regrowEvery / 2, 500_000, held + 450_000},
+		{"more room than the bound it began with", regrowEvery, 10 << 20, ceiling},
+	} {
+		now, free = now.Add(step.after), step.free
+		d.regrow()
+		if got := d.bound(); got != step.want {
+			t.Fatalf("%s: bound %d, want %d", step.name, got, step.want)
+		}
+	}
+	if d.regrowAt.Load() != 0 {
+		t.Fatal("a tier back to its bound still looks at its volume")
+	}
 }
