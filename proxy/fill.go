@@ -211,8 +211,8 @@ type copier struct {
 func (f *fill) copyFrom(c *copier) error {
 	for {
 		done, err := f.step(c)
-		if err != nil && c.takeUp(f, err) {
-			continue
+		if err != nil {
+			err = c.takeUp(f, err)
 		}
 		if done || err != nil {
 			return err

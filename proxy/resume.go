@@ -38,22 +38,23 @@ func (p *Proxy) newCopier(ctx context.Context, idle *time.Timer, f *fill, obj *s
 	}
 }
 
-// takeUp replaces a body that broke off with the rest of it from the
-// origin, so the viewers streaming the fill get it whole instead of a cut
-// connection (S3 and CDNs do reset long reads now and then). It reports
-// whether the copy can go on.
-func (c *copier) takeUp(f *fill, err error) bool {
+// takeUp replaces a body that broke off (err) with the rest of it from
+// the origin, so the viewers streaming the fill get it whole instead of a
+// cut connection (S3 and CDNs do reset long reads now and then). It
+// returns nil when the copy can go on, else what ends the fill: the
+// break, and why its rest could not be had.
+func (c *copier) takeUp(f *fill, err error) error {
 	if c.resume == nil || c.resumes >= maxResumes || !f.resumable(err) {
-		return false
+		return err
 	}
 	c.resumes++
 	rest, rerr := c.resume(f.written)
 	if rerr != nil {
-		return false // the fill fails with the break, which endFill logs
+		return fmt.Errorf("%w (the rest: %v)", err, rerr)
 	}
 	c.body.Close()
 	c.body = rest
-	return true
+	return nil
 }
 
 // resumable says whether a fill broken by err can ask the origin for the
