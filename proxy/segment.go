@@ -150,6 +150,10 @@ func (p *Proxy) serveWhenWhole(w viewerWriter, r *http.Request, f *fill, file *o
 	var have int64
 	for {
 		n, done, err := f.wait(have)
+		if errors.Is(err, errCacheFile) { // the disk tier could not take it; the origin can still serve it
+			p.passThrough(w, r, f.key, pol, statusNotStored)
+			return
+		}
 		if err != nil {
 			p.failErr(w, err)
 			return
