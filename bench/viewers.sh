@@ -10,7 +10,9 @@
 # simulated players at real pace (bench/viewers). Each server starts cold,
 # ROUNDS times, who goes first alternating; the medians are compared.
 # Printed per server: viewers' errors, TTFB p50/p99, whole-segment p99,
-# start-up p99 (TTFB also split by how the server answered), origin
+# start-up p99 (TTFB also split by how the server answered; bursts: the
+# seconds in which many answers were slow at once, a stall of the server
+# or of the machine, which alone can set a round's p99), origin
 # fetches and the hit ratio they imply, the server's CPU time and context
 # switches per request, edge's peak RSS; then the edge/nginx ratios; then edge's hit ratio in the first
 # minute after a restart on its warm disk tier; then the library read at
@@ -169,9 +171,10 @@ play() {
   echo $(( $(cpu_ticks "$server") - cpu0 )) $(( $(ctx_switches "$server") - switches0 )) > "$work/$name.cpu"
   kill "$watcher" 2>/dev/null || true; wait "$watcher" 2>/dev/null || true
   tail -n +$((before + 1)) "$work/origin.log" | awk '$8 == "s3_GetObject" {print $9}' > "$work/$name.fetches"
-  python3 - "$name" "$work/$name.json" "$work/$name.fetches" "$work/$name.disk" "$work/$name.cpu" "$(getconf CLK_TCK)" <<'PY'
+  local paced=yes; [[ " $* " == *" -pace=false "* ]] && paced=no
+  python3 - "$name" "$work/$name.json" "$work/$name.fetches" "$work/$name.disk" "$work/$name.cpu" "$(getconf CLK_TCK)" "$paced" <<'PY'
 import json, sys
-name, path, fetched, disk, cpu, hz = sys.argv[1:7]
+name, path, fetched, disk, cpu, hz, paced = sys.argv[1:8]
 r = json.load(open(path))
 keys = open(fetched).read().split()
 r["origin_fetches"] = len(keys)
@@ -188,7 +191,8 @@ print(f"   {name:19} requests {r['requests']:6} ({r['requests_per_second']:.0f}/
       f"  TTFB p50 {r['ttfb_p50_ms']:5.1f} p99 {r['ttfb_p99_ms']:6.1f} ms  segment p99 {r['segment_p99_ms']:6.1f} ms"
       f"  start-up p99 {r['startup_p99_ms']:6.1f} ms  origin fetches {len(keys):5} (playlists {r['playlist_fetches']},"
       f" segments {r['segment_fetches']}, other {other})  hit ratio {r['hit_ratio']:.3f}  disk peak {r['disk_peak_mib']} MiB"
-      f"  server CPU {r['cpu_seconds']:.1f} s, {r['switches_per_request']:.1f} context switches per request")
+      f"  server CPU {r['cpu_seconds']:.1f} s, {r['switches_per_request']:.1f} context switches per request"
+      + (f"  bursts {r['burst_seconds']} ({r['slow_in_bursts']} slow answers)" if paced == "yes" else ""))
 by = r["ttfb_by_answer"]
 print(f"   {'':19} TTFB by answer: " + ", ".join(
     f"{k} {by[k]['requests']} p50 {by[k]['p50_ms']:.2f} p99 {by[k]['p99_ms']:.2f} ms" for k in ("hit", "hit_new_conn", "miss") if k in by))
@@ -260,6 +264,8 @@ print(f"  origin fetches:          {ratio(e['origin_fetches'], n['origin_fetches
 print(f"  TTFB p50:                {ratio(e['ttfb_p50_ms'], n['ttfb_p50_ms']):.2f}x  p99: {ratio(e['ttfb_p99_ms'], n['ttfb_p99_ms']):.2f}x (target <= 1.0x; per round {per_round('ttfb_p99_ms')})")
 print(f"  segment p99:             {ratio(e['segment_p99_ms'], n['segment_p99_ms']):.2f}x (target <= 1.0x; per round {per_round('segment_p99_ms')})")
 print(f"  start-up p99:            {ratio(e['startup_p99_ms'], n['startup_p99_ms']):.2f}x (per round {per_round('startup_p99_ms')})")
+bursts = lambda runs: ", ".join(f"{x['burst_seconds']} ({x['slow_in_bursts']})" for x in runs)
+print(f"  bursts:                  seconds with >= 10 first bytes over 15 ms (slow answers in them), per round: edge {bursts(er)}; nginx {bursts(nr)}")
 print(f"  errors:                  edge {sum(x['errors'] for x in er)}, nginx {sum(x['errors'] for x in nr)} (target 0)")
 print(f"  server CPU:              {ratio(e['cpu_seconds'], n['cpu_seconds']):.2f}x ({e['cpu_seconds']:.1f} s vs {n['cpu_seconds']:.1f} s; the viewers share the machine);"
       f" context switches per request {e['switches_per_request']:.1f} vs {n['switches_per_request']:.1f}")

@@ -69,6 +69,7 @@ func main() {
 // sample is one request as a viewer lived it.
 type sample struct {
 	kind    string // master, variant, segment
+	at      time.Time
 	ttfb    time.Duration
 	total   time.Duration
 	err     bool
@@ -162,8 +163,8 @@ func (v *viewer) pause(ctx context.Context) {
 // get fetches a whole body and records how it went; a body shorter than
 // its Content-Length is an error, as it is for a player.
 func (v *viewer) get(ctx context.Context, kind, url string) (string, bool) {
-	s := sample{kind: kind}
 	start := time.Now()
+	s := sample{kind: kind, at: start}
 	body, err := v.fetch(ctx, url, &s, start)
 	s.total = time.Since(start)
 	if ctx.Err() != nil {
@@ -236,7 +237,21 @@ type summary struct {
 	PerSecond     float64 `json:"requests_per_second"`
 	// TTFB by how the server answered, to tell where a p99 comes from.
 	ByAnswer map[string]answerStats `json:"ttfb_by_answer"`
+	// Seconds in which many answers were slow at once (burstSlow): a
+	// stall of the server or of the machine it shares with the viewers.
+	// One such second sets a run's p99, so they are counted, to tell a
+	// hiccup from a server slow throughout.
+	BurstSeconds int `json:"burst_seconds"`
+	SlowInBursts int `json:"slow_in_bursts"`
 }
+
+// A burst is a second with at least burstCount answers whose first byte
+// took over burstSlow: at 368 requests/s, 10 of them are 3% of a second's
+// answers, where a p99 allows 1%.
+const (
+	burstSlow  = 15 * time.Millisecond
+	burstCount = 10
+)
 
 type answerStats struct {
 	Requests int     `json:"requests"`
@@ -279,7 +294,26 @@ func (r *results) summary(took time.Duration) summary {
 	for k, d := range by {
 		s.ByAnswer[k] = answerStats{Requests: len(d), P50: pct(d, 50), P99: pct(d, 99)}
 	}
+	s.BurstSeconds, s.SlowInBursts = r.bursts()
 	return s
+}
+
+// bursts counts the seconds with at least burstCount slow answers, and
+// the slow answers in them.
+func (r *results) bursts() (seconds, slow int) {
+	perSecond := map[int64]int{}
+	for _, x := range r.samples {
+		if !x.err && x.ttfb > burstSlow {
+			perSecond[x.at.Unix()]++
+		}
+	}
+	for _, n := range perSecond {
+		if n >= burstCount {
+			seconds++
+			slow += n
+		}
+	}
+	return seconds, slow
 }
 
 // pct is the p-th percentile in milliseconds (nearest rank).
