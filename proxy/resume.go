@@ -77,25 +77,19 @@ func (h objectHead) versioned() bool {
 // and freeing nothing yet) straight from the origin, the same version
 // only. It reports whether the viewer got the body whole.
 func (p *Proxy) sendRest(w viewerWriter, r *http.Request, f *fill, sent int64) bool {
-	if sent == f.head.size {
-		return true
-	}
-	if !f.head.versioned() || sent > f.head.size {
+	if !f.head.versioned() {
 		return false
 	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	idle := time.AfterFunc(p.cfg.OriginTimeout, cancel)
-	defer idle.Stop()
-	rest, err := p.resumeBody(ctx, f, sent)
-	idle.Stop()
+	rest, done, err := p.fetchForViewer(r, func(ctx context.Context) (*storage.Object, error) {
+		return p.resumeBody(ctx, f, sent)
+	})
 	if err != nil {
-		p.log.Warn("origin: the rest of a segment the disk tier could not take", "key", f.key, "err", timeoutOr(ctx, err))
+		p.log.Warn("origin: the rest of a segment the disk tier could not take", "key", f.key, "err", err)
 		return false
 	}
-	defer rest.Body.Close()
+	defer done()
 	want := f.head.size - sent
-	n, _ := io.Copy(w, io.LimitReader(&idleReader{rest.Body, idle, p.cfg.OriginTimeout}, want))
+	n, _ := io.Copy(w, io.LimitReader(rest.Body, want))
 	return n == want
 }
 

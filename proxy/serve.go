@@ -130,22 +130,17 @@ func needsServeContent(r *http.Request) bool {
 
 // passThrough streams an object not cached (too large, or the disk tier
 // unable to take it: status says which), forwarding one byte range to the
-// origin. The fetch ends when the viewer goes (the request's
-// context) or when the origin keeps it waiting longer than the origin
-// timeout, for the head or for any read of the body.
+// origin, bounded as fetchForViewer says.
 func (p *Proxy) passThrough(w viewerWriter, r *http.Request, key string, pol policy, status cacheStatus) {
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	idle := time.AfterFunc(p.cfg.OriginTimeout, cancel)
-	defer idle.Stop()
 	rng := singleRange(r.Header.Get("Range"))
-	obj, err := p.cfg.Origin.Get(ctx, key, rng)
+	obj, done, err := p.fetchForViewer(r, func(ctx context.Context) (*storage.Object, error) {
+		return p.cfg.Origin.Get(ctx, key, rng)
+	})
 	if err != nil {
-		p.failErr(w, timeoutOr(ctx, err))
+		p.failErr(w, err)
 		return
 	}
-	defer obj.Body.Close()
-	idle.Stop()
+	defer done()
 	h := w.Header()
 	h["Content-Type"] = pol.contentType
 	h["Cache-Control"] = p.cacheControl(pol)
@@ -166,12 +161,30 @@ func (p *Proxy) passThrough(w viewerWriter, r *http.Request, key string, pol pol
 	}
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
-		body := io.Reader(&idleReader{obj.Body, idle, p.cfg.OriginTimeout})
+		body := io.Reader(obj.Body)
 		if length >= 0 { // never more than the head declared
 			body = io.LimitReader(body, length)
 		}
 		io.Copy(w, body)
 	}
+}
+
+// fetchForViewer asks the origin (get) on a viewer's behalf. The fetch
+// ends when the viewer goes (the request's context) or when the origin
+// keeps it waiting longer than the origin timeout, for the head or for any
+// read of the body returned; done releases it.
+func (p *Proxy) fetchForViewer(r *http.Request, get func(context.Context) (*storage.Object, error)) (obj *storage.Object, done func(), err error) {
+	ctx, cancel := context.WithCancel(r.Context())
+	idle := time.AfterFunc(p.cfg.OriginTimeout, cancel)
+	obj, err = get(ctx)
+	idle.Stop()
+	if err != nil {
+		err = timeoutOr(ctx, err) // before cancel, which would make every error look like a timeout
+		cancel()
+		return nil, nil, err
+	}
+	obj.Body = &idleReader{obj.Body, idle, p.cfg.OriginTimeout}
+	return obj, func() { obj.Body.Close(); idle.Stop(); cancel() }, nil
 }
 
 // singleRange parses "bytes=a-b" or "bytes=a-"; anything else (suffix or
