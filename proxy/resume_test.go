@@ -20,50 +20,68 @@ import (
 	"github.com/edgehls/edge/storage/storagetest"
 )
 
-// breakingOrigin serves one object through http.ServeContent (byte ranges
-// and validators as net/http does them) and cuts its first answer
-// half-way once the test says so, as S3 or a CDN now and then resets a
-// long read. Every later answer carries the ETag later, to play an object
-// replaced meanwhile; ignoreRange plays an origin without byte ranges.
-type breakingOrigin struct {
+// midBodyOrigin serves one object through http.ServeContent (byte ranges
+// and validators as net/http does them), except its first whole-body
+// answer: that one sends the first pause bytes, waits for the test to
+// release it, then ends the body, or cuts the connection when cut is set,
+// as S3 or a CDN now and then resets a long read. The answers after it
+// carry the ETag later, to play an object replaced meanwhile; ignoreRange
+// plays an origin without byte ranges.
+type midBodyOrigin struct {
 	srv      *httptest.Server
-	halfSent chan struct{}
-	release  chan struct{}
+	paused   chan struct{}
+	released chan struct{}
 	once     sync.Once
 	mu       sync.Mutex
 	ranges   []string // each request's Range header, in order
 }
 
-func startBreakingOrigin(t *testing.T, body, later string, ignoreRange bool) *breakingOrigin {
-	o := &breakingOrigin{halfSent: make(chan struct{}), release: make(chan struct{})}
+type midBody struct {
+	pause       int
+	cut         bool
+	later       string
+	ignoreRange bool
+}
+
+func startMidBodyOrigin(t *testing.T, body string, m midBody) *midBodyOrigin {
+	o := &midBodyOrigin{paused: make(chan struct{}), released: make(chan struct{})}
 	var answered atomic.Bool
 	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.mu.Lock()
 		o.ranges = append(o.ranges, r.Header.Get("Range"))
 		o.mu.Unlock()
-		if answered.CompareAndSwap(false, true) {
+		if r.Header.Get("Range") == "" && answered.CompareAndSwap(false, true) {
 			w.Header().Set("ETag", `"v1"`)
 			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			io.WriteString(w, body[:len(body)/2])
+			io.WriteString(w, body[:m.pause])
 			w.(http.Flusher).Flush()
-			close(o.halfSent)
-			<-o.release
-			panic(http.ErrAbortHandler) // the connection is cut, the body left short
+			close(o.paused)
+			select {
+			case <-o.released:
+			case <-r.Context().Done():
+				return
+			}
+			if m.cut {
+				panic(http.ErrAbortHandler) // the connection is cut, the body left short
+			}
+			io.WriteString(w, body[m.pause:])
+			return
 		}
-		w.Header().Set("ETag", later)
-		if ignoreRange {
+		w.Header().Set("ETag", m.later)
+		if m.ignoreRange {
 			r.Header.Del("Range")
 		}
 		http.ServeContent(w, r, "", time.Time{}, strings.NewReader(body))
 	}))
 	t.Cleanup(o.srv.Close)
-	t.Cleanup(o.breakOff) // before Close, which waits for the first answer's handler
+	t.Cleanup(o.release) // before Close, which waits for the paused answer's handler
 	return o
 }
 
-func (o *breakingOrigin) breakOff() { o.once.Do(func() { close(o.release) }) }
+// release lets the paused answer go on (end or cut).
+func (o *midBodyOrigin) release() { o.once.Do(func() { close(o.released) }) }
 
-func (o *breakingOrigin) asked() []string {
+func (o *midBodyOrigin) asked() []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return slices.Clone(o.ranges)
@@ -91,7 +109,7 @@ func TestOriginBreakingOffMidBodyIsTakenUp(t *testing.T) {
 		{"origin without ranges", `"v1"`, true, false, "edge; fwd=miss; stored"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := startBreakingOrigin(t, body, tc.later, tc.ignoreRange)
+			o := startMidBodyOrigin(t, body, midBody{pause: half, cut: true, later: tc.later, ignoreRange: tc.ignoreRange})
 			srv := startEdge(t, proxy.Config{Origin: httpOrigin(t, o.srv.URL)})
 			url := srv.URL + "/streams/s/segment-0.ts"
 			var viewers []io.ReadCloser
@@ -107,8 +125,8 @@ func TestOriginBreakingOffMidBodyIsTakenUp(t *testing.T) {
 				}
 				viewers = append(viewers, resp.Body)
 			}
-			<-o.halfSent
-			o.breakOff()
+			<-o.paused
+			o.release()
 			for i, b := range viewers {
 				rest, err := io.ReadAll(b)
 				whole := err == nil && string(rest) == body[half:]

@@ -6,12 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,7 +77,7 @@ func available(t *testing.T, dir string) int {
 func TestRangedViewerOfAFillTheDiskRefused(t *testing.T) {
 	dir := smallVolume(t, "2m")
 	body := strings.Repeat("0123456789", 30_000)
-	o := startPausingOrigin(t, body, 100_000)
+	o := startMidBodyOrigin(t, body, midBody{pause: 100_000, later: `"v1"`})
 	srv := startEdge(t, proxy.Config{Origin: httpOrigin(t, o.srv.URL), CacheDir: dir, DiskBytes: 100 << 20})
 	if err := os.WriteFile(filepath.Join(dir, "someone-else"), make([]byte, available(t, dir)-150_000), 0o644); err != nil {
 		t.Fatal(err)
@@ -95,49 +92,11 @@ func TestRangedViewerOfAFillTheDiskRefused(t *testing.T) {
 	ranged := make(chan response, 1)
 	go func() { ranged <- do(t, "GET", url, map[string]string{"Range": "bytes=0-99"}) }()
 	waitfor.True(t, "the ranged viewer to join the fill", func() bool { return metric(t, srv, "edge_cache_coalesced_total") == 1 })
-	close(o.release) // the rest meets the full volume
+	o.release() // the rest meets the full volume
 	if got, err := io.ReadAll(streaming.Body); err != nil || string(got) != body {
 		t.Fatalf("the viewer streaming the fill: %d bytes, %v", len(got), err)
 	}
 	if r := <-ranged; r.code != http.StatusPartialContent || r.body != body[:100] || r.header.Get("Content-Range") != "bytes 0-99/300000" {
 		t.Fatalf("the ranged viewer: %d %q %q", r.code, r.header.Get("Content-Range"), r.body)
 	}
-}
-
-// pausingOrigin serves one object with a strong ETag and byte ranges
-// (http.ServeContent); its first whole-body answer pauses after pause
-// bytes until the test releases it.
-type pausingOrigin struct {
-	srv             *httptest.Server
-	paused, release chan struct{}
-}
-
-func startPausingOrigin(t *testing.T, body string, pause int) *pausingOrigin {
-	o := &pausingOrigin{paused: make(chan struct{}), release: make(chan struct{})}
-	var first atomic.Bool
-	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("ETag", `"v1"`)
-		if r.Header.Get("Range") != "" || !first.CompareAndSwap(false, true) {
-			http.ServeContent(w, r, "", time.Time{}, strings.NewReader(body))
-			return
-		}
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		io.WriteString(w, body[:pause])
-		w.(http.Flusher).Flush()
-		close(o.paused)
-		select {
-		case <-o.release:
-			io.WriteString(w, body[pause:])
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(o.srv.Close)
-	t.Cleanup(func() { // a test that failed before releasing it: Close waits for the handler
-		select {
-		case <-o.release:
-		default:
-			close(o.release)
-		}
-	})
-	return o
 }
