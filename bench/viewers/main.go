@@ -160,12 +160,12 @@ func (v *viewer) pause(ctx context.Context) {
 	}
 }
 
-// get fetches a whole body and records how it went; a body shorter than
-// its Content-Length is an error, as it is for a player.
+// get fetches an answer (fetch) and records how it went; a body shorter
+// than its Content-Length is an error, as it is for a player.
 func (v *viewer) get(ctx context.Context, kind, url string) (string, bool) {
 	start := time.Now()
 	s := sample{kind: kind, at: start}
-	body, n, err := v.fetch(ctx, url, &s, start)
+	body, n, err := v.fetch(ctx, url, &s)
 	s.total = time.Since(start)
 	if ctx.Err() != nil {
 		return "", false // the run ended mid-request: not the server's fault
@@ -181,7 +181,7 @@ func (v *viewer) get(ctx context.Context, kind, url string) (string, bool) {
 // fetch reads an answer: a playlist whole, for its lines; a segment's
 // bytes are counted and dropped, as keeping them cost this tool 600 MB/s
 // of garbage (and its collections the CPU it shares with the server).
-func (v *viewer) fetch(ctx context.Context, url string, s *sample, start time.Time) (string, int64, error) {
+func (v *viewer) fetch(ctx context.Context, url string, s *sample) (string, int64, error) {
 	trace := &httptrace.ClientTrace{GotConn: func(c httptrace.GotConnInfo) { s.newConn = !c.Reused }}
 	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, url, nil)
 	resp, err := v.client.Do(req)
@@ -189,7 +189,7 @@ func (v *viewer) fetch(ctx context.Context, url string, s *sample, start time.Ti
 		return "", 0, err
 	}
 	defer resp.Body.Close()
-	s.ttfb = time.Since(start)
+	s.ttfb = time.Since(s.at)
 	s.hit = isHit(resp.Header)
 	var body []byte
 	var n int64
