@@ -193,9 +193,10 @@ print(f"   {name:19} requests {r['requests']:6} ({r['requests_per_second']:.0f}/
       f" segments {r['segment_fetches']}, other {other})  hit ratio {r['hit_ratio']:.3f}  disk peak {r['disk_peak_mib']} MiB"
       f"  server CPU {r['cpu_seconds']:.1f} s, {r['switches_per_request']:.1f} context switches per request"
       + (f"  bursts {r['burst_seconds']} ({r['slow_in_bursts']} slow answers)" if paced == "yes" else ""))
-by = r["ttfb_by_answer"]
-print(f"   {'':19} TTFB by answer: " + ", ".join(
-    f"{k} {by[k]['requests']} p50 {by[k]['p50_ms']:.2f} p99 {by[k]['p99_ms']:.2f} ms" for k in ("hit", "hit_new_conn", "miss") if k in by))
+for label, field in (("TTFB", "ttfb_by_answer"), ("segment", "segment_by_answer")):
+    by = r[field]
+    print(f"   {'':19} {label} by answer: " + ", ".join(
+        f"{k} {by[k]['requests']} p50 {by[k]['p50_ms']:.2f} p99 {by[k]['p99_ms']:.2f} ms" for k in ("hit", "hit_new_conn", "miss") if k in by))
 PY
 }
 

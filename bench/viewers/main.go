@@ -245,8 +245,11 @@ type summary struct {
 	StartupP99    float64 `json:"startup_p99_ms"`
 	StartedVideos int     `json:"started_videos"`
 	PerSecond     float64 `json:"requests_per_second"`
-	// TTFB by how the server answered, to tell where a p99 comes from.
-	ByAnswer map[string]answerStats `json:"ttfb_by_answer"`
+	// TTFB and whole-segment time by how the server answered, to tell
+	// where a p99 comes from: a few percent of segments are misses, so
+	// the misses' tail is the segments' p99.
+	ByAnswer        map[string]answerStats `json:"ttfb_by_answer"`
+	SegmentByAnswer map[string]answerStats `json:"segment_by_answer"`
 	// Seconds in which many answers were slow at once (burstSlow): a
 	// stall of the server or of the machine it shares with the viewers.
 	// One such second sets a run's p99, so they are counted, to tell a
@@ -283,7 +286,7 @@ func (x sample) answer() string {
 
 func (r *results) summary(took time.Duration) summary {
 	var ttfb, seg []time.Duration
-	by := map[string][]time.Duration{}
+	by, segBy := map[string][]time.Duration{}, map[string][]time.Duration{}
 	s := summary{Requests: len(r.samples), MiB: float64(r.bytes) / (1 << 20), StartedVideos: len(r.startup)}
 	s.PerSecond = float64(s.Requests) / took.Seconds()
 	for _, x := range r.samples {
@@ -295,17 +298,23 @@ func (r *results) summary(took time.Duration) summary {
 		by[x.answer()] = append(by[x.answer()], x.ttfb)
 		if x.kind == "segment" {
 			seg = append(seg, x.total)
+			segBy[x.answer()] = append(segBy[x.answer()], x.total)
 		}
 	}
 	s.TTFBp50, s.TTFBp99 = pct(ttfb, 50), pct(ttfb, 99)
 	s.SegmentP50, s.SegmentP99 = pct(seg, 50), pct(seg, 99)
 	s.StartupP50, s.StartupP99 = pct(r.startup, 50), pct(r.startup, 99)
-	s.ByAnswer = map[string]answerStats{}
-	for k, d := range by {
-		s.ByAnswer[k] = answerStats{Requests: len(d), P50: pct(d, 50), P99: pct(d, 99)}
-	}
+	s.ByAnswer, s.SegmentByAnswer = byAnswer(by), byAnswer(segBy)
 	s.BurstSeconds, s.SlowInBursts = r.bursts()
 	return s
+}
+
+func byAnswer(by map[string][]time.Duration) map[string]answerStats {
+	stats := map[string]answerStats{}
+	for k, d := range by {
+		stats[k] = answerStats{Requests: len(d), P50: pct(d, 50), P99: pct(d, 99)}
+	}
+	return stats
 }
 
 // bursts counts the seconds with at least burstCount slow answers, and
