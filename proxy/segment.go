@@ -89,6 +89,7 @@ func (p *Proxy) segmentHeaders(w http.ResponseWriter, pol policy, etag string, m
 // serveFile sends a whole object from its file; the kernel copies it
 // (sendfile), ranges and validators included.
 func (p *Proxy) serveFile(w viewerWriter, r *http.Request, o *diskObject, file *os.File, status cacheStatus, pol policy, now time.Time) {
+	defer corkWhileSending(r)()
 	p.segmentHeaders(w, pol, o.ETag, o.LastModified, now.Sub(o.Fetched), status)
 	http.ServeContent(w, r, "", o.LastModified, file)
 }

@@ -132,6 +132,7 @@ func listenAndServe(ctx context.Context, cfg Config, handler http.Handler, ln ne
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnContext:       proxy.ConnContext, // hits sent from files cork their connection
 	}
 	if ln == nil {
 		var err error
