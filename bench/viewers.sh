@@ -17,10 +17,11 @@
 # switches per request, edge's peak RSS; then the edge/nginx ratios; then edge's hit ratio in the first
 # minute after a restart on its warm disk tier; then the library read at
 # full speed by LIB_VIEWERS clients from cold caches (requests/s, p99, hit
-# ratio), and once more by an edge given the disk nginx used at its peak
-# (nginx trims to max_size only when its cache manager wakes).
+# ratio), LIB_ROUNDS times each, and as many times by an edge given the disk
+# nginx used at its peak (nginx trims to max_size only when its cache
+# manager wakes).
 #   STREAMS=40 VIEWERS=1000 DURATION=60s MEM=64MiB DISK=256MiB DISK_MB=256 ORDER="nginx edge" ROUNDS=3 \
-#   LIB_VIEWERS=64 LIB_DURATION=20s EDGE_READS=s3 bash bench/viewers.sh
+#   LIB_VIEWERS=64 LIB_DURATION=20s LIB_ROUNDS=3 EDGE_READS=s3 bash bench/viewers.sh
 # EDGE_GOMAXPROCS=n runs edge with n Ps instead of one per core, to see what
 # the Go scheduler's wake-ups cost next to nginx's event loops.
 set -euo pipefail
@@ -38,6 +39,7 @@ ROUNDS=${ROUNDS:-3}        # paced runs per server, alternating who goes first; 
 EDGE_READS=${EDGE_READS:-s3} # s3: signed, as edge reads a private bucket; http: anonymously, as nginx does here
 LIB_VIEWERS=${LIB_VIEWERS:-64}
 LIB_DURATION=${LIB_DURATION:-20s}
+LIB_ROUNDS=${LIB_ROUNDS:-3}
 
 . bench/lib.sh
 need_tools nginx ffmpeg curl
@@ -127,7 +129,8 @@ start_cache_edge() {
   wait_http "http://127.0.0.1:$EDGE_PORT/healthz"
 }
 
-stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
+# stop PID: stops a server, if it still runs.
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # cpu_ticks PID: CPU time (user + system, clock ticks) of a process and its
 # children (nginx's workers).
@@ -230,32 +233,48 @@ start_cache_edge "edge-$ROUNDS" "$DISK"
 play edge-restart "$EDGE_PORT" "$work/edge-$ROUNDS/cache" "${paced[@]}"
 stop "$edge_pid"
 
-echo "== the library at full speed: $LIB_VIEWERS clients for $LIB_DURATION, each asking as soon as answered, each server cold"
-stop "$nginx_pid"
-start_nginx
-start_cache_edge edge-library "$DISK"
-for server in $ORDER; do
-  case $server in
-  edge) play edge-library "$EDGE_PORT" "$work/edge-library/cache" "${full_speed[@]}" ;;
-  nginx) play nginx-library "$NGINX_PORT" "$work/nginx/cache" "${full_speed[@]}" ;;
-  esac
+echo "== the library at full speed: $LIB_VIEWERS clients for $LIB_DURATION, each asking as soon as answered, each server cold, $LIB_ROUNDS round(s)"
+# One 20 s run from cold moved by 15% from run to run, so the library is
+# read in rounds too, alternating who goes first, and medians compared.
+order=$ORDER
+for round in $(seq "$LIB_ROUNDS"); do
+  for server in $order; do
+    case $server in
+    edge)
+      stop "$edge_pid"
+      start_cache_edge "edge-library-$round" "$DISK"
+      play "edge-library-$round" "$EDGE_PORT" "$work/edge-library-$round/cache" "${full_speed[@]}"
+      rm -rf "$work/edge-library-$round" ;;
+    nginx)
+      stop "$nginx_pid"
+      start_nginx
+      play "nginx-library-$round" "$NGINX_PORT" "$work/nginx/cache" "${full_speed[@]}" ;;
+    esac
+  done
+  order=$(echo "$order" | awk '{print $2, $1}')
 done
-stop "$edge_pid"
-equal=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["disk_peak_mib"])' "$work/nginx-library.json")
-echo "== the same for edge with the disk nginx used at its peak: ${equal} MiB"
-start_cache_edge edge-equal "${equal}MiB"
-play edge-library-equal "$EDGE_PORT" "$work/edge-equal/cache" "${full_speed[@]}"
+equal=$(python3 -c 'import json,statistics,sys; print(round(statistics.median(json.load(open(f))["disk_peak_mib"] for f in sys.argv[1:])))' "$work"/nginx-library-*.json)
+echo "== the same for edge with the disk nginx used at its peak (median of its rounds): ${equal} MiB"
+for round in $(seq "$LIB_ROUNDS"); do
+  stop "$edge_pid"
+  start_cache_edge "edge-equal-$round" "${equal}MiB"
+  play "edge-library-equal-$round" "$EDGE_PORT" "$work/edge-equal-$round/cache" "${full_speed[@]}"
+  rm -rf "$work/edge-equal-$round"
+done
 
-python3 - "$work" "$rss_kib" "$MEM" "$DISK" "$ROUNDS" <<'PY'
+python3 - "$work" "$rss_kib" "$MEM" "$DISK" "$ROUNDS" "$LIB_ROUNDS" <<'PY'
 import json, statistics, sys
-work, rss_kib, mem, disk, rounds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+work, rss_kib, mem, disk, rounds, lib_rounds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
 load = lambda k: json.load(open(f"{work}/{k}.json"))
 er, nr = [load(f"edge-{i}") for i in range(1, rounds + 1)], [load(f"nginx-{i}") for i in range(1, rounds + 1)]
 # The median of each figure over the rounds, so one busy moment of the
 # machine does not decide a comparison.
 med = lambda runs: {k: statistics.median(r[k] for r in runs) for k in runs[0] if isinstance(runs[0][k], (int, float))}
 e, n = med(er), med(nr)
-r, el, nl, eq = (load(k) for k in ("edge-restart", "edge-library", "nginx-library", "edge-library-equal"))
+r = load("edge-restart")
+libs = {k: [load(f"{k}-{i}") for i in range(1, lib_rounds + 1)] for k in ("edge-library", "nginx-library", "edge-library-equal")}
+el, nl, eq = (med(libs[k]) for k in ("edge-library", "nginx-library", "edge-library-equal"))
+lib_round = lambda a, b, k: ", ".join(f"{ratio(x[k], y[k]):.2f}" for x, y in zip(libs[a], libs[b]))
 ratio = lambda a, b: a / b if b else float("nan")
 per_round = lambda k: ", ".join(f"{ratio(a[k], b[k]):.2f}" for a, b in zip(er, nr))
 print()
@@ -277,12 +296,13 @@ print(f"  server CPU:              {ratio(e['cpu_seconds'], n['cpu_seconds']):.2
       f" context switches per request {e['switches_per_request']:.1f} vs {n['switches_per_request']:.1f}")
 print(f"  edge peak RSS:           {rss_kib // 1024} MiB (memory tier {mem}; target <= tier + 64 MiB)")
 print(f"  edge after a restart:    hit ratio {r['hit_ratio']:.3f} in its first minute (target >= 0.95)")
-print(f"library at full speed, each server cold")
-print(f"  requests/s:              {ratio(el['requests_per_second'], nl['requests_per_second']):.2f}x within the budget,"
-      f" {ratio(eq['requests_per_second'], nl['requests_per_second']):.2f}x with the disk nginx used (target >= 1.0x)")
-print(f"  hit ratio:               edge {el['hit_ratio']:.3f} within {disk} (peak {el['disk_peak_mib']} MiB), nginx {nl['hit_ratio']:.3f} (peak {nl['disk_peak_mib']} MiB),"
-      f" edge with nginx's peak {eq['hit_ratio']:.3f} (peak {eq['disk_peak_mib']} MiB)")
+print(f"library at full speed, each server cold, medians of {lib_rounds} round(s)")
+print(f"  requests/s:              {ratio(el['requests_per_second'], nl['requests_per_second']):.2f}x within the budget (per round {lib_round('edge-library', 'nginx-library', 'requests_per_second')}),"
+      f" {ratio(eq['requests_per_second'], nl['requests_per_second']):.2f}x with the disk nginx used ({lib_round('edge-library-equal', 'nginx-library', 'requests_per_second')}) (target >= 1.0x)")
+print(f"  hit ratio:               edge {el['hit_ratio']:.3f} within {disk} (peak {el['disk_peak_mib']:.0f} MiB), nginx {nl['hit_ratio']:.3f} (peak {nl['disk_peak_mib']:.0f} MiB),"
+      f" edge with nginx's peak {eq['hit_ratio']:.3f} (peak {eq['disk_peak_mib']:.0f} MiB)")
 print(f"  TTFB p99:                {ratio(el['ttfb_p99_ms'], nl['ttfb_p99_ms']):.2f}x, segment p99 {ratio(el['segment_p99_ms'], nl['segment_p99_ms']):.2f}x within the budget;"
       f" {ratio(eq['ttfb_p99_ms'], nl['ttfb_p99_ms']):.2f}x and {ratio(eq['segment_p99_ms'], nl['segment_p99_ms']):.2f}x with the disk nginx used")
-print(f"  errors:                  edge {el['errors']} and {eq['errors']}, nginx {nl['errors']}")
+errors = lambda k: sum(x["errors"] for x in libs[k])
+print(f"  errors:                  edge {errors('edge-library')} and {errors('edge-library-equal')}, nginx {errors('nginx-library')}")
 PY
