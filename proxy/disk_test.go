@@ -389,8 +389,8 @@ func TestSegmentStillBeingWrittenIsNotCached(t *testing.T) {
 	srv := startEdge(t, proxy.Config{Origin: origin})
 	url := srv.URL + "/streams/a/segment-0.ts"
 	for range 2 {
-		if r := get(t, url); r.code != 200 || r.body != "part of a segment" {
-			t.Fatalf("fresh segment: %d %q", r.code, r.body)
+		if r := get(t, url); r.code != 200 || r.body != "part of a segment" || r.header.Get("Cache-Status") != "edge; fwd=miss; detail=still-changing" {
+			t.Fatalf("fresh segment: %d %q %q", r.code, r.body, r.header.Get("Cache-Status"))
 		}
 	}
 	if n := origin.gets.Load(); n != 2 {

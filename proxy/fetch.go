@@ -26,6 +26,7 @@ var (
 	statusStale     = cacheStatus{"edge; fwd=stale; detail=stale-if-error"}
 	statusTooLarge  = cacheStatus{"edge; fwd=miss; detail=too-large"}
 	statusNotStored = cacheStatus{"edge; fwd=miss; detail=cache-unavailable"} // the disk tier could not take it
+	statusUnsettled = cacheStatus{"edge; fwd=miss; detail=still-changing"}    // modified moments ago: served, not kept
 )
 
 // errTooLarge means the object exceeds the per-object cap and is streamed

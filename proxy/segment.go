@@ -44,12 +44,10 @@ func (p *Proxy) serveSegment(w viewerWriter, r *http.Request, key string, pol po
 		return
 	}
 	p.metrics.misses.Add(1)
-	status := statusMiss
 	if !j.leader {
 		p.metrics.coalesced.Add(1)
-		status = statusCollapsed
 	}
-	p.serveFill(w, r, j.fill, j.file, status, pol)
+	p.serveFill(w, r, j.fill, j.file, j.leader, pol)
 }
 
 // begin starts the fill when the caller leads it, and returns once the
@@ -96,7 +94,7 @@ func (p *Proxy) serveFile(w viewerWriter, r *http.Request, o *diskObject, file *
 
 // serveFill streams an object as it fills. A range or a conditional
 // request waits for the whole object and is answered from it.
-func (p *Proxy) serveFill(w viewerWriter, r *http.Request, f *fill, file *os.File, status cacheStatus, pol policy) {
+func (p *Proxy) serveFill(w viewerWriter, r *http.Request, f *fill, file *os.File, leader bool, pol policy) {
 	<-f.ready
 	if f.head.fetched.IsZero() { // the origin gave no body
 		switch err := f.failed(); {
@@ -109,6 +107,7 @@ func (p *Proxy) serveFill(w viewerWriter, r *http.Request, f *fill, file *os.Fil
 		}
 		return
 	}
+	status := fillStatus(f, leader)
 	if needsServeContent(r) {
 		p.serveWhenWhole(w, r, f, file, status, pol)
 		return
@@ -145,6 +144,17 @@ func (p *Proxy) serveFill(w viewerWriter, r *http.Request, f *fill, file *os.Fil
 			return
 		}
 	}
+}
+
+// fillStatus says how a viewer of a fill is answered, once its head is in.
+func fillStatus(f *fill, leader bool) cacheStatus {
+	switch {
+	case !leader:
+		return statusCollapsed
+	case f.head.stillChanging(): // the fill will not keep it (prepareFill)
+		return statusUnsettled
+	}
+	return statusMiss
 }
 
 func (p *Proxy) serveWhenWhole(w viewerWriter, r *http.Request, f *fill, file *os.File, status cacheStatus, pol policy) {
