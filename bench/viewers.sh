@@ -158,7 +158,8 @@ ctx_switches() {
 # server; counts the origin's GETs meanwhile from its access log, and
 # samples the cache folder's size twice a second (nginx trims its cache
 # only when its manager wakes, up to 10 s apart, so it overruns its
-# max_size by what it fetched meanwhile); prints a line.
+# max_size by what it fetched meanwhile); records the server's CPU time,
+# context switches and peak RSS; prints a line.
 play() {
   local name=$1 port=$2 dir=$3 before watcher server cpu0 switches0; shift 3
   server=$edge_pid; [[ $name == nginx* ]] && server=$nginx_pid
@@ -171,13 +172,14 @@ play() {
   while :; do du -sm "$dir" 2>/dev/null | cut -f1 || true; sleep 0.5; done > "$work/$name.disk" & watcher=$!
   cpu0=$(cpu_ticks "$server") switches0=$(ctx_switches "$server")
   "$work/viewers" -base "http://127.0.0.1:$port" -streams "$STREAMS" "$@" > "$work/$name.json"
-  echo $(( $(cpu_ticks "$server") - cpu0 )) $(( $(ctx_switches "$server") - switches0 )) > "$work/$name.cpu"
+  echo $(( $(cpu_ticks "$server") - cpu0 )) $(( $(ctx_switches "$server") - switches0 )) \
+    "$(awk '/VmHWM/ {print $2}' "/proc/$server/status")" > "$work/$name.proc"
   kill "$watcher" 2>/dev/null || true; wait "$watcher" 2>/dev/null || true
   tail -n +$((before + 1)) "$work/origin.log" | awk '$8 == "s3_GetObject" {print $9}' > "$work/$name.fetches"
   local paced=yes; [[ " $* " == *" -pace=false "* ]] && paced=no
-  python3 - "$name" "$work/$name.json" "$work/$name.fetches" "$work/$name.disk" "$work/$name.cpu" "$(getconf CLK_TCK)" "$paced" <<'PY'
+  python3 - "$name" "$work/$name.json" "$work/$name.fetches" "$work/$name.disk" "$work/$name.proc" "$(getconf CLK_TCK)" "$paced" <<'PY'
 import json, sys
-name, path, fetched, disk, cpu, hz, paced = sys.argv[1:8]
+name, path, fetched, disk, proc, hz, paced = sys.argv[1:8]
 r = json.load(open(path))
 keys = open(fetched).read().split()
 r["origin_fetches"] = len(keys)
@@ -185,9 +187,9 @@ r["playlist_fetches"] = sum(k.endswith(".m3u8") for k in keys)
 r["segment_fetches"] = sum(k.endswith(".ts") for k in keys)
 r["hit_ratio"] = 1 - len(keys) / max(r["requests"], 1)
 r["disk_peak_mib"] = max([int(x) for x in open(disk).read().split()] or [0])
-ticks, switches = open(cpu).read().split()
-r["cpu_seconds"] = int(ticks) / int(hz)
-r["switches_per_request"] = int(switches) / max(r["requests"], 1)
+ticks, switches, r["peak_rss_kib"] = (int(x) for x in open(proc).read().split())
+r["cpu_seconds"] = ticks / int(hz)
+r["switches_per_request"] = switches / max(r["requests"], 1)
 json.dump(r, open(path, "w"))
 other = len(keys) - r["playlist_fetches"] - r["segment_fetches"]
 print(f"   {name:19} requests {r['requests']:6} ({r['requests_per_second']:.0f}/s) errors {r['errors']}"
@@ -206,26 +208,31 @@ PY
 paced=(-viewers "$VIEWERS" -duration "$DURATION" -ramp "$RAMP")
 full_speed=(-viewers "$LIB_VIEWERS" -duration "$LIB_DURATION" -ramp 0 -pace=false)
 
-echo "== $VIEWERS viewers for $DURATION (+$RAMP ramp), Zipf over $STREAMS streams, each server cold, $ROUNDS round(s), first in the order: $ORDER"
-rss_kib=0 nginx_pid="" edge_pid=""
-order=$ORDER
-for round in $(seq "$ROUNDS"); do
-  for server in $order; do
-    case $server in
-    edge)
-      [ -z "$edge_pid" ] || stop "$edge_pid"
-      start_cache_edge "edge-$round" "$DISK"
-      play "edge-$round" "$EDGE_PORT" "$work/edge-$round/cache" "${paced[@]}"
-      rss=$(awk '/VmHWM/ {print $2}' "/proc/$edge_pid/status")
-      rss_kib=$(( rss > rss_kib ? rss : rss_kib )) ;;
-    nginx)
-      [ -z "$nginx_pid" ] || stop "$nginx_pid"
-      start_nginx
-      play "nginx-$round" "$NGINX_PORT" "$work/nginx/cache" "${paced[@]}" ;;
-    esac
+# rounds NAME N [viewers flags…]: N rounds of edge against nginx, each
+# server from cold (edge in $work/edgeNAME-i), who goes first alternating;
+# the runs are named edgeNAME-i and nginxNAME-i.
+rounds() {
+  local name=$1 n=$2 order=$ORDER round server; shift 2
+  for round in $(seq "$n"); do
+    for server in $order; do
+      case $server in
+      edge)
+        stop "$edge_pid"
+        start_cache_edge "edge$name-$round" "$DISK"
+        play "edge$name-$round" "$EDGE_PORT" "$work/edge$name-$round/cache" "$@" ;;
+      nginx)
+        stop "$nginx_pid"
+        start_nginx
+        play "nginx$name-$round" "$NGINX_PORT" "$work/nginx/cache" "$@" ;;
+      esac
+    done
+    order=$(echo "$order" | awk '{print $2, $1}') # the other goes first next round
   done
-  order=$(echo "$order" | awk '{print $2, $1}') # the other goes first next round
-done
+}
+
+echo "== $VIEWERS viewers for $DURATION (+$RAMP ramp), Zipf over $STREAMS streams, each server cold, $ROUNDS round(s), first in the order: $ORDER"
+nginx_pid="" edge_pid=""
+rounds "" "$ROUNDS" "${paced[@]}"
 
 echo "== edge restarted on its warm disk tier, $VIEWERS viewers again"
 stop "$edge_pid"
@@ -235,36 +242,19 @@ stop "$edge_pid"
 
 echo "== the library at full speed: $LIB_VIEWERS clients for $LIB_DURATION, each asking as soon as answered, each server cold, $LIB_ROUNDS round(s)"
 # One 20 s run from cold moved by 15% from run to run, so the library is
-# read in rounds too, alternating who goes first, and medians compared.
-order=$ORDER
-for round in $(seq "$LIB_ROUNDS"); do
-  for server in $order; do
-    case $server in
-    edge)
-      stop "$edge_pid"
-      start_cache_edge "edge-library-$round" "$DISK"
-      play "edge-library-$round" "$EDGE_PORT" "$work/edge-library-$round/cache" "${full_speed[@]}"
-      rm -rf "$work/edge-library-$round" ;;
-    nginx)
-      stop "$nginx_pid"
-      start_nginx
-      play "nginx-library-$round" "$NGINX_PORT" "$work/nginx/cache" "${full_speed[@]}" ;;
-    esac
-  done
-  order=$(echo "$order" | awk '{print $2, $1}')
-done
+# read in rounds too, and medians compared.
+rounds -library "$LIB_ROUNDS" "${full_speed[@]}"
 equal=$(python3 -c 'import json,statistics,sys; print(round(statistics.median(json.load(open(f))["disk_peak_mib"] for f in sys.argv[1:])))' "$work"/nginx-library-*.json)
 echo "== the same for edge with the disk nginx used at its peak (median of its rounds): ${equal} MiB"
 for round in $(seq "$LIB_ROUNDS"); do
   stop "$edge_pid"
   start_cache_edge "edge-equal-$round" "${equal}MiB"
   play "edge-library-equal-$round" "$EDGE_PORT" "$work/edge-equal-$round/cache" "${full_speed[@]}"
-  rm -rf "$work/edge-equal-$round"
 done
 
-python3 - "$work" "$rss_kib" "$MEM" "$DISK" "$ROUNDS" "$LIB_ROUNDS" <<'PY'
+python3 - "$work" "$MEM" "$DISK" "$ROUNDS" "$LIB_ROUNDS" <<'PY'
 import json, statistics, sys
-work, rss_kib, mem, disk, rounds, lib_rounds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
+work, mem, disk, rounds, lib_rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 load = lambda k: json.load(open(f"{work}/{k}.json"))
 er, nr = [load(f"edge-{i}") for i in range(1, rounds + 1)], [load(f"nginx-{i}") for i in range(1, rounds + 1)]
 # The median of each figure over the rounds, so one busy moment of the
@@ -294,7 +284,7 @@ print(f"  bursts:                  seconds with >= 10 first bytes over 15 ms (sl
 print(f"  errors:                  edge {sum(x['errors'] for x in er)}, nginx {sum(x['errors'] for x in nr)} (target 0)")
 print(f"  server CPU:              {ratio(e['cpu_seconds'], n['cpu_seconds']):.2f}x ({e['cpu_seconds']:.1f} s vs {n['cpu_seconds']:.1f} s; the viewers share the machine);"
       f" context switches per request {e['switches_per_request']:.1f} vs {n['switches_per_request']:.1f}")
-print(f"  edge peak RSS:           {rss_kib // 1024} MiB (memory tier {mem}; target <= tier + 64 MiB)")
+print(f"  edge peak RSS:           {max(x['peak_rss_kib'] for x in er) // 1024} MiB (memory tier {mem}; target <= tier + 64 MiB)")
 print(f"  edge after a restart:    hit ratio {r['hit_ratio']:.3f} in its first minute (target >= 0.95)")
 print(f"library at full speed, each server cold, medians of {lib_rounds} round(s)")
 print(f"  requests/s:              {ratio(el['requests_per_second'], nl['requests_per_second']):.2f}x within the budget (per round {lib_round('edge-library', 'nginx-library', 'requests_per_second')}),"
