@@ -71,14 +71,14 @@ func tierMisses(keys []string, tierBytes int64) int {
 		c.refresh(successors(key, readAhead))
 		if _, ok := c.get(key); !ok {
 			misses++
-			c.add(key, &diskObject{Key: key, Size: simSegment})
+			c.add(key, &diskObject{Key: key, Size: simSegment}, 0)
 		}
 	}
 	return misses
 }
 
 func lruMisses(keys []string, tierBytes int64) int {
-	lru, _ := simplelru.NewLRU[string, struct{}](int(tierBytes/(simSegment+512)), nil)
+	lru, _ := simplelru.NewLRU[string, struct{}](int(tierBytes/diskWeight(simSegment)), nil)
 	misses := 0
 	for _, key := range keys {
 		if _, ok := lru.Get(key); !ok {
@@ -101,7 +101,7 @@ func clairvoyantMisses(keys []string, tierBytes int64) int {
 		}
 		seen[keys[i]] = i
 	}
-	capacity := int(tierBytes / (simSegment + 512))
+	capacity := int(tierBytes / diskWeight(simSegment))
 	held := map[string]int{}
 	misses := 0
 	for i, key := range keys {

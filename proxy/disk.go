@@ -103,7 +103,7 @@ func (d *diskTier) load() error {
 		return fmt.Errorf("cache folder: %w", err)
 	}
 	for _, o := range found {
-		d.index.add(o.Key, o)
+		d.index.add(o.Key, o, 0)
 	}
 	if len(found) > 0 {
 		bytes, _ := d.index.size()
@@ -194,7 +194,8 @@ func (d *diskTier) prepare(tmp string, o *diskObject) error {
 
 // place moves a prepared object into the tier, body first: a crash between
 // the two renames leaves a body without its meta, which load discards.
-func (d *diskTier) place(tmp string, o *diskObject) error {
+// The object takes the room its fill claimed.
+func (d *diskTier) place(tmp string, o *diskObject, claimed int64) error {
 	if err := os.Rename(tmp, o.body); err != nil {
 		return err
 	}
@@ -202,7 +203,7 @@ func (d *diskTier) place(tmp string, o *diskObject) error {
 		os.Remove(o.body)
 		return err
 	}
-	d.index.add(o.Key, o)
+	d.index.add(o.Key, o, claimed)
 	return nil
 }
 

@@ -37,6 +37,7 @@ type fill struct {
 	err     error
 	discard bool  // purged while filling: serve the viewers, keep nothing
 	purges  int64 // the proxy's purges when it began
+	claimed int64 // the disk tier's room held for it; only the fill's own goroutine touches it
 }
 
 // objectHead is what an origin said of an object before its body.
@@ -202,6 +203,7 @@ type copier struct {
 	buf      []byte
 	limit    int64
 	makeRoom func(error) bool                        // the disk tier's answer to a failed write (writeFailed)
+	claim    func(n int64)                           // holds room in the disk tier's bound (slru.claim)
 	resume   func(from int64) (io.ReadCloser, error) // the rest of the body after a break (resume.go)
 	resumes  int
 }
@@ -256,6 +258,7 @@ func (f *fill) step(c *copier) (done bool, err error) {
 // room and the rest is written once more, so the viewers already
 // streaming the object are not cut off: they read it from the file.
 func (f *fill) write(c *copier, b []byte) error {
+	f.claimRoom(c, f.written+int64(len(b)))
 	n, err := f.file.Write(b)
 	if err != nil && c.makeRoom(err) {
 		_, err = f.file.Write(b[n:])
@@ -264,6 +267,26 @@ func (f *fill) write(c *copier, b []byte) error {
 		return fmt.Errorf("%w: %w", errCacheFile, err)
 	}
 	return nil
+}
+
+// claimStep is how much more room a fill whose size the origin did not
+// say claims each time it outgrows what it holds.
+const claimStep = 1 << 20
+
+// claimRoom holds the disk tier's room for the body's first upTo bytes
+// before they are written: all of a size the origin declared at once, so
+// the tier evicts once per fill.
+func (f *fill) claimRoom(c *copier, upTo int64) {
+	if upTo <= f.claimed-block {
+		return
+	}
+	size := f.head.size
+	if size < 0 {
+		size = f.claimed - block + claimStep
+	}
+	w := diskWeight(max(upTo, size))
+	c.claim(w - f.claimed)
+	f.claimed = w
 }
 
 // finishFill commits a whole object to the disk tier, unless it was purged
@@ -280,9 +303,11 @@ func (p *Proxy) finishFill(f *fill) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if o != nil && !f.discard { // else not kept, or purged since it was prepared: endFill cleans up
-		if err := p.disk.place(f.file.Name(), o); err != nil {
+		if err := p.disk.place(f.file.Name(), o, f.claimed); err != nil {
 			p.log.Warn("disk cache: commit", "key", f.key, "err", err)
 			f.discard = true
+		} else {
+			f.claimed = 0 // the object holds it now
 		}
 	}
 	if p.fills[f.key] == f {
@@ -340,6 +365,8 @@ func (p *Proxy) unregister(f *fill) {
 // readers keep their open descriptors.
 func (p *Proxy) endFill(f *fill) {
 	<-f.created
+	p.disk.index.release(f.claimed)
+	f.claimed = 0
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.file != nil {

@@ -26,6 +26,7 @@ func (p *Proxy) newCopier(ctx context.Context, idle *time.Timer, f *fill, obj *s
 		buf:      make([]byte, 64<<10),
 		limit:    p.cfg.MaxObjectBytes,
 		makeRoom: p.disk.writeFailed,
+		claim:    p.disk.index.claim,
 		resume: func(from int64) (io.ReadCloser, error) {
 			idle.Reset(p.cfg.OriginTimeout)
 			rest, err := p.resumeBody(ctx, f, from)

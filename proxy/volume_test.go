@@ -52,7 +52,7 @@ func TestDiskTierIsSizedToItsVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	held := int64(10 * (size + 512))
+	held := 10 * diskWeight(size)
 	if got := d.bound(); got != held/2 {
 		t.Fatalf("bound %d, want %d", got, held/2)
 	}
@@ -87,7 +87,7 @@ func storeObject(t *testing.T, d *diskTier, key string, size int) {
 	if err := d.prepare(tmp.Name(), o); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.place(tmp.Name(), o); err != nil {
+	if err := d.place(tmp.Name(), o, 0); err != nil {
 		t.Fatal(err)
 	}
 }
