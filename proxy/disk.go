@@ -62,6 +62,9 @@ func openDiskTier(dir string, maxBytes int64, log *slog.Logger) (*diskTier, erro
 		limit = math.MaxInt64 // until the volume is read, after the index is rebuilt
 	}
 	// The files are deleted before the call that evicted or purged them returns.
+	if err := claimFolder(dir); err != nil {
+		return nil, err
+	}
 	d := &diskTier{dir: dir, log: log, index: newSLRU(limit, (*diskObject).remove), now: time.Now}
 	d.version.Store(uint64(time.Now().UnixNano()))
 	if err := d.load(); err != nil {
@@ -78,24 +81,27 @@ func openDiskTier(dir string, maxBytes int64, log *slog.Logger) (*diskTier, erro
 func (d *diskTier) bound() int64 { return d.index.limit() }
 
 // load empties tmp/ and indexes every whole object, newest version of a
-// key first.
+// key first. It touches only files named as the tier's (diskfolder.go).
 func (d *diskTier) load() error {
-	tmp := filepath.Join(d.dir, "tmp")
-	if err := os.RemoveAll(tmp); err != nil {
-		return fmt.Errorf("cache folder: %w", err)
-	}
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
+	if err := d.emptyTmp(); err != nil {
 		return fmt.Errorf("cache folder: %w", err)
 	}
 	found := map[string]*diskObject{}
 	err := filepath.WalkDir(d.dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
+		if err != nil {
 			return err
 		}
-		if strings.HasSuffix(path, ".meta") {
+		rel, _ := filepath.Rel(d.dir, path)
+		switch {
+		case e.IsDir() && rel != "." && !hashFolder.MatchString(rel):
+			return fs.SkipDir // tmp/, lost+found
+		case e.IsDir() || !ownEntry(rel, false):
+		case strings.HasSuffix(path, ".meta"):
 			d.consider(path, found)
-		} else if _, err := os.Stat(path + ".meta"); err != nil {
-			os.Remove(path) // a body whose meta never landed
+		default:
+			if _, err := os.Stat(path + ".meta"); err != nil {
+				os.Remove(path) // a body whose meta never landed
+			}
 		}
 		return nil
 	})
@@ -108,6 +114,24 @@ func (d *diskTier) load() error {
 	if len(found) > 0 {
 		bytes, _ := d.index.size()
 		d.log.Info("disk cache re-indexed", "objects", len(found), "bytes", bytes)
+	}
+	return nil
+}
+
+// emptyTmp deletes the fills a stop cut short.
+func (d *diskTier) emptyTmp() error {
+	tmp := filepath.Join(d.dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.IsDir() && fillFile.MatchString(e.Name()) {
+			os.Remove(filepath.Join(tmp, e.Name()))
+		}
 	}
 	return nil
 }

@@ -96,7 +96,7 @@ func bodyFiles(t *testing.T, dir string) int {
 	t.Helper()
 	n := 0
 	filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
-		if err == nil && !e.IsDir() && !strings.HasSuffix(path, ".meta") {
+		if err == nil && !e.IsDir() && !strings.HasSuffix(path, ".meta") && e.Name() != cacheMark {
 			n++
 		}
 		return nil

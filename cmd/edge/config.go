@@ -113,7 +113,7 @@ var settings = []setting{
 		}
 		return err
 	}},
-	{"cache-dir", "EDGE_CACHE_DIR", "", "folder of the disk cache tier (default DATA_DIR/cache)", func(c *Config, v string) (err error) {
+	{"cache-dir", "EDGE_CACHE_DIR", "", "folder of the disk cache tier, empty or edge's own (default DATA_DIR/cache)", func(c *Config, v string) (err error) {
 		c.CacheDir, err = filepath.Abs(v)
 		return err
 	}},

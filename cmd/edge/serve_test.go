@@ -90,6 +90,27 @@ func TestServeBadStorageFailsAtStart(t *testing.T) {
 	}
 }
 
+// TestServeRefusesACacheFolderHoldingOtherFiles: EDGE_CACHE_DIR set by
+// mistake to the data folder stops edge at start, deleting nothing (the
+// disk cache deletes files in its folder).
+func TestServeRefusesACacheFolderHoldingOtherFiles(t *testing.T) {
+	dataDir := t.TempDir()
+	notes := filepath.Join(dataDir, "media", "notes.txt")
+	os.MkdirAll(filepath.Dir(notes), 0o755)
+	os.WriteFile(notes, []byte("keep me"), 0o644)
+	cfg, err := parseConfig(nil, env(map[string]string{"EDGE_DATA_DIR": dataDir, "EDGE_CACHE_DIR": dataDir}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = serve(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "EDGE_CACHE_DIR: ") || !strings.Contains(err.Error(), "edge did not write") {
+		t.Fatalf("want an EDGE_CACHE_DIR error, got %v", err)
+	}
+	if b, err := os.ReadFile(notes); err != nil || string(b) != "keep me" {
+		t.Fatalf("a file of the data folder was touched: %q, %v", b, err)
+	}
+}
+
 // TestGracefulShutdown: a request in flight when the signal comes finishes
 // with its whole answer, and serve returns cleanly.
 func TestGracefulShutdown(t *testing.T) {
