@@ -23,13 +23,15 @@ need_tools() {
   "${root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 }
 
-# work_dir NAME: a readable work folder in $work, and $pids, whose servers
-# are stopped and the folder removed when the script exits.
+# work_dir NAME: a readable work folder in $work, $pids and $mounts, whose
+# servers are stopped, volumes unmounted and the folder removed when the
+# script exits.
 work_dir() {
   work=$(mktemp -d "/tmp/edge-$1.XXXXXX")
   chmod 755 "$work"
-  pids=()
-  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+  pids=() mounts=()
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+    for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 }
 
 # versitygw_bin prints the path of a versitygw (a real S3 server), after

@@ -22,6 +22,9 @@
 # manager wakes).
 #   STREAMS=40 VIEWERS=1000 DURATION=60s MEM=64MiB DISK=256MiB DISK_MB=256 ORDER="nginx edge" ROUNDS=3 \
 #   LIB_VIEWERS=64 LIB_DURATION=20s LIB_ROUNDS=3 EDGE_READS=s3 bash bench/viewers.sh
+# Then, as root, the library once more with each server's cache on a fresh
+# ext4 volume of VOLUME_MB MiB (VOL_ROUNDS rounds), both told the budget:
+# what each does with the same disk, not just the same setting.
 # EDGE_GOMAXPROCS=n runs edge with n Ps instead of one per core, to see what
 # the Go scheduler's wake-ups cost next to nginx's event loops.
 set -euo pipefail
@@ -40,6 +43,8 @@ EDGE_READS=${EDGE_READS:-s3} # s3: signed, as edge reads a private bucket; http:
 LIB_VIEWERS=${LIB_VIEWERS:-64}
 LIB_DURATION=${LIB_DURATION:-20s}
 LIB_ROUNDS=${LIB_ROUNDS:-3}
+VOLUME_MB=${VOLUME_MB:-320} # a quarter more than the budget: room a careful operator leaves
+VOL_ROUNDS=${VOL_ROUNDS:-2}
 
 . bench/lib.sh
 need_tools nginx ffmpeg curl
@@ -109,9 +114,22 @@ http {
   }
 }
 CONF
+# volume DIR: a fresh ext4 volume of VOLUME_MB MiB mounted at DIR.
+volume() {
+  umount "$1" 2>/dev/null || true
+  rm -rf "$1" "$1.img"; mkdir -p "$1"; truncate -s "${VOLUME_MB}M" "$1.img"
+  mkfs.ext4 -q -F -m 0 "$1.img" && mount -o loop "$1.img" "$1" && mounts+=("$1")
+}
+
+# cache_folder DIR: an empty cache folder, a volume of its own when
+# ON_VOLUME is set.
+cache_folder() {
+  if [ -n "${ON_VOLUME:-}" ]; then volume "$1"; else rm -rf "$1"; mkdir -p "$1"; fi
+}
+
 # start_nginx: nginx on an empty cache folder; its pid is left in nginx_pid.
 start_nginx() {
-  rm -rf "$work/nginx/cache"; mkdir -p "$work/nginx/cache"
+  cache_folder "$work/nginx/cache"
   "$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" & nginx_pid=$!
   pids+=($nginx_pid)
   wait_http "http://127.0.0.1:$NGINX_PORT/"
@@ -226,6 +244,7 @@ rounds() {
       case $server in
       edge)
         stop "$edge_pid"
+        cache_folder "$work/edge$name-$round/cache"
         start_cache_edge "edge$name-$round" "$DISK"
         play "edge$name-$round" "$EDGE_PORT" "$work/edge$name-$round/cache" "$@" ;;
       nginx)
@@ -260,9 +279,21 @@ for round in $(seq "$LIB_ROUNDS"); do
   play "edge-library-equal-$round" "$EDGE_PORT" "$work/edge-equal-$round/cache" "${full_speed[@]}"
 done
 
-python3 - "$work" "$MEM" "$DISK" "$ROUNDS" "$LIB_ROUNDS" <<'PY'
+vol_rounds=0 nospace=0
+if [ "$(id -u)" -eq 0 ] && volume "$work/probe" 2>/dev/null; then
+  echo "== the library on one volume: each cache on a fresh $VOLUME_MB MiB ext4 volume, budget $DISK, $VOL_ROUNDS round(s)"
+  before=$(grep -c "\[crit\]" "$work/nginx/logs/error.log" || true) # a cache file it could not write whole
+  ON_VOLUME=1 rounds -volume "$VOL_ROUNDS" "${full_speed[@]}"
+  nospace=$(( $(grep -c "\[crit\]" "$work/nginx/logs/error.log" || true) - before ))
+  vol_rounds=$VOL_ROUNDS
+else
+  echo "== the library on one volume: skipped, as it mounts loop volumes (run as root)"
+fi
+
+python3 - "$work" "$MEM" "$DISK" "$ROUNDS" "$LIB_ROUNDS" "$vol_rounds" "$VOLUME_MB" "$nospace" <<'PY'
 import json, statistics, sys
 work, mem, disk, rounds, lib_rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+vol_rounds, volume_mb, nospace = int(sys.argv[6]), sys.argv[7], int(sys.argv[8])
 load = lambda k: json.load(open(f"{work}/{k}.json"))
 er, nr = [load(f"edge-{i}") for i in range(1, rounds + 1)], [load(f"nginx-{i}") for i in range(1, rounds + 1)]
 # The median of each figure over the rounds, so one busy moment of the
@@ -305,4 +336,13 @@ print(f"  TTFB p99:                {ratio(el['ttfb_p99_ms'], nl['ttfb_p99_ms']):
       f" {ratio(eq['ttfb_p99_ms'], nl['ttfb_p99_ms']):.2f}x and {ratio(eq['segment_p99_ms'], nl['segment_p99_ms']):.2f}x with the disk nginx used")
 errors = lambda k: sum(x["errors"] for x in libs[k])
 print(f"  errors:                  edge {errors('edge-library')} and {errors('edge-library-equal')}, nginx {errors('nginx-library')}")
+if vol_rounds:
+    vols = {k: [load(f"{k}-{i}") for i in range(1, vol_rounds + 1)] for k in ("edge-volume", "nginx-volume")}
+    ev, nv = med(vols["edge-volume"]), med(vols["nginx-volume"])
+    per = ", ".join(f"{ratio(a['requests_per_second'], b['requests_per_second']):.2f}" for a, b in zip(vols["edge-volume"], vols["nginx-volume"]))
+    print(f"library on one {volume_mb} MiB volume each (budget {disk}), medians of {vol_rounds} round(s)")
+    print(f"  requests/s:              {ratio(ev['requests_per_second'], nv['requests_per_second']):.2f}x (per round {per})")
+    print(f"  errors:                  edge {sum(x['errors'] for x in vols['edge-volume'])}, nginx {sum(x['errors'] for x in vols['nginx-volume'])}"
+          f" (nginx logged {nospace} cache writes cut short by the full volume)")
+    print(f"  hit ratio:               edge {ev['hit_ratio']:.3f}, nginx {nv['hit_ratio']:.3f}; disk peak {ev['disk_peak_mib']:.0f} vs {nv['disk_peak_mib']:.0f} MiB")
 PY
