@@ -220,7 +220,7 @@ func (m *Manager) fetchSegment(ctx context.Context, id string, r rendition, seg 
 	if r.media.Map != nil {
 		parts = append([]string{r.media.Map.URI}, parts...)
 	}
-	f, err := os.CreateTemp(m.TempDir, "segment-*")
+	f, err := os.CreateTemp(m.TempDir, TempPrefix+"segment-*")
 	if err != nil {
 		return "", err
 	}

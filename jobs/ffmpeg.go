@@ -54,7 +54,7 @@ type FFmpeg struct {
 func (f *FFmpeg) Name() string { return "ffmpeg" }
 
 func (f *FFmpeg) Transcode(ctx context.Context, streamID, source string, progress func(int)) (Result, error) {
-	work, err := os.MkdirTemp(f.TempDir, "edge-job-")
+	work, err := os.MkdirTemp(f.TempDir, TempPrefix+"job-")
 	if err != nil {
 		return Result{}, fmt.Errorf("make work folder: %w", err)
 	}

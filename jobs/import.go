@@ -119,7 +119,7 @@ func (m *Manager) cancelImport(id string) {
 }
 
 func (m *Manager) runImport(ctx context.Context, id string, u *url.URL) {
-	f, err := os.CreateTemp(m.TempDir, "edge-import-")
+	f, err := os.CreateTemp(m.TempDir, TempPrefix+"import-")
 	if err != nil {
 		m.Log.Error("stage an import", "stream", id, "err", err)
 		m.failImport(ctx, id, err)

@@ -84,7 +84,7 @@ func (m *Manager) MakeDownload(ctx context.Context, id string) error {
 // joinSegments writes the rendition's init section (fMP4) and segments,
 // in order, into one file: MPEG-TS and fragmented MP4 both join by bytes.
 func (m *Manager) joinSegments(ctx context.Context, id string, r rendition) (string, error) {
-	f, err := os.CreateTemp(m.TempDir, "joined-*")
+	f, err := os.CreateTemp(m.TempDir, TempPrefix+"joined-*")
 	if err != nil {
 		return "", err
 	}

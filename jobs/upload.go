@@ -85,7 +85,7 @@ func (m *Manager) downloadUpload(ctx context.Context, key string) (string, error
 		return "", fmt.Errorf("upload %s: %w", key, err)
 	}
 	defer obj.Body.Close()
-	f, err := os.CreateTemp(m.TempDir, "edge-judge-")
+	f, err := os.CreateTemp(m.TempDir, TempPrefix+"judge-")
 	if err != nil {
 		return "", fmt.Errorf("stage upload %s: %w", key, err)
 	}

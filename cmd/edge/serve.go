@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,12 +27,22 @@ import (
 )
 
 // tempDir is where jobs stage sources and outputs and uploads are judged,
-// emptied at start of what jobs cut short left behind.
+// emptied at start of what jobs cut short left behind: of the entries
+// jobs name (jobs.TempPrefix) only, as a data folder set to a folder of
+// one's own (a project, a home) may hold a tmp/ of its own.
 func tempDir(dataDir string) (string, error) {
 	tmp := filepath.Join(dataDir, "tmp")
-	os.RemoveAll(tmp)
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return "", fmt.Errorf("EDGE_DATA_DIR: %w", err)
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return "", fmt.Errorf("EDGE_DATA_DIR: %w", err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), jobs.TempPrefix) {
+			os.RemoveAll(filepath.Join(tmp, e.Name()))
+		}
 	}
 	return tmp, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/edgehls/edge/internal/waitfor"
+	"github.com/edgehls/edge/jobs"
 	"github.com/edgehls/edge/playback"
 
 	"bytes"
@@ -108,6 +109,31 @@ func TestServeRefusesACacheFolderHoldingOtherFiles(t *testing.T) {
 	}
 	if b, err := os.ReadFile(notes); err != nil || string(b) != "keep me" {
 		t.Fatalf("a file of the data folder was touched: %q, %v", b, err)
+	}
+}
+
+// TestStartEmptiesOnlyJobsTempFiles: at start edge deletes what jobs cut
+// short left in EDGE_DATA_DIR/tmp, and nothing else there: a data folder
+// set to a project's or a home folder keeps its own tmp/.
+func TestStartEmptiesOnlyJobsTempFiles(t *testing.T) {
+	dataDir := t.TempDir()
+	tmp := filepath.Join(dataDir, "tmp")
+	cut := filepath.Join(tmp, jobs.TempPrefix+"job-123", "720p", "segment-0.ts")
+	mine := filepath.Join(tmp, "notes", "todo.txt")
+	for _, f := range []string{cut, mine, filepath.Join(tmp, jobs.TempPrefix+"judge-456")} {
+		os.MkdirAll(filepath.Dir(f), 0o755)
+		os.WriteFile(f, []byte("x"), 0o644)
+	}
+	got, err := tempDir(dataDir)
+	if err != nil || got != tmp {
+		t.Fatalf("tempDir = %q, %v", got, err)
+	}
+	left, _ := os.ReadDir(tmp)
+	if len(left) != 1 || left[0].Name() != "notes" {
+		t.Fatalf("left in tmp: %v, want only notes", left)
+	}
+	if b, err := os.ReadFile(mine); err != nil || string(b) != "x" {
+		t.Fatalf("a file not edge's was touched: %q, %v", b, err)
 	}
 }
 
