@@ -61,10 +61,10 @@ func openDiskTier(dir string, maxBytes int64, log *slog.Logger) (*diskTier, erro
 	if maxBytes <= 0 {
 		limit = math.MaxInt64 // until the volume is read, after the index is rebuilt
 	}
-	// The files are deleted before the call that evicted or purged them returns.
 	if err := claimFolder(dir); err != nil {
 		return nil, err
 	}
+	// The files are deleted before the call that evicted or purged them returns.
 	d := &diskTier{dir: dir, log: log, index: newSLRU(limit, (*diskObject).remove), now: time.Now}
 	d.version.Store(uint64(time.Now().UnixNano()))
 	if err := d.load(); err != nil {

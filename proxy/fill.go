@@ -361,8 +361,8 @@ func (p *Proxy) unregister(f *fill) {
 }
 
 // endFill drops what was not kept, the body and a meta file prepared for
-// it (finishFill and failFill have already unregistered the fill);
-// readers keep their open descriptors.
+// it, and the room it claimed (finishFill and failFill have already
+// unregistered the fill); readers keep their open descriptors.
 func (p *Proxy) endFill(f *fill) {
 	<-f.created
 	p.disk.index.release(f.claimed)
