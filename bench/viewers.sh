@@ -279,33 +279,35 @@ for round in $(seq "$LIB_ROUNDS"); do
   play "edge-library-equal-$round" "$EDGE_PORT" "$work/edge-equal-$round/cache" "${full_speed[@]}"
 done
 
-vol_rounds=0 nospace=0
-if [ "$(id -u)" -eq 0 ] && volume "$work/probe" 2>/dev/null; then
+vol_rounds=0 cut_short=0
+if [ "$(id -u)" -eq 0 ] && volume "$work/probe" 2>/dev/null && umount "$work/probe"; then
   echo "== the library on one volume: each cache on a fresh $VOLUME_MB MiB ext4 volume, budget $DISK, $VOL_ROUNDS round(s)"
   before=$(grep -c "\[crit\]" "$work/nginx/logs/error.log" || true) # a cache file it could not write whole
   ON_VOLUME=1 rounds -volume "$VOL_ROUNDS" "${full_speed[@]}"
-  nospace=$(( $(grep -c "\[crit\]" "$work/nginx/logs/error.log" || true) - before ))
+  cut_short=$(( $(grep -c "\[crit\]" "$work/nginx/logs/error.log" || true) - before ))
   vol_rounds=$VOL_ROUNDS
 else
   echo "== the library on one volume: skipped, as it mounts loop volumes (run as root)"
 fi
 
-python3 - "$work" "$MEM" "$DISK" "$ROUNDS" "$LIB_ROUNDS" "$vol_rounds" "$VOLUME_MB" "$nospace" <<'PY'
+python3 - "$work" "$MEM" "$DISK" "$ROUNDS" "$LIB_ROUNDS" "$vol_rounds" "$VOLUME_MB" "$cut_short" <<'PY'
 import json, statistics, sys
 work, mem, disk, rounds, lib_rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-vol_rounds, volume_mb, nospace = int(sys.argv[6]), sys.argv[7], int(sys.argv[8])
+vol_rounds, volume_mb, cut_short = int(sys.argv[6]), sys.argv[7], int(sys.argv[8])
 load = lambda k: json.load(open(f"{work}/{k}.json"))
-er, nr = [load(f"edge-{i}") for i in range(1, rounds + 1)], [load(f"nginx-{i}") for i in range(1, rounds + 1)]
+runs = lambda name, n: [load(f"{name}-{i}") for i in range(1, n + 1)]  # the rounds played by rounds NAME N
+ratio = lambda a, b: a / b if b else float("nan")
+rounds_ratio = lambda a, b, k: ", ".join(f"{ratio(x[k], y[k]):.2f}" for x, y in zip(a, b))
+errors = lambda rs: sum(x["errors"] for x in rs)
+er, nr = runs("edge", rounds), runs("nginx", rounds)
 # The median of each figure over the rounds, so one busy moment of the
 # machine does not decide a comparison.
 med = lambda runs: {k: statistics.median(r[k] for r in runs) for k in runs[0] if isinstance(runs[0][k], (int, float))}
 e, n = med(er), med(nr)
 r = load("edge-restart")
-libs = {k: [load(f"{k}-{i}") for i in range(1, lib_rounds + 1)] for k in ("edge-library", "nginx-library", "edge-library-equal")}
-el, nl, eq = (med(libs[k]) for k in ("edge-library", "nginx-library", "edge-library-equal"))
-lib_round = lambda a, b, k: ", ".join(f"{ratio(x[k], y[k]):.2f}" for x, y in zip(libs[a], libs[b]))
-ratio = lambda a, b: a / b if b else float("nan")
-per_round = lambda k: ", ".join(f"{ratio(a[k], b[k]):.2f}" for a, b in zip(er, nr))
+elr, nlr, eqr = runs("edge-library", lib_rounds), runs("nginx-library", lib_rounds), runs("edge-library-equal", lib_rounds)
+el, nl, eq = med(elr), med(nlr), med(eqr)
+per_round = lambda k: rounds_ratio(er, nr, k)
 print()
 print(f"viewers at real pace, each server cold, medians of {rounds} round(s) (disk budget {disk}; peak used: edge {e['disk_peak_mib']:.0f} MiB, nginx {n['disk_peak_mib']:.0f} MiB)")
 print(f"  hit ratio:               {e['hit_ratio']:.4f} vs {n['hit_ratio']:.4f} (target: edge >= nginx)")
@@ -320,29 +322,26 @@ print(f"  segment p99 by answer:   hits {ratio(by(er, 'hit'), by(nr, 'hit')):.2f
 print(f"  start-up p99:            {ratio(e['startup_p99_ms'], n['startup_p99_ms']):.2f}x (per round {per_round('startup_p99_ms')})")
 bursts = lambda runs: ", ".join(f"{x['burst_seconds']} ({x['slow_in_bursts']})" for x in runs)
 print(f"  bursts:                  seconds with >= 10 first bytes over 15 ms (slow answers in them), per round: edge {bursts(er)}; nginx {bursts(nr)}")
-print(f"  errors:                  edge {sum(x['errors'] for x in er)}, nginx {sum(x['errors'] for x in nr)} (target 0)")
+print(f"  errors:                  edge {errors(er)}, nginx {errors(nr)} (target 0)")
 print(f"  server CPU:              {ratio(e['cpu_seconds'], n['cpu_seconds']):.2f}x ({e['cpu_seconds']:.1f} s vs {n['cpu_seconds']:.1f} s; the viewers share the machine);"
       f" context switches per request {e['switches_per_request']:.1f} vs {n['switches_per_request']:.1f}")
 print(f"  edge peak RSS:           {max(x['peak_rss_kib'] for x in er) // 1024} MiB (memory tier {mem}; target <= tier + 64 MiB)")
 print(f"  edge after a restart:    hit ratio {r['hit_ratio']:.3f} in its first minute (target >= 0.95)")
 print(f"library at full speed, each server cold, medians of {lib_rounds} round(s)")
-print(f"  requests/s:              {ratio(el['requests_per_second'], nl['requests_per_second']):.2f}x within the budget (per round {lib_round('edge-library', 'nginx-library', 'requests_per_second')}),"
-      f" {ratio(eq['requests_per_second'], nl['requests_per_second']):.2f}x with the disk nginx used ({lib_round('edge-library-equal', 'nginx-library', 'requests_per_second')}) (target >= 1.0x)")
+print(f"  requests/s:              {ratio(el['requests_per_second'], nl['requests_per_second']):.2f}x within the budget (per round {rounds_ratio(elr, nlr, 'requests_per_second')}),"
+      f" {ratio(eq['requests_per_second'], nl['requests_per_second']):.2f}x with the disk nginx used ({rounds_ratio(eqr, nlr, 'requests_per_second')}) (target >= 1.0x)")
 print(f"  hit ratio:               edge {el['hit_ratio']:.3f} within {disk} (peak {el['disk_peak_mib']:.0f} MiB), nginx {nl['hit_ratio']:.3f} (peak {nl['disk_peak_mib']:.0f} MiB),"
       f" edge with nginx's peak {eq['hit_ratio']:.3f} (peak {eq['disk_peak_mib']:.0f} MiB)")
 print(f"  time above the budget:   edge {el['disk_over_share']:.0%} of the time (mean {el['disk_mean_mib']:.0f} MiB),"
       f" nginx {nl['disk_over_share']:.0%} (mean {nl['disk_mean_mib']:.0f} MiB)")
 print(f"  TTFB p99:                {ratio(el['ttfb_p99_ms'], nl['ttfb_p99_ms']):.2f}x, segment p99 {ratio(el['segment_p99_ms'], nl['segment_p99_ms']):.2f}x within the budget;"
       f" {ratio(eq['ttfb_p99_ms'], nl['ttfb_p99_ms']):.2f}x and {ratio(eq['segment_p99_ms'], nl['segment_p99_ms']):.2f}x with the disk nginx used")
-errors = lambda k: sum(x["errors"] for x in libs[k])
-print(f"  errors:                  edge {errors('edge-library')} and {errors('edge-library-equal')}, nginx {errors('nginx-library')}")
+print(f"  errors:                  edge {errors(elr)} and {errors(eqr)}, nginx {errors(nlr)}")
 if vol_rounds:
-    vols = {k: [load(f"{k}-{i}") for i in range(1, vol_rounds + 1)] for k in ("edge-volume", "nginx-volume")}
-    ev, nv = med(vols["edge-volume"]), med(vols["nginx-volume"])
-    per = ", ".join(f"{ratio(a['requests_per_second'], b['requests_per_second']):.2f}" for a, b in zip(vols["edge-volume"], vols["nginx-volume"]))
+    evr, nvr = runs("edge-volume", vol_rounds), runs("nginx-volume", vol_rounds)
+    ev, nv = med(evr), med(nvr)
     print(f"library on one {volume_mb} MiB volume each (budget {disk}), medians of {vol_rounds} round(s)")
-    print(f"  requests/s:              {ratio(ev['requests_per_second'], nv['requests_per_second']):.2f}x (per round {per})")
-    print(f"  errors:                  edge {sum(x['errors'] for x in vols['edge-volume'])}, nginx {sum(x['errors'] for x in vols['nginx-volume'])}"
-          f" (nginx logged {nospace} cache writes cut short by the full volume)")
+    print(f"  requests/s:              {ratio(ev['requests_per_second'], nv['requests_per_second']):.2f}x (per round {rounds_ratio(evr, nvr, 'requests_per_second')})")
+    print(f"  errors:                  edge {errors(evr)}, nginx {errors(nvr)} (nginx logged {cut_short} cache writes cut short by the full volume)")
     print(f"  hit ratio:               edge {ev['hit_ratio']:.3f}, nginx {nv['hit_ratio']:.3f}; disk peak {ev['disk_peak_mib']:.0f} vs {nv['disk_peak_mib']:.0f} MiB")
 PY

@@ -95,7 +95,7 @@ func (d *diskTier) load() error {
 		switch {
 		case e.IsDir() && rel != "." && !hashFolder.MatchString(rel):
 			return fs.SkipDir // tmp/, lost+found
-		case e.IsDir() || !ownEntry(rel, false):
+		case e.IsDir() || !ownEntry(rel, false): // the top, a hash folder, or a file not the tier's: left as it is
 		case strings.HasSuffix(path, ".meta"):
 			d.consider(path, found)
 		default:
