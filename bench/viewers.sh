@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What viewers live through, edge against nginx in the same run, in front
 # of the same S3 origin (versitygw: edge reads it signed through the AWS
-# SDK, nginx anonymously through a public-read bucket policy). Origin
+# SDK's signer, nginx anonymously through a public-read bucket policy). Origin
 # fetches are counted from versitygw's own access log.
 #
 # The library is STREAMS copies of a 60 s two-rendition ladder, several

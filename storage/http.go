@@ -52,6 +52,11 @@ func (s *HTTPStore) Get(ctx context.Context, key string, rng *Range) (*Object, e
 	if err != nil {
 		return nil, err
 	}
+	return responseObject(key, resp)
+}
+
+// responseObject is the object an origin's 200 or 206 answer carries.
+func responseObject(key string, resp *http.Response) (*Object, error) {
 	obj := &Object{Info: responseInfo(key, resp), Body: resp.Body}
 	if resp.StatusCode == http.StatusPartialContent {
 		cr, err := parseContentRange(resp.Header.Get("Content-Range"))

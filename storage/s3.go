@@ -33,6 +33,7 @@ type S3Options struct {
 type S3Store struct {
 	client   *s3.Client
 	uploader *manager.Uploader
+	gets     *signedGets // nil: objects are read through the SDK's stack
 	bucket   string
 	prefix   string
 }
@@ -55,7 +56,8 @@ func NewS3Store(ctx context.Context, o S3Options) (*S3Store, error) {
 			so.BaseEndpoint = aws.String(o.Endpoint)
 		}
 	})
-	return &S3Store{client: client, uploader: manager.NewUploader(client), bucket: o.Bucket, prefix: o.Prefix}, nil
+	return &S3Store{client: client, uploader: manager.NewUploader(client), gets: newSignedGets(ctx, client, o.Bucket),
+		bucket: o.Bucket, prefix: o.Prefix}, nil
 }
 
 func s3ConfigOptions(o S3Options) []func(*config.LoadOptions) error {
@@ -86,6 +88,13 @@ func (s *S3Store) Prefix() string { return s.prefix }
 func (s *S3Store) Get(ctx context.Context, key string, rng *Range) (*Object, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
+	}
+	if s.gets != nil {
+		resp, err := s.gets.get(ctx, s.prefix+key, rng)
+		if err != nil {
+			return nil, s.wrap("get", key, err)
+		}
+		return responseObject(key, resp)
 	}
 	in := &s3.GetObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key)}
 	if rng != nil {
@@ -194,7 +203,7 @@ func (s *S3Store) wrap(op, key string, err error) error {
 			return fmt.Errorf("s3 %s %s: bucket does not exist: %w", op, s.bucket, err)
 		}
 	}
-	var respErr *awshttp.ResponseError
+	var respErr interface{ HTTPStatusCode() int }
 	if errors.As(err, &respErr) {
 		switch respErr.HTTPStatusCode() {
 		case http.StatusNotFound:

@@ -137,11 +137,25 @@ func TestFileStoreRefusesSymlinkOut(t *testing.T) {
 
 func TestS3Store(t *testing.T) {
 	srv := storagetest.StartS3(t)
-	s := srv.Store(t, "edge")
-	conformance(t, s)
-	// The prefix is really applied: the object sits under edge/ in the bucket.
-	if _, err := srv.Client().HeadObject(context.Background(), s3Head(srv.Bucket, "edge/streams/a/master.m3u8")); err != nil {
-		t.Fatalf("object not under the prefix: %v", err)
+	for _, tc := range []struct {
+		name   string
+		signed bool
+	}{{"signed gets", true}, {"through the SDK", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := strings.ReplaceAll(tc.name, " ", "-")
+			s := srv.Store(t, prefix)
+			if !tc.signed {
+				storage.ReadThroughSDK(s)
+			}
+			if storage.SignsGets(s) != tc.signed {
+				t.Fatalf("signed gets in use: %v, want %v", storage.SignsGets(s), tc.signed)
+			}
+			conformance(t, s)
+			// The prefix is really applied: the object sits under it in the bucket.
+			if _, err := srv.Client().HeadObject(context.Background(), s3Head(srv.Bucket, prefix+"/streams/a/master.m3u8")); err != nil {
+				t.Fatalf("object not under the prefix: %v", err)
+			}
+		})
 	}
 }
 
