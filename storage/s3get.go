@@ -90,13 +90,13 @@ func newSignedGets(ctx context.Context, client *s3.Client, bucket string) *signe
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // get sends a signed GET of the object key (the bucket's full key), trying
-// again as the client's retryer says (S3 asks for it on 500 and 503).
+// again as the client's retryer says (S3 asks for it on 500 and 503), with
+// its retry quota: spent by retries, refilled by answers.
 func (g *signedGets) get(ctx context.Context, key string, rng *Range) (*http.Response, error) {
-	// The retry quota is the SDK's: spent by retries, refilled by answers.
-	release := g.retryer.GetInitialToken()
+	releaseRetry := func(error) error { return nil }
 	for attempt := 1; ; attempt++ {
-		resp, err := g.once(ctx, key, rng)
-		_ = release(err)
+		resp, err := g.attempt(ctx, key, rng)
+		_ = releaseRetry(err)
 		if err == nil {
 			return resp, nil
 		}
@@ -104,7 +104,7 @@ func (g *signedGets) get(ctx context.Context, key string, rng *Range) (*http.Res
 			return nil, err
 		}
 		var quotaErr error
-		if release, quotaErr = g.retryer.GetRetryToken(ctx, err); quotaErr != nil {
+		if releaseRetry, quotaErr = g.retryer.GetRetryToken(ctx, err); quotaErr != nil {
 			return nil, err
 		}
 		delay, delayErr := g.retryer.RetryDelay(attempt, err)
@@ -115,6 +115,21 @@ func (g *signedGets) get(ctx context.Context, key string, rng *Range) (*http.Res
 			return nil, err
 		}
 	}
+}
+
+// attempt is one GET under the retryer's attempt token, which refills the
+// retry quota when the GET is answered (and in adaptive mode rate-limits).
+func (g *signedGets) attempt(ctx context.Context, key string, rng *Range) (*http.Response, error) {
+	release := func(error) error { return nil }
+	if v2, ok := g.retryer.(aws.RetryerV2); ok {
+		var err error
+		if release, err = v2.GetAttemptToken(ctx); err != nil {
+			return nil, fmt.Errorf("retry quota: %w", err)
+		}
+	}
+	resp, err := g.once(ctx, key, rng)
+	_ = release(err)
+	return resp, err
 }
 
 func (g *signedGets) once(ctx context.Context, key string, rng *Range) (*http.Response, error) {
