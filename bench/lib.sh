@@ -45,6 +45,16 @@ versitygw_bin() {
   echo "$gobin/versitygw"
 }
 
+# toxiproxy_bin prints the path of toxiproxy's server (a TCP proxy that
+# adds latency), installed at TOXIPROXY_VERSION when missing.
+TOXIPROXY_VERSION=v2.5.0
+toxiproxy_bin() {
+  local dir
+  dir="$(go env GOPATH)/bin/toxiproxy-$TOXIPROXY_VERSION"
+  [ -x "$dir/server" ] || GOBIN="$dir" go install "github.com/Shopify/toxiproxy/v2/cmd/server@$TOXIPROXY_VERSION" >&2
+  echo "$dir/server"
+}
+
 # wait_http URL: waits up to 10 s for any HTTP answer from URL (a server
 # that listens), or ends the script.
 wait_http() {

@@ -25,6 +25,11 @@
 # Then, as root, the library once more with each server's cache on a fresh
 # ext4 volume of VOLUME_MB MiB (VOL_ROUNDS rounds), both told the budget:
 # what each does with the same disk, not just the same setting.
+# Then the viewers at real pace again with the origin FAR_MS ms away
+# (toxiproxy's latency toxic on its answers, FAR_ROUNDS rounds; 0 skips):
+# S3 answers in tens of milliseconds, not the one a local versitygw takes,
+# and how a cache serves the viewers who ask while a fill is under way
+# shows only then.
 # EDGE_GOMAXPROCS=n runs edge with n Ps instead of one per core, to see what
 # the Go scheduler's wake-ups cost next to nginx's event loops.
 set -euo pipefail
@@ -45,6 +50,8 @@ LIB_DURATION=${LIB_DURATION:-20s}
 LIB_ROUNDS=${LIB_ROUNDS:-3}
 VOLUME_MB=${VOLUME_MB:-320} # a quarter more than the budget: room a careful operator leaves
 VOL_ROUNDS=${VOL_ROUNDS:-2}
+FAR_MS=${FAR_MS:-20}         # what the far origin adds to each answer: S3 from a nearby region
+FAR_ROUNDS=${FAR_ROUNDS:-3}
 
 . bench/lib.sh
 need_tools nginx ffmpeg curl
@@ -52,7 +59,8 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 VERSITYGW=$(versitygw_bin)
 ulimit -n 65536 2>/dev/null || true
 work_dir viewers
-ORIGIN_PORT=$(free_port); NGINX_PORT=$(free_port); EDGE_PORT=$(free_port)
+ORIGIN_PORT=$(free_port); NGINX_PORT=$(free_port); EDGE_PORT=$(free_port); FAR_PORT=$(free_port)
+UPSTREAM_PORT=$ORIGIN_PORT # where both servers read the origin: versitygw, or toxiproxy in front of it
 
 echo "== building edge, the viewers and s3lib"
 go build -o "$work/edge" ./cmd/edge
@@ -86,8 +94,10 @@ sleep 3
 sync # the upload's dirty pages are written back now, not while the first server plays
 
 mkdir -p "$work/nginx/cache" "$work/nginx/logs"
-user_line=""; [ "$(id -u)" -eq 0 ] && user_line="user root;"
-cat > "$work/nginx/nginx.conf" <<CONF
+# nginx_conf: nginx's configuration, reading the origin at $UPSTREAM_PORT.
+nginx_conf() {
+  local user_line=""; [ "$(id -u)" -eq 0 ] && user_line="user root;"
+  cat > "$work/nginx/nginx.conf" <<CONF
 $user_line
 worker_processes auto;
 daemon off;
@@ -109,11 +119,13 @@ http {
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     # /streams/… is the object streams/… of the bucket media, read anonymously.
-    location ~ \.m3u8\$ { rewrite ^ /media\$uri break; proxy_pass http://127.0.0.1:$ORIGIN_PORT; proxy_cache_valid 200 10s; }
-    location ~ \.ts\$ { rewrite ^ /media\$uri break; proxy_pass http://127.0.0.1:$ORIGIN_PORT; proxy_cache_valid 200 1y; }
+    location ~ \.m3u8\$ { rewrite ^ /media\$uri break; proxy_pass http://127.0.0.1:$UPSTREAM_PORT; proxy_cache_valid 200 10s; }
+    location ~ \.ts\$ { rewrite ^ /media\$uri break; proxy_pass http://127.0.0.1:$UPSTREAM_PORT; proxy_cache_valid 200 1y; }
   }
 }
 CONF
+}
+
 # volume DIR: a fresh ext4 volume of VOLUME_MB MiB mounted at DIR.
 volume() {
   umount "$1" 2>/dev/null || true
@@ -130,6 +142,7 @@ cache_folder() {
 # start_nginx: nginx on an empty cache folder; its pid is left in nginx_pid.
 start_nginx() {
   cache_folder "$work/nginx/cache"
+  nginx_conf
   "$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" & nginx_pid=$!
   pids+=($nginx_pid)
   wait_http "http://127.0.0.1:$NGINX_PORT/"
@@ -139,9 +152,9 @@ start_nginx() {
 # tier of DISK; its pid is left in edge_pid.
 start_cache_edge() {
   local origin=s3://media
-  [ "$EDGE_READS" = http ] && origin="http://127.0.0.1:$ORIGIN_PORT/media/"
+  [ "$EDGE_READS" = http ] && origin="http://127.0.0.1:$UPSTREAM_PORT/media/"
   env EDGE_ADDR="127.0.0.1:$EDGE_PORT" EDGE_DATA_DIR="$work/$1" EDGE_ORIGIN="$origin" \
-    AWS_ENDPOINT_URL_S3="http://127.0.0.1:$ORIGIN_PORT" EDGE_S3_PATH_STYLE=true \
+    AWS_ENDPOINT_URL_S3="http://127.0.0.1:$UPSTREAM_PORT" EDGE_S3_PATH_STYLE=true \
     EDGE_CACHE_BYTES="$MEM" EDGE_DISK_CACHE_BYTES="$2" EDGE_LOG_LEVEL=error ${EDGE_GOMAXPROCS:+GOMAXPROCS=$EDGE_GOMAXPROCS} "$work/edge" serve & edge_pid=$!
   pids+=($edge_pid)
   wait_http "http://127.0.0.1:$EDGE_PORT/healthz"
@@ -267,6 +280,21 @@ start_cache_edge "edge-$ROUNDS" "$DISK"
 play edge-restart "$EDGE_PORT" "$work/edge-$ROUNDS/cache" "${paced[@]}"
 stop "$edge_pid"
 
+if [ "$FAR_ROUNDS" -gt 0 ]; then
+  echo "== the origin $FAR_MS ms away (toxiproxy on :$FAR_PORT delays its answers), $VIEWERS viewers again, each server cold, $FAR_ROUNDS round(s)"
+  toxi_api=$(free_port)
+  LOG_LEVEL=warn "$(toxiproxy_bin)" -host 127.0.0.1 -port "$toxi_api" > "$work/toxiproxy.log" 2>&1 & pids+=($!)
+  wait_http "http://127.0.0.1:$toxi_api/version"
+  curl -sf -X POST "http://127.0.0.1:$toxi_api/proxies" \
+    -d "{\"name\": \"origin\", \"listen\": \"127.0.0.1:$FAR_PORT\", \"upstream\": \"127.0.0.1:$ORIGIN_PORT\"}" > /dev/null
+  curl -sf -X POST "http://127.0.0.1:$toxi_api/proxies/origin/toxics" \
+    -d "{\"type\": \"latency\", \"stream\": \"downstream\", \"attributes\": {\"latency\": $FAR_MS}}" > /dev/null
+  UPSTREAM_PORT=$FAR_PORT
+  rounds -far "$FAR_ROUNDS" "${paced[@]}"
+  stop "$edge_pid"; stop "$nginx_pid"
+  UPSTREAM_PORT=$ORIGIN_PORT
+fi
+
 echo "== the library at full speed: $LIB_VIEWERS clients for $LIB_DURATION, each asking as soon as answered, each server cold, $LIB_ROUNDS round(s)"
 # One 20 s run from cold moved by 15% from run to run, so the library is
 # read in rounds too, and medians compared.
@@ -290,10 +318,10 @@ else
   echo "== the library on one volume: skipped, as it mounts loop volumes (run as root)"
 fi
 
-python3 - "$work" "$MEM" "$DISK" "$ROUNDS" "$LIB_ROUNDS" "$vol_rounds" "$VOLUME_MB" "$cut_short" <<'PY'
+python3 - "$work" "$MEM" "$DISK" "$ROUNDS" "$LIB_ROUNDS" "$vol_rounds" "$VOLUME_MB" "$cut_short" "$FAR_ROUNDS" "$FAR_MS" <<'PY'
 import json, statistics, sys
 work, mem, disk, rounds, lib_rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-vol_rounds, volume_mb, cut_short = int(sys.argv[6]), sys.argv[7], int(sys.argv[8])
+vol_rounds, volume_mb, cut_short, far_rounds, far_ms = int(sys.argv[6]), sys.argv[7], int(sys.argv[8]), int(sys.argv[9]), sys.argv[10]
 load = lambda k: json.load(open(f"{work}/{k}.json"))
 runs = lambda name, n: [load(f"{name}-{i}") for i in range(1, n + 1)]  # the rounds played by rounds NAME N
 ratio = lambda a, b: a / b if b else float("nan")
@@ -307,26 +335,39 @@ e, n = med(er), med(nr)
 r = load("edge-restart")
 elr, nlr, eqr = runs("edge-library", lib_rounds), runs("nginx-library", lib_rounds), runs("edge-library-equal", lib_rounds)
 el, nl, eq = med(elr), med(nlr), med(eqr)
-per_round = lambda k: rounds_ratio(er, nr, k)
+
+def paced(er, nr, bursts=True):
+    """Prints what the viewers at real pace lived through, edge against nginx;
+    bursts (15 ms slow) only where an origin's answer takes less."""
+    e, n = med(er), med(nr)
+    per_round = lambda k: rounds_ratio(er, nr, k)
+    print(f"  hit ratio:               {e['hit_ratio']:.4f} vs {n['hit_ratio']:.4f} (target: edge >= nginx)")
+    print(f"  origin fetches:          {ratio(e['origin_fetches'], n['origin_fetches']):.3f}x (segments {e['segment_fetches']:.0f} vs {n['segment_fetches']:.0f}, playlists {e['playlist_fetches']:.0f} vs {n['playlist_fetches']:.0f}); per round {per_round('origin_fetches')}")
+    print(f"  TTFB p50:                {ratio(e['ttfb_p50_ms'], n['ttfb_p50_ms']):.2f}x  p99: {ratio(e['ttfb_p99_ms'], n['ttfb_p99_ms']):.2f}x (target <= 1.0x; per round {per_round('ttfb_p99_ms')})")
+    print(f"  segment p99:             {ratio(e['segment_p99_ms'], n['segment_p99_ms']):.2f}x (target <= 1.0x; per round {per_round('segment_p99_ms')})")
+    # A few percent of segments are misses, so the segments' p99 falls among
+    # the misses: split, it tells the hits' tail from the misses'.
+    for label, field in (("TTFB", "ttfb_by_answer"), ("segment", "segment_by_answer")):
+        by = lambda runs, answer, p: statistics.median(x[field].get(answer, {}).get(p, 0) for x in runs)
+        print(f"  {label + ' by answer:':24} " + ", ".join(
+            f"{plural} p50 {by(er, answer, 'p50_ms'):.2f} vs {by(nr, answer, 'p50_ms'):.2f} ms, p99 {by(er, answer, 'p99_ms'):.2f} vs {by(nr, answer, 'p99_ms'):.2f}"
+            for answer, plural in (("hit", "hits"), ("miss", "misses"))))
+    print(f"  start-up p99:            {ratio(e['startup_p99_ms'], n['startup_p99_ms']):.2f}x (per round {per_round('startup_p99_ms')})")
+    if bursts:
+        per = lambda runs: ", ".join(f"{x['burst_seconds']} ({x['slow_in_bursts']})" for x in runs)
+        print(f"  bursts:                  seconds with >= 10 first bytes over 15 ms (slow answers in them), per round: edge {per(er)}; nginx {per(nr)}")
+    print(f"  errors:                  edge {errors(er)}, nginx {errors(nr)} (target 0)")
+
 print()
 print(f"viewers at real pace, each server cold, medians of {rounds} round(s) (disk budget {disk}; peak used: edge {e['disk_peak_mib']:.0f} MiB, nginx {n['disk_peak_mib']:.0f} MiB)")
-print(f"  hit ratio:               {e['hit_ratio']:.4f} vs {n['hit_ratio']:.4f} (target: edge >= nginx)")
-print(f"  origin fetches:          {ratio(e['origin_fetches'], n['origin_fetches']):.3f}x (segments {e['segment_fetches']:.0f} vs {n['segment_fetches']:.0f}, playlists {e['playlist_fetches']:.0f} vs {n['playlist_fetches']:.0f}); per round {per_round('origin_fetches')}")
-print(f"  TTFB p50:                {ratio(e['ttfb_p50_ms'], n['ttfb_p50_ms']):.2f}x  p99: {ratio(e['ttfb_p99_ms'], n['ttfb_p99_ms']):.2f}x (target <= 1.0x; per round {per_round('ttfb_p99_ms')})")
-print(f"  segment p99:             {ratio(e['segment_p99_ms'], n['segment_p99_ms']):.2f}x (target <= 1.0x; per round {per_round('segment_p99_ms')})")
-# A few percent of segments are misses, so the segments' p99 falls among
-# the misses: split, it tells the hits' tail from the misses'.
-by = lambda runs, answer: statistics.median(x["segment_by_answer"].get(answer, {}).get("p99_ms", 0) for x in runs)
-print(f"  segment p99 by answer:   hits {ratio(by(er, 'hit'), by(nr, 'hit')):.2f}x ({by(er, 'hit'):.2f} vs {by(nr, 'hit'):.2f} ms),"
-      f" misses {ratio(by(er, 'miss'), by(nr, 'miss')):.2f}x ({by(er, 'miss'):.2f} vs {by(nr, 'miss'):.2f} ms)")
-print(f"  start-up p99:            {ratio(e['startup_p99_ms'], n['startup_p99_ms']):.2f}x (per round {per_round('startup_p99_ms')})")
-bursts = lambda runs: ", ".join(f"{x['burst_seconds']} ({x['slow_in_bursts']})" for x in runs)
-print(f"  bursts:                  seconds with >= 10 first bytes over 15 ms (slow answers in them), per round: edge {bursts(er)}; nginx {bursts(nr)}")
-print(f"  errors:                  edge {errors(er)}, nginx {errors(nr)} (target 0)")
+paced(er, nr)
 print(f"  server CPU:              {ratio(e['cpu_seconds'], n['cpu_seconds']):.2f}x ({e['cpu_seconds']:.1f} s vs {n['cpu_seconds']:.1f} s; the viewers share the machine);"
       f" context switches per request {e['switches_per_request']:.1f} vs {n['switches_per_request']:.1f}")
 print(f"  edge peak RSS:           {max(x['peak_rss_kib'] for x in er) // 1024} MiB (memory tier {mem}; target <= tier + 64 MiB)")
 print(f"  edge after a restart:    hit ratio {r['hit_ratio']:.3f} in its first minute (target >= 0.95)")
+if far_rounds:
+    print(f"viewers at real pace with the origin {far_ms} ms away, each server cold, medians of {far_rounds} round(s)")
+    paced(runs("edge-far", far_rounds), runs("nginx-far", far_rounds), bursts=False)
 print(f"library at full speed, each server cold, medians of {lib_rounds} round(s)")
 print(f"  requests/s:              {ratio(el['requests_per_second'], nl['requests_per_second']):.2f}x within the budget (per round {rounds_ratio(elr, nlr, 'requests_per_second')}),"
       f" {ratio(eq['requests_per_second'], nl['requests_per_second']):.2f}x with the disk nginx used ({rounds_ratio(eqr, nlr, 'requests_per_second')}) (target >= 1.0x)")
