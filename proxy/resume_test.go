@@ -148,7 +148,7 @@ func TestOriginBreakingOffMidBodyIsTakenUp(t *testing.T) {
 	}
 }
 
-// TestS3BodyBreakingOffIsTakenUp: the same through the AWS SDK from a real
+// TestS3BodyBreakingOffIsTakenUp: the same through the S3 store from a real
 // S3 server (versitygw), whose connection is cut 1 MiB into a 2 MiB
 // segment: the viewer gets every byte, and the object is kept.
 func TestS3BodyBreakingOffIsTakenUp(t *testing.T) {
