@@ -129,14 +129,28 @@ CONF
 # volume DIR: a fresh ext4 volume of VOLUME_MB MiB mounted at DIR.
 volume() {
   umount "$1" 2>/dev/null || true
-  rm -rf "$1" "$1.img"; mkdir -p "$1"; truncate -s "${VOLUME_MB}M" "$1.img"
-  mkfs.ext4 -q -F -m 0 "$1.img" && mount -o loop "$1.img" "$1" && mounts+=("$1")
+  rm -rf "$1" "$1.img" "$1.base"; mkdir -p "$1"; truncate -s "${VOLUME_MB}M" "$1.img"
+  mkfs.ext4 -q -F -m 0 "$1.img" && mount -o loop "$1.img" "$1" && mounts+=("$1") &&
+    df -m --output=used "$1" | tail -1 > "$1.base" # the empty file system's own blocks
+}
+
+# disk_mib DIR: MiB the cache folder DIR takes. On a volume of its own, the
+# volume's used blocks less the empty file system's, read at one instant;
+# elsewhere du's walk, which can count a file twice when it is renamed from
+# one folder to another during the walk (a fill kept) and fails when a
+# file goes while it counts (an eviction): then what it printed is taken.
+disk_mib() {
+  if [ -f "$1.base" ] && mountpoint -q "$1"; then
+    echo $(( $(df -m --output=used "$1" | tail -1) - $(cat "$1.base") ))
+  else
+    du -sm "$1" 2>/dev/null | cut -f1 || true
+  fi
 }
 
 # cache_folder DIR: an empty cache folder, a volume of its own when
 # ON_VOLUME is set.
 cache_folder() {
-  if [ -n "${ON_VOLUME:-}" ]; then volume "$1"; else rm -rf "$1"; mkdir -p "$1"; fi
+  if [ -n "${ON_VOLUME:-}" ]; then volume "$1"; else rm -rf "$1" "$1.base"; mkdir -p "$1"; fi
 }
 
 # start_nginx: nginx on an empty cache folder; its pid is left in nginx_pid.
@@ -199,8 +213,7 @@ play() {
   # after an edge run paid for its predecessor's writeback).
   sync
   before=$(wc -l < "$work/origin.log")
-  # du fails when a file goes while it counts (an eviction): take what it printed.
-  while :; do du -sm "$dir" 2>/dev/null | cut -f1 || true; sleep 0.5; done > "$work/$name.disk" & watcher=$!
+  while :; do disk_mib "$dir"; sleep 0.5; done > "$work/$name.disk" & watcher=$!
   cpu0=$(cpu_ticks "$server") switches0=$(ctx_switches "$server")
   "$work/viewers" -base "http://127.0.0.1:$port" -streams "$STREAMS" "$@" > "$work/$name.json"
   echo $(( $(cpu_ticks "$server") - cpu0 )) $(( $(ctx_switches "$server") - switches0 )) \
