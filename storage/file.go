@@ -11,14 +11,16 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
 // FileStore keeps objects as files below a folder. os.Root confines every
 // access to that folder, symlinks included.
 type FileStore struct {
-	dir  string
-	root *os.Root
+	dir     string
+	root    *os.Root
+	folders sync.RWMutex // Puts making folders, against Deletes removing emptied ones
 }
 
 // NewFileStore opens (creating if needed) the folder dir as a store.
@@ -93,15 +95,9 @@ func (s *FileStore) Put(_ context.Context, key string, body io.Reader, _ int64) 
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	if dir := path.Dir(key); dir != "." {
-		if err := s.root.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("create folder for %s: %w", key, err)
-		}
-	}
-	tmp := key + ".tmp-" + randomSuffix()
-	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, tmp, err := s.createTemp(key)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", key, err)
+		return err
 	}
 	_, err = io.Copy(f, body)
 	if cerr := f.Close(); err == nil {
@@ -115,6 +111,25 @@ func (s *FileStore) Put(_ context.Context, key string, body io.Reader, _ int64) 
 		return fmt.Errorf("write %s: %w", key, err)
 	}
 	return nil
+}
+
+// createTemp creates the temporary file key is written to, and its folder,
+// while no Delete removes emptied folders: one could take the folder away
+// between the two steps.
+func (s *FileStore) createTemp(key string) (*os.File, string, error) {
+	s.folders.RLock()
+	defer s.folders.RUnlock()
+	tmp := key + ".tmp-" + randomSuffix()
+	if dir := path.Dir(key); dir != "." {
+		if err := s.root.MkdirAll(dir, 0o755); err != nil {
+			return nil, "", fmt.Errorf("create folder for %s: %w", key, err)
+		}
+	}
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, "", fmt.Errorf("create %s: %w", key, err)
+	}
+	return f, tmp, nil
 }
 
 func (s *FileStore) List(_ context.Context, prefix string) ([]Info, error) {
@@ -157,7 +172,18 @@ func (s *FileStore) Delete(_ context.Context, key string) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
+	s.removeEmptyFolders(path.Dir(key))
 	return nil
+}
+
+// removeEmptyFolders removes dir and the folders above it that are left
+// empty, as S3 has no folder once its last object goes: a deleted
+// video's folders do not pile up. The first that is not empty stops it.
+func (s *FileStore) removeEmptyFolders(dir string) {
+	s.folders.Lock()
+	defer s.folders.Unlock()
+	for ; dir != "." && s.root.Remove(dir) == nil; dir = path.Dir(dir) {
+	}
 }
 
 func (s *FileStore) wrap(key string, err error) error {
