@@ -54,9 +54,10 @@ print("%.2f" % (ready-start))' "$status" "$start"
 }
 
 # bare replays the last ladder command edge logged, on a copy of the
-# source in a folder of its own.
+# source in a folder of its own (the folders edge makes before it, too;
+# not the storyboard's tiling after, a second of small pictures).
 bare() {
-  local out="$work/bare"; rm -rf "$out"; mkdir -p "$out"; cp "$work/src.mp4" "$out/source"
+  local out="$work/bare"; rm -rf "$out"; mkdir -p "$out/out" "$out/out-thumbs"; cp "$work/src.mp4" "$out/source"
   python3 - "$work/edge.log" "$out" > "$work/bare.args" <<'PY'
 import json, re, sys
 log, out = sys.argv[1], sys.argv[2]

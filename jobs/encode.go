@@ -21,7 +21,7 @@ const toSDR = "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=t
 
 // videoFilter is the graph from the (autorotated) source to one output
 // per rung: square pixels, even sizes, the rung's frame rate.
-// One more split output feeds the storyboard's sheets.
+// One more split output feeds the storyboard's thumbnails.
 func videoFilter(p probe, rungs []rung, sb storyboard) string {
 	pre := "format=yuv420p"
 	if p.HDR {
@@ -54,7 +54,7 @@ type encoding struct {
 }
 
 // ladderArgs are the ladder run's arguments, the source's input options first.
-func ladderArgs(in input, out string, rungs []rung, sb storyboard, enc encoding) []string {
+func ladderArgs(in input, out, thumbs string, rungs []rung, sb storyboard, enc encoding) []string {
 	audio := in.probe.HasAudio
 	var maps, streamMap []string
 	for i, r := range rungs {
@@ -88,7 +88,7 @@ func ladderArgs(in input, out string, rungs []rung, sb storyboard, enc encoding)
 	}
 	args = append(args, "-hls_segment_filename", filepath.Join(out, "%v", segment),
 		"-var_stream_map", strings.Join(streamMap, " "), filepath.Join(out, "%v", "stream.m3u8"))
-	return append(args, sb.outputArgs(in, out)...)
+	return append(args, sb.outputArgs(in, thumbs)...)
 }
 
 // nameInitSections gives each rendition's fMP4 initialization section the

@@ -138,11 +138,17 @@ func (in input) outputCap() []string {
 func encodeVideo(ctx context.Context, in input, out string, enc encoding, progress func(int)) (Result, error) {
 	rungs := ladderFor(in.probe)
 	sb := storyboardFor(in.probe.Duration, rungs[0])
-	if err := os.MkdirAll(out, 0o755); err != nil { // the sheets' folder: the HLS muxer makes its own
+	thumbs := out + "-thumbs"                   // beside out, whose whole is the package
+	for _, dir := range []string{out, thumbs} { // the HLS muxer makes only its own folders
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return Result{}, err
+		}
+	}
+	complaints, err := runFFmpeg(ctx, in, ladderArgs(in, out, thumbs, rungs, sb, enc), progress)
+	if err != nil {
 		return Result{}, err
 	}
-	complaints, err := runFFmpeg(ctx, in, ladderArgs(in, out, rungs, sb, enc), progress)
-	if err != nil {
+	if err := sb.sheets(ctx, thumbs, out); err != nil {
 		return Result{}, err
 	}
 	if enc.cmaf {

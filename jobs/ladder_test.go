@@ -62,12 +62,12 @@ func TestQualityScalesCappedBitrates(t *testing.T) {
 	}
 	p := probe{Demuxer: "mov", HasAudio: true, Duration: 10 * time.Second, DisplayWidth: 1280, DisplayHeight: 720, FrameRate: 30}
 	rungs := ladderFor(p)
-	args := fmt.Sprint(ladderArgs(input{path: "in.mp4", probe: p}, "out", rungs, storyboardFor(p.Duration, rungs[0]), encoding{quality: "low"}))
+	args := fmt.Sprint(ladderArgs(input{path: "in.mp4", probe: p}, "out", "thumbs", rungs, storyboardFor(p.Duration, rungs[0]), encoding{quality: "low"}))
 	for _, want := range []string{
 		"-protocol_whitelist file -format_whitelist mov,", "-f mov -i in.mp4", "-t 15.000 -f hls",
 		"-b:v:0 1350k -maxrate:v:0 1687k -bufsize:v:0 2700k", "-profile:v high",
 		"[0:v]fps=30,format=yuv420p,split=4[s0][s1][s2][s3];[s0]scale=1280:720:",
-		";[s3]fps=1/2,scale=160:90,setsar=1,tile=10x10[sb]", "-map [sb] -t 15.000 -c:v mjpeg -q:v 5 -f image2 -start_number 0 out/storyboard-%d.jpg",
+		";[s3]fps=1/2,scale=160:90,setsar=1[sb]", "-map [sb] -t 15.000 -c:v png -f image2 -start_number 0 thumbs/thumb-%d.png",
 	} {
 		if !strings.Contains(args, want) {
 			t.Errorf("ffmpeg arguments lack %q: %s", want, args)

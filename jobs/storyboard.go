@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -10,7 +11,7 @@ import (
 )
 
 // A storyboard is what the player shows over its seek bar: thumbnails every
-// few seconds, 10×10 to a JPEG sheet (storyboard-N.jpg), made by the
+// few seconds, 10×10 to a JPEG sheet (storyboard-N.jpg), taken by the
 // ladder's own ffmpeg run from the frames it decodes anyway, and a WebVTT
 // file (storyboard.vtt) whose cues name each thumbnail's sheet and box
 // (#xywh=), the layout Mux and JW Player use.
@@ -39,16 +40,38 @@ func storyboardFor(duration time.Duration, top rung) storyboard {
 	return sb
 }
 
-// filter is the graph branch from one split output to the sheets.
+// filter is the graph branch from one split output to the thumbnails.
 func (sb storyboard) filter(from string) string {
-	return fmt.Sprintf("%sfps=1/%d,scale=%d:%d,setsar=1,tile=%dx%d[sb]", from, int(sb.every.Seconds()), sb.width, sb.height,
-		storyboardTiles, storyboardTiles)
+	return fmt.Sprintf("%sfps=1/%d,scale=%d:%d,setsar=1[sb]", from, int(sb.every.Seconds()), sb.width, sb.height)
 }
 
-// outputArgs are the sheets' output in the ladder run.
-func (sb storyboard) outputArgs(in input, out string) []string {
+// outputArgs are the thumbnails' output in the ladder run, a PNG each in
+// the folder thumbs, for sheets to tile. Tiled in the run itself, a sheet
+// came out only with its 100th thumbnail, and ffmpeg writes no progress
+// until every output has begun: the stream stood at 0% until its sheet.
+func (sb storyboard) outputArgs(in input, thumbs string) []string {
 	return append(append([]string{"-map", "[sb]"}, in.outputCap()...),
-		"-c:v", "mjpeg", "-q:v", "5", "-f", "image2", "-start_number", "0", filepath.Join(out, "storyboard-%d.jpg"))
+		"-c:v", "png", "-f", "image2", "-start_number", "0", filepath.Join(thumbs, "thumb-%d.png"))
+}
+
+// sheets tiles the thumbnails in thumbs, tiles × tiles to a JPEG, into
+// storyboard-N.jpg in out; none when the picture gave no thumbnail.
+func (sb storyboard) sheets(ctx context.Context, thumbs, out string) error {
+	first := filepath.Join(thumbs, "thumb-0.png")
+	if _, err := os.Stat(first); err != nil {
+		return nil
+	}
+	output, err := toolCommand(ctx, "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+		"-protocol_whitelist", "file", "-f", "image2", "-framerate", "1", "-start_number", "0", "-i", filepath.Join(thumbs, "thumb-%d.png"),
+		"-vf", fmt.Sprintf("tile=%dx%d", storyboardTiles, storyboardTiles),
+		"-c:v", "mjpeg", "-q:v", "5", "-f", "image2", "-start_number", "0", filepath.Join(out, "storyboard-%d.jpg")).CombinedOutput()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return toolFailure("making the storyboard", err, string(output), first)
+	}
+	return nil
 }
 
 // writeVTT writes storyboard.vtt for a video of the given length, one cue
