@@ -244,12 +244,19 @@ func makePoster(ctx context.Context, in input, rungs []rung, dst string) error {
 func grabFrame(ctx context.Context, in input, what string, seek []string, out ...string) error {
 	args := append(append([]string{"-hide_banner", "-loglevel", "error", "-y"}, seek...), in.args()...)
 	args = append(append(append(args, "-frames:v", "1"), out[:len(out)-1]...), "-q:v", "3", out[len(out)-1])
+	return runStep(ctx, what, in.path, args...)
+}
+
+// runStep runs a short ffmpeg step of a transcode (a picture, the
+// storyboard's sheets), whose failure fails the transcode: what names the
+// step for the content team, source is the file ffmpeg reads.
+func runStep(ctx context.Context, what, source string, args ...string) error {
 	output, err := toolCommand(ctx, "ffmpeg", args...).CombinedOutput()
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return toolFailure(what, err, string(output), in.path)
+		return toolFailure(what, err, string(output), source)
 	}
 	return nil
 }

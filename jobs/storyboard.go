@@ -61,17 +61,10 @@ func (sb storyboard) sheets(ctx context.Context, thumbs, out string) error {
 	if _, err := os.Stat(first); err != nil {
 		return nil
 	}
-	output, err := toolCommand(ctx, "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+	return runStep(ctx, "making the storyboard", first, "-hide_banner", "-loglevel", "error", "-y",
 		"-protocol_whitelist", "file", "-f", "image2", "-framerate", "1", "-start_number", "0", "-i", filepath.Join(thumbs, "thumb-%d.png"),
 		"-vf", fmt.Sprintf("tile=%dx%d", storyboardTiles, storyboardTiles),
-		"-c:v", "mjpeg", "-q:v", "5", "-f", "image2", "-start_number", "0", filepath.Join(out, "storyboard-%d.jpg")).CombinedOutput()
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return toolFailure("making the storyboard", err, string(output), first)
-	}
-	return nil
+		"-c:v", "mjpeg", "-q:v", "5", "-f", "image2", "-start_number", "0", filepath.Join(out, "storyboard-%d.jpg"))
 }
 
 // writeVTT writes storyboard.vtt for a video of the given length, one cue
