@@ -244,7 +244,7 @@ type summary struct {
 	StartupP50    float64 `json:"startup_p50_ms"`
 	StartupP99    float64 `json:"startup_p99_ms"`
 	StartedVideos int     `json:"started_videos"`
-	PerSecond     float64 `json:"requests_per_second"`
+	PerSecond     float64 `json:"requests_per_second"` // answered without error
 	// TTFB and whole-segment time by how the server answered, to tell
 	// where a p99 comes from: a few percent of segments are misses, so
 	// the misses' tail is the segments' p99.
@@ -288,7 +288,6 @@ func (r *results) summary(took time.Duration) summary {
 	var ttfb, seg []time.Duration
 	by, segBy := map[string][]time.Duration{}, map[string][]time.Duration{}
 	s := summary{Requests: len(r.samples), MiB: float64(r.bytes) / (1 << 20), StartedVideos: len(r.startup)}
-	s.PerSecond = float64(s.Requests) / took.Seconds()
 	for _, x := range r.samples {
 		if x.err {
 			s.Errors++
@@ -301,6 +300,9 @@ func (r *results) summary(took time.Duration) summary {
 			segBy[x.answer()] = append(segBy[x.answer()], x.total)
 		}
 	}
+	// An error is no answer to a viewer: a server that fails fast must
+	// not gain by it (nginx, its cache volume full, cuts answers short).
+	s.PerSecond = float64(s.Requests-s.Errors) / took.Seconds()
 	s.TTFBp50, s.TTFBp99 = pct(ttfb, 50), pct(ttfb, 99)
 	s.SegmentP50, s.SegmentP99 = pct(seg, 50), pct(seg, 99)
 	s.StartupP50, s.StartupP99 = pct(r.startup, 50), pct(r.startup, 99)
