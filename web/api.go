@@ -153,7 +153,7 @@ func decodeJSON(c echo.Context, v any) error {
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), req.Body, maxAPIBody))
 	if err := dec.Decode(v); err != nil {
-		return badRequest("body is not a JSON object of the expected shape: " + err.Error())
+		return badRequest(jsonProblem(err))
 	}
 	return nil
 }

@@ -130,8 +130,14 @@ func TestAPIErrors(t *testing.T) {
 	}{
 		{"GET", "/api/v1/streams/nope", "", 404, "not_found", "stream: not found"},
 		{"DELETE", "/api/v1/streams/nope", "", 404, "not_found", "stream"},
-		{"POST", "/api/v1/streams", `{"title":`, 400, "bad_request", "JSON"},
-		{"POST", "/api/v1/streams", `[1,2]`, 400, "bad_request", "JSON"},
+		// Bodies that are not what the call takes are worded in JSON's terms, not Go's.
+		{"POST", "/api/v1/streams", `{"title":`, 400, "bad_request", "body ends in the middle of its JSON"},
+		{"POST", "/api/v1/streams", `[1,2]`, 400, "bad_request", "body: want a JSON object, not a JSON array"},
+		{"POST", "/api/v1/streams", `{"title":5}`, 400, "bad_request", "title: want a string, not a JSON number"},
+		{"POST", "/api/v1/streams", `{"title":"x",}`, 400, "bad_request", "body is not valid JSON (at byte 14)"},
+		{"POST", "/api/v1/streams", ` `, 400, "bad_request", "body is empty: send a JSON object"},
+		{"POST", "/api/v1/streams", `{"title":"` + strings.Repeat("t", 1<<20) + `"}`, 400, "bad_request", "body is larger than 1048576 bytes"},
+		{"PATCH", "/api/v1/streams/nope", `{"allowed_domains":"a.example"}`, 400, "bad_request", "allowed_domains: want a list, not a JSON string"},
 		{"POST", "/api/v1/streams", `{"source":"uploads/none.mov"}`, 422, "invalid", "no such object"},
 		{"POST", "/api/v1/streams", `{"source":"../etc/passwd"}`, 422, "invalid", "not a storage key"},
 		{"POST", "/api/v1/streams", `{"source":"s3://bucket-only"}`, 422, "invalid", "s3://bucket/key"},
