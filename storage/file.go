@@ -108,6 +108,7 @@ func (s *FileStore) Put(_ context.Context, key string, body io.Reader, _ int64) 
 	}
 	if err != nil {
 		s.root.Remove(tmp)
+		s.removeEmptyFolders(path.Dir(key)) // a failed write leaves no folder either
 		return fmt.Errorf("write %s: %w", key, err)
 	}
 	return nil

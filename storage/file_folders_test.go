@@ -2,12 +2,14 @@ package storage_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 
 	"github.com/edgehls/edge/storage"
 )
@@ -36,6 +38,10 @@ func TestFileStoreDeleteRemovesEmptiedFolders(t *testing.T) {
 	exists(t, dir, true) // the store's own folder stays
 
 	must(t, s.Delete(ctx, "streams/never/was.ts")) // nothing to delete, as before
+	if err := s.Put(ctx, "streams/c/720p/segment-0.ts", iotest.ErrReader(errors.New("source went away")), -1); err == nil {
+		t.Fatal("a Put whose body failed succeeded")
+	}
+	exists(t, filepath.Join(dir, "streams"), false) // nor does a write that failed leave one
 	must(t, s.Put(ctx, "streams/a/master.m3u8", strings.NewReader("x"), 1))
 	exists(t, filepath.Join(dir, "streams/a/master.m3u8"), true)
 }
