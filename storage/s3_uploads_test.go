@@ -2,8 +2,6 @@ package storage_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"testing"
 	"time"
 
@@ -34,16 +32,4 @@ func TestS3AbortUploads(t *testing.T) {
 	if len(out.Uploads) != 1 || aws.ToString(out.Uploads[0].Key) != "edge/streams/a/big.ts" {
 		t.Fatalf("left: %+v", out.Uploads)
 	}
-}
-
-func httpGet(t *testing.T, u string) string {
-	t.Helper()
-	resp, err := http.Get(u)
-	must(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %s", u, resp.StatusCode, b)
-	}
-	return string(b)
 }
