@@ -70,8 +70,14 @@ type setting struct {
 var settings = []setting{
 	{"addr", "EDGE_ADDR", ":8080", "listen address (host:port)", func(c *Config, v string) error {
 		c.Addr = v
-		_, _, err := net.SplitHostPort(v)
-		return err
+		_, port, err := net.SplitHostPort(v)
+		if err == nil {
+			_, err = strconv.ParseUint(port, 10, 16) // a number: the default public URL is built from it
+		}
+		if err != nil {
+			return errors.New("want host:port, such as :8080 or 127.0.0.1:8080")
+		}
+		return nil
 	}},
 	{"data-dir", "EDGE_DATA_DIR", defaultDataDir, "folder for the SQLite database and, by default, media", func(c *Config, v string) error {
 		abs, err := filepath.Abs(v)
