@@ -20,10 +20,11 @@ test: test-deps check fuzz
 test-deps:
 	bash scripts/test-deps.sh
 
-## check: formatting, vet, and generated templ files equal to their sources
+## check: formatting, vet, staticcheck, and generated templ files equal to their sources
 check:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	$(GO) tool templ generate >/dev/null 2>&1
 	@out="$$(git status --porcelain -- '*_templ.go')"; if [ -n "$$out" ]; then \
 	  echo "generated templ files differ from their sources: run 'go tool templ generate' and commit"; echo "$$out"; exit 1; fi

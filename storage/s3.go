@@ -1,5 +1,7 @@
 package storage
 
+//lint:file-ignore SA1019 feature/s3/manager is deprecated for feature/s3/transfermanager, which is still v0.x (v0.5.9): the uploader stays until its successor is stable.
+
 import (
 	"context"
 	"errors"
