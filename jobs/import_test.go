@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -101,6 +102,35 @@ func TestImportByURL(t *testing.T) {
 	st = e.settle(t, st.ID)
 	if st.Status != db.StatusQueued || st.SourceKey != "uploads/"+st.ID+"/Team_talk.mp4" || !bytes.Equal(e.uploaded(t, st), e.video) {
 		t.Fatalf("after the import: %s %q %q", st.Status, st.SourceKey, st.Error)
+	}
+}
+
+// While the download goes, the stream shows how far it is: here the
+// server sends half the file, then waits until the stream shows a share
+// of it (written at most once a second, so not necessarily the half).
+func TestImportShowsItsProgress(t *testing.T) {
+	e := newImportEnv(t, 64<<20)
+	halfway := make(chan struct{})
+	var release sync.Once
+	base := e.serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", itoa(len(e.video)))
+		w.Write(e.video[:len(e.video)/2])
+		w.(http.Flusher).Flush()
+		<-halfway
+		w.Write(e.video[len(e.video)/2:])
+	})
+	t.Cleanup(func() { release.Do(func() { close(halfway) }) }) // before the server closes, should the wait fail
+	st, err := e.m.Import(context.Background(), jobs.Submission{Source: base + "/talk.mp4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitfor.True(t, "the stream to show the download under way", func() bool {
+		got, _ := e.d.Stream(context.Background(), st.ID)
+		return got != nil && got.Status == db.StatusUploading && got.Progress > 0 && got.Progress <= 50
+	})
+	release.Do(func() { close(halfway) })
+	if st = e.settle(t, st.ID); st.Status != db.StatusQueued || !bytes.Equal(e.uploaded(t, st), e.video) {
+		t.Fatalf("after the import: %s %q", st.Status, st.Error)
 	}
 }
 
