@@ -138,8 +138,10 @@ func (in input) outputCap() []string {
 func encodeVideo(ctx context.Context, in input, out string, enc encoding, progress func(int)) (Result, error) {
 	rungs := ladderFor(in.probe)
 	sb := storyboardFor(in.probe.Duration, rungs[0])
-	thumbs := out + "-thumbs"                   // beside out, whose whole is the package
-	for _, dir := range []string{out, thumbs} { // the HLS muxer makes only its own folders
+	// The thumbnails go beside out, whose whole is the package; the HLS
+	// muxer makes only its own folders.
+	thumbs := out + "-thumbs"
+	for _, dir := range []string{out, thumbs} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return Result{}, err
 		}

@@ -19,6 +19,7 @@ import (
 const (
 	storyboardTiles = 10 // a sheet is tiles × tiles thumbnails
 	storyboardLong  = 160
+	thumbPattern    = "thumb-%d.png" // the ladder run's thumbnails, numbered from 0, which sheets tiles
 )
 
 type storyboard struct {
@@ -51,18 +52,18 @@ func (sb storyboard) filter(from string) string {
 // until every output has begun: the stream stood at 0% until its sheet.
 func (sb storyboard) outputArgs(in input, thumbs string) []string {
 	return append(append([]string{"-map", "[sb]"}, in.outputCap()...),
-		"-c:v", "png", "-f", "image2", "-start_number", "0", filepath.Join(thumbs, "thumb-%d.png"))
+		"-c:v", "png", "-f", "image2", "-start_number", "0", filepath.Join(thumbs, thumbPattern))
 }
 
 // sheets tiles the thumbnails in thumbs, tiles × tiles to a JPEG, into
 // storyboard-N.jpg in out; none when the picture gave no thumbnail.
 func (sb storyboard) sheets(ctx context.Context, thumbs, out string) error {
-	first := filepath.Join(thumbs, "thumb-0.png")
+	first := filepath.Join(thumbs, fmt.Sprintf(thumbPattern, 0))
 	if _, err := os.Stat(first); err != nil {
 		return nil
 	}
 	return runStep(ctx, "making the storyboard", first, "-hide_banner", "-loglevel", "error", "-y",
-		"-protocol_whitelist", "file", "-f", "image2", "-framerate", "1", "-start_number", "0", "-i", filepath.Join(thumbs, "thumb-%d.png"),
+		"-protocol_whitelist", "file", "-f", "image2", "-framerate", "1", "-start_number", "0", "-i", filepath.Join(thumbs, thumbPattern),
 		"-vf", fmt.Sprintf("tile=%dx%d", storyboardTiles, storyboardTiles),
 		"-c:v", "mjpeg", "-q:v", "5", "-f", "image2", "-start_number", "0", filepath.Join(out, "storyboard-%d.jpg"))
 }

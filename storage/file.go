@@ -183,7 +183,8 @@ func (s *FileStore) Delete(_ context.Context, key string) error {
 func (s *FileStore) removeEmptyFolders(dir string) {
 	s.folders.Lock()
 	defer s.folders.Unlock()
-	for ; dir != "." && s.root.Remove(dir) == nil; dir = path.Dir(dir) {
+	for dir != "." && s.root.Remove(dir) == nil {
+		dir = path.Dir(dir)
 	}
 }
 
