@@ -62,6 +62,13 @@ func parseKey(urlPath string) (key, ext string, err error) {
 	return urlPath[1:], ext, nil
 }
 
+// ValidStreamID tells whether id can name a stream in a URL path: a plain
+// name, not a token. Calls that take an id edge may not know (a purge for a
+// stream made through another edge) check it so a typo is told, not ignored.
+func ValidStreamID(id string) bool {
+	return plainName(id, maxSegmentLen) && !playback.LooksLikeToken(id)
+}
+
 // splitKey parts streams/<first>/<file…> into its stream (or token) and file.
 func splitKey(key string) (first, file string) {
 	first, file, _ = strings.Cut(key[len(PathPrefix)-1:], "/")

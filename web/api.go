@@ -142,7 +142,11 @@ func (s *Server) apiDeleteStream(c echo.Context) error {
 // edges that share an origin can be told of a delete made on one of them.
 // The stream need not be known here.
 func (s *Server) apiPurgeStream(c echo.Context) error {
-	s.proxy.PurgeStream(c.Param("id"))
+	id := c.Param("id")
+	if !proxy.ValidStreamID(id) {
+		return badRequest("not a stream id: letters, digits, '.', '_' and '-' only, not starting with '.'")
+	}
+	s.proxy.PurgeStream(id)
 	return c.NoContent(http.StatusNoContent)
 }
 

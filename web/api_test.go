@@ -145,6 +145,8 @@ func TestAPIErrors(t *testing.T) {
 		{"POST", "/api/v1/streams", `{"source":"s3://other-bucket/raw/keynote.mp4"}`, 422, "invalid", "folder, not a bucket"},
 		{"POST", "/api/v1/streams", `{"title":"` + strings.Repeat("t", 201) + `","source":"uploads/in/lecture.mov"}`, 422, "invalid", "title"},
 		{"GET", "/api/v1/streams?limit=0", "", 400, "bad_request", "limit"},
+		{"POST", "/api/v1/streams/..%2f/purge", "", 400, "bad_request", "not a stream id"},
+		{"POST", "/api/v1/streams/a.b.c/purge", "", 400, "bad_request", "not a stream id"},
 		{"GET", "/api/v1/streams?offset=-1", "", 400, "bad_request", "offset"},
 	} {
 		resp := e.api(t, tc.method, tc.path, e.token, tc.body)
