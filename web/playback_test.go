@@ -2,10 +2,12 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -314,5 +316,36 @@ func TestPlaybackInThePortal(t *testing.T) {
 	}
 	if r := editor.post("/keys", url.Values{"csrf": {editorCSRF}, "name": {"mine"}}, nil); r.code != 403 {
 		t.Fatalf("an editor made a key: %d", r.code)
+	}
+}
+
+var thumbSrc = regexp.MustCompile(`<img class="thumb" src="([^"]+)"`)
+
+// TestPortalShowsSignedPosters: the portal's list and a video's page show
+// a signed video's poster to its team, through a token that opens the
+// poster and not the video.
+func TestPortalShowsSignedPosters(t *testing.T) {
+	e := newEnv(t, nil)
+	signed, public := e.streamWithPackage(t, "signed"), e.streamWithPackage(t, "public")
+	b := e.browser(t)
+	b.signIn("ed@example.com", "correct horse")
+	var srcs []string
+	for _, path := range []string{"/", "/videos/" + signed} {
+		for _, m := range thumbSrc.FindAllStringSubmatch(b.get(path).body, -1) {
+			srcs = append(srcs, html.UnescapeString(m[1]))
+		}
+	}
+	if len(srcs) != 3 || !slices.Contains(srcs, "/streams/"+public+"/poster.jpg") {
+		t.Fatalf("posters shown: %q", srcs)
+	}
+	for _, src := range srcs {
+		if p := b.get(src); p.code != 200 || p.body != packageFiles["poster.jpg"] {
+			t.Errorf("%s: %d %q", src, p.code, p.body)
+		}
+		if token, ok := strings.CutSuffix(strings.TrimPrefix(src, "/streams/"), "/poster.jpg"); ok && token != public {
+			if code, _ := e.fetch(t, "/streams/"+token+"/master.m3u8"); code != 403 {
+				t.Errorf("the portal's poster token opened the video: %d", code)
+			}
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/internal/apperr"
 	"github.com/edgehls/edge/jobs"
+	"github.com/edgehls/edge/playback"
 	"github.com/edgehls/edge/static"
 	"github.com/edgehls/edge/templates"
 )
@@ -37,7 +38,7 @@ func (s *Server) videoList(c echo.Context) error {
 		v.Rows = append(v.Rows, templates.VideoRow{
 			ID: st.ID, Title: st.Title, Status: string(st.Status), Progress: st.Progress,
 			Duration: formatDuration(st.Duration), Created: formatTime(st.CreatedAt), URL: "/videos/" + st.ID,
-			PosterURL: s.posterURL(&st),
+			PosterURL: s.portalPosterURL(c, &st),
 		})
 	}
 	if len(list) > 0 {
@@ -78,6 +79,27 @@ func (s *Server) posterURL(st *db.Stream) string {
 	return "/" + st.PosterKey
 }
 
+// portalPosterTTL is how long the portal's pictures of a signed video
+// load: a page left open for a working day still shows them when scrolled.
+const portalPosterTTL = 24 * time.Hour
+
+// portalPosterURL is a poster as its own team sees it in the portal. A
+// signed video's poster answers only to a token, as its viewers' does, so
+// the portal mints one of the poster kind, which opens its pictures and
+// nothing else. Viewers' pages never get it: they show a poster through
+// the viewer's own token (signedSources).
+func (s *Server) portalPosterURL(c echo.Context, st *db.Stream) string {
+	if st.PosterKey == "" || st.Playback != db.PlaybackSigned {
+		return s.posterURL(st)
+	}
+	token, _, err := s.jobs.MintToken(c.Request().Context(), jobs.TokenRequest{StreamID: st.ID, TTL: portalPosterTTL, Kind: playback.KindPoster})
+	if err != nil {
+		s.log.Warn("mint a poster token for the portal", "stream", st.ID, "err", err)
+		return ""
+	}
+	return signedPath(st.PosterKey, st.ID, token)
+}
+
 func (s *Server) videoPage(c echo.Context) error {
 	st, err := s.db.Stream(c.Request().Context(), c.Param("id"))
 	if err != nil {
@@ -96,7 +118,7 @@ func (s *Server) videoDetail(c echo.Context, st *db.Stream, formError string) te
 	}
 	v.EmbedCode = embedCode(html.EscapeString(v.PlayerURL), html.EscapeString(st.Title), st)
 	v.Captions = s.captionRows(c, st.ID)
-	v.PosterURL, v.AudioOnly = s.posterURL(st), slices.Equal(st.Renditions, []string{"audio"})
+	v.PosterURL, v.AudioOnly = s.portalPosterURL(c, st), slices.Equal(st.Renditions, []string{"audio"})
 	v.PreviewURL = s.previewURL(c, st)
 	if v.Downloads = st.Downloads; st.Downloads && st.DownloadKey != "" {
 		v.DownloadURL = "/" + st.DownloadKey
