@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/asticode/go-astisub"
+	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 
@@ -168,9 +169,8 @@ func readCaptions(r io.Reader) (*astisub.Subtitles, error) {
 	if len(body) > maxCaptionBytes {
 		return nil, apperr.Errorf(apperr.Invalid, "file: captions are at most %d MiB", maxCaptionBytes>>20)
 	}
-	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(body) {
-		return nil, apperr.New(apperr.Invalid, "file: captions must be UTF-8 text")
+	if body, err = utf8Text(body); err != nil {
+		return nil, err
 	}
 	read, format := astisub.ReadFromSRT, "SRT"
 	if bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("WEBVTT")) {
@@ -193,6 +193,26 @@ func readCaptions(r io.Reader) (*astisub.Subtitles, error) {
 	}
 	subs.Order()
 	return subs, nil
+}
+
+// utf8Text returns a captions file as UTF-8 without a byte-order mark.
+// Windows tools save "Unicode" text as UTF-16 with a mark, which says how
+// to read it; other encodings carry no mark, and guessing one (Latin-1 or
+// Cyrillic?) would publish garbled captions, so they are refused with how
+// to fix the file.
+func utf8Text(body []byte) ([]byte, error) {
+	if bytes.HasPrefix(body, []byte{0xff, 0xfe}) || bytes.HasPrefix(body, []byte{0xfe, 0xff}) {
+		out, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(body)
+		if err != nil { // the decoder replaces what it cannot read; this is not the file's fault
+			return nil, fmt.Errorf("decode UTF-16 captions: %w", err)
+		}
+		return out, nil
+	}
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(body) {
+		return nil, apperr.New(apperr.Invalid, "file: captions must be UTF-8 text (or UTF-16 with a byte-order mark): save the file as UTF-8 and add it again")
+	}
+	return body, nil
 }
 
 // FinishPackage completes a stream's package as it becomes ready (the

@@ -1,7 +1,9 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/edgehls/edge/db"
 	"github.com/edgehls/edge/internal/apperr"
@@ -163,6 +166,7 @@ func TestBadCaptionsAreRefused(t *testing.T) {
 		{"en", "", "", "file: no captions found"},
 		{"en", "", "just some words\nnot captions\n", "file: "},
 		{"en", "", "\x00\x01\xff\xfebinary", "file: captions must be UTF-8"},
+		{"fr", "", "1\n00:00:01,000 --> 00:00:03,000\nCaf\xe9 cr\xe8me\n", "file: captions must be UTF-8 text (or UTF-16 with a byte-order mark): save the file as UTF-8"},
 		{"en", "", strings.Repeat("x", 2<<20+1), "file: captions are at most 2 MiB"},
 		{"en", "", "1\n00:00:05,000 --> 00:00:01,000\nbackwards\n", "file: the caption at 5s ends before it starts"},
 	} {
@@ -267,5 +271,26 @@ func TestReplacedCaptionsGetNewNames(t *testing.T) {
 	}
 	if old, _ := fs.List(ctx, "streams/"+id+"/"+jobs.SubtitleDir(*first)); len(old) != 0 {
 		t.Fatalf("%d objects of the replaced captions left", len(old))
+	}
+}
+
+// Captions saved as UTF-16 with a byte-order mark, as Windows tools save
+// "Unicode" text, are read in either byte order.
+func TestUTF16CaptionsAreRead(t *testing.T) {
+	ctx := context.Background()
+	m, fs, _, id := readyLadder(t, 2)
+	srt := "1\r\n00:00:00,500 --> 00:00:01,500\r\nCafé crème, naïve\r\n"
+	for lang, order := range map[string]binary.AppendByteOrder{"fr": binary.LittleEndian, "fr-CA": binary.BigEndian} {
+		var file []byte
+		for _, u := range utf16.Encode([]rune("\ufeff" + srt)) {
+			file = order.AppendUint16(file, u)
+		}
+		c, err := m.AddCaptions(ctx, jobs.CaptionUpload{StreamID: id, Language: lang, File: bytes.NewReader(file)})
+		if err != nil {
+			t.Fatalf("%s: %v", order, err)
+		}
+		if seg := read(t, fs, "streams/"+id+"/"+jobs.SubtitleDir(*c)+"captions.vtt"); c.Cues != 1 || !strings.Contains(seg, "Café crème, naïve") {
+			t.Errorf("%s: %d cues, segment:\n%s", order, c.Cues, seg)
+		}
 	}
 }

@@ -1246,7 +1246,7 @@ func VideoPage(v VideoDetail) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 120, "\"> <label for=\"caption-file\">WebVTT (.vtt) or SRT (.srt) file, UTF-8</label> <input id=\"caption-file\" type=\"file\" name=\"file\" accept=\".vtt,.srt,text/vtt\" required> <label for=\"caption-language\">Language (en, fr, pt-BR…)</label> <input id=\"caption-language\" type=\"text\" name=\"language\" required maxlength=\"35\" placeholder=\"en\"> <label for=\"caption-label\">Name in the menu (optional: the language's own name)</label> <input id=\"caption-label\" type=\"text\" name=\"label\" maxlength=\"100\" placeholder=\"English\"><p><button type=\"submit\">Add captions</button></p></form></div><h2>Rename</h2><div class=\"card\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 120, "\"> <label for=\"caption-file\">WebVTT (.vtt) or SRT (.srt) file, UTF-8 or UTF-16</label> <input id=\"caption-file\" type=\"file\" name=\"file\" accept=\".vtt,.srt,text/vtt\" required> <label for=\"caption-language\">Language (en, fr, pt-BR…)</label> <input id=\"caption-language\" type=\"text\" name=\"language\" required maxlength=\"35\" placeholder=\"en\"> <label for=\"caption-label\">Name in the menu (optional: the language's own name)</label> <input id=\"caption-label\" type=\"text\" name=\"label\" maxlength=\"100\" placeholder=\"English\"><p><button type=\"submit\">Add captions</button></p></form></div><h2>Rename</h2><div class=\"card\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
