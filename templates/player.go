@@ -25,7 +25,7 @@ type Watch struct {
 	Title     string
 	WatchURL  string
 	EmbedURL  string
-	OEmbedURL string
+	OEmbedURL string // "" for a private video: no link preview
 	PosterURL string // absolute, for link previews
 	CSSURL    string
 	Width     int

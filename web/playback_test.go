@@ -209,7 +209,8 @@ func TestEmbedPageOfASignedStream(t *testing.T) {
 	var tok tokenAnswer
 	decode(t, e.api(t, "POST", "/api/v1/streams/"+id+"/tokens", e.token, `{"ttl":60}`).body, &tok)
 	code, body := e.fetch(t, "/embed/"+id)
-	if code != 403 || !strings.Contains(body, "This video is private: this video needs a signed link.") || strings.Contains(body, "/master.m3u8") {
+	if code != 403 || !strings.Contains(body, "This video is private: this video needs a signed link.") || strings.Contains(body, "/master.m3u8") ||
+		strings.Contains(body, "Course") || !strings.Contains(body, "<title>Private video</title>") {
 		t.Fatalf("no token: %d\n%s", code, body)
 	}
 	code, body = e.fetch(t, "/embed/"+id+"?token="+tok.Token)
@@ -229,8 +230,17 @@ func TestEmbedPageOfASignedStream(t *testing.T) {
 		t.Fatalf("forged token: %d\n%s", code, body)
 	}
 	code, body = e.fetch(t, "/watch/"+id+"?token="+tok.Token)
-	if code != 200 || !strings.Contains(body, "/embed/"+id+"?token="+tok.Token) || strings.Contains(body, "og:image") {
+	if code != 200 || !strings.Contains(body, "/embed/"+id+"?token="+tok.Token) || strings.Contains(body, "og:image") ||
+		!strings.Contains(body, "<title>Course</title>") || strings.Contains(body, "oembed") {
 		t.Fatalf("watch page: %d\n%s", code, body)
+	}
+	code, body = e.fetch(t, "/watch/"+id)
+	if code != 403 || strings.Contains(body, "Course") || !strings.Contains(body, "<title>Private video</title>") || strings.Contains(body, "oembed") {
+		t.Fatalf("watch page without a token: %d\n%s", code, body)
+	}
+	code, body = e.fetch(t, "/oembed?url="+url.QueryEscape("https://edge.example/watch/"+id+"?token="+tok.Token))
+	if code != 401 || strings.Contains(body, "Course") || strings.Contains(body, "poster") {
+		t.Fatalf("oEmbed of a private video: %d\n%s", code, body)
 	}
 }
 

@@ -59,7 +59,7 @@ func (s *Server) signedSources(c echo.Context, st *db.Stream, v *templates.Playe
 	}
 	r := c.Request()
 	if err := s.proxy.CheckToken(r, st.ID, token, playback.KindVideo); err != nil {
-		v.State, v.SrcURL, v.PosterURL = "private", "", ""
+		v.State, v.SrcURL, v.PosterURL, v.Title = "private", "", "", privateTitle
 		v.Message = "This video is private: " + refusalText(err) + "."
 		return http.StatusForbidden
 	}
@@ -73,6 +73,10 @@ func (s *Server) signedSources(c echo.Context, st *db.Stream, v *templates.Playe
 	}
 	return http.StatusOK
 }
+
+// privateTitle stands for a signed video's title on pages shown without a
+// good token: the title of a private video can say as much as the video.
+const privateTitle = "Private video"
 
 // refusalText is what a viewer reads of a refused token.
 func refusalText(err error) string {
@@ -155,7 +159,15 @@ func (s *Server) watchPage(c echo.Context) error {
 	v.Spacer = shapeSpacer(v.Width, v.Height)
 	h := c.Response().Header()
 	h.Set("Cache-Control", "public, max-age=30")
-	if p := s.posterURL(st); p != "" && st.Playback != db.PlaybackSigned {
+	code := http.StatusOK
+	if st.Playback == db.PlaybackSigned {
+		// No link preview for a private video (oEmbed refuses it), and its
+		// title only for a viewer whose token opens it.
+		v.OEmbedURL = ""
+		if s.proxy.CheckToken(c.Request(), st.ID, c.QueryParam("token"), playback.KindVideo) != nil {
+			v.Title, code = privateTitle, http.StatusForbidden
+		}
+	} else if p := s.posterURL(st); p != "" {
 		v.PosterURL = s.publicURL + p
 	}
 	if token := c.QueryParam("token"); token != "" {
@@ -169,7 +181,7 @@ func (s *Server) watchPage(c echo.Context) error {
 	}
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
-	return render(c, http.StatusOK, templates.WatchPage(v))
+	return render(c, code, templates.WatchPage(v))
 }
 
 type oembedJSON struct {
@@ -199,6 +211,11 @@ func (s *Server) oembed(c echo.Context) error {
 	st, err := s.db.Stream(c.Request().Context(), id)
 	if err != nil {
 		return err
+	}
+	if st.Playback == db.PlaybackSigned {
+		// oEmbed's own answer for a private resource. Its consumers cache
+		// what they are given, where a viewer's token would outlive its use.
+		return unauthorized("this video is private: oEmbed describes public videos only")
 	}
 	fw, fh := frameSize(st)
 	w, h := fitSize(fw, fh, c.QueryParam("maxwidth"), c.QueryParam("maxheight"))
