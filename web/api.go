@@ -156,8 +156,12 @@ func decodeJSON(c echo.Context, v any) error {
 		return apperr.New(apperr.Unsupported, "send Content-Type: application/json")
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), req.Body, maxAPIBody))
+	// A misspelt field would otherwise be dropped without a word: a PATCH
+	// answering 200 having changed nothing, a token minted for the default
+	// hour instead of the "tll" asked for.
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return badRequest(jsonProblem(err))
+		return badRequest(jsonProblem(err, v))
 	}
 	return nil
 }

@@ -146,6 +146,8 @@ func TestAPIErrors(t *testing.T) {
 		{"POST", "/api/v1/streams", `{"title":"` + strings.Repeat("t", 201) + `","source":"uploads/in/lecture.mov"}`, 422, "invalid", "title"},
 		{"GET", "/api/v1/streams?limit=0", "", 400, "bad_request", "limit"},
 		{"POST", "/api/v1/streams/..%2f/purge", "", 400, "bad_request", "not a stream id"},
+		{"POST", "/api/v1/streams", `{"titel":"Talk","source":"uploads/in/lecture.mov"}`, 400, "bad_request", "titel: not a field of this call, which takes title, source, url, playback_policy, downloads"},
+		{"PATCH", "/api/v1/streams/nope", `{"playback":"signed"}`, 400, "bad_request", "playback: not a field of this call, which takes title, playback_policy, allowed_domains, downloads"},
 		{"POST", "/api/v1/streams/a.b.c/purge", "", 400, "bad_request", "not a stream id"},
 		{"GET", "/api/v1/streams?offset=-1", "", 400, "bad_request", "offset"},
 	} {

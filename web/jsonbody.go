@@ -7,13 +7,18 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strconv"
+	"strings"
 )
 
 // jsonProblem words what is wrong with a request's JSON body for the
 // script's author. encoding/json's own text names edge's Go types
 // ("cannot unmarshal number into Go struct field createStreamRequest.title
 // of type string"), which are no part of the API.
-func jsonProblem(err error) string {
+func jsonProblem(err error, into any) string {
+	if name, ok := unknownField(err); ok {
+		return fmt.Sprintf("%s: not a field of this call, which takes %s", name, strings.Join(jsonFields(into), ", "))
+	}
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	var tooLarge *http.MaxBytesError
@@ -52,4 +57,32 @@ func jsonKind(t reflect.Type) string {
 		return "a list"
 	}
 	return "an object"
+}
+
+// unknownField reads the name from encoding/json's error for a field the
+// target has not (DisallowUnknownFields): its only error without a type of
+// its own, worded the same since the option came (Go 1.10).
+func unknownField(err error) (string, bool) {
+	quoted, ok := strings.CutPrefix(err.Error(), "json: unknown field ")
+	if !ok {
+		return "", false
+	}
+	name, uerr := strconv.Unquote(quoted)
+	return name, uerr == nil
+}
+
+// jsonFields lists the JSON names of the fields a request struct takes.
+func jsonFields(into any) []string {
+	t := reflect.TypeOf(into)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var names []string
+	for i := 0; t.Kind() == reflect.Struct && i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
 }

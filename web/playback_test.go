@@ -112,6 +112,9 @@ func TestSignedStreamThroughTheAPI(t *testing.T) {
 			t.Fatalf("%s with the minted token: %d", path, code)
 		}
 	}
+	if r := e.api(t, "POST", "/api/v1/streams/"+id+"/tokens", e.token, `{"tll":60}`); r.code != 400 || !strings.Contains(r.body, "tll: not a field of this call, which takes ttl, kind, ip") {
+		t.Fatalf("a misspelt field: %d %s", r.code, r.body)
+	}
 	var poster tokenAnswer
 	decode(t, e.api(t, "POST", "/api/v1/streams/"+id+"/tokens", e.token, `{"kind":"poster"}`).body, &poster)
 	if code, _ := e.fetch(t, localPath(poster.PosterURL)); code != 200 {
