@@ -260,10 +260,18 @@ func TestEmbedDomains(t *testing.T) {
 	if fmt.Sprint(got.EmbedDomains) != "[example.com *.school.edu https://cms.example.org:8443 http://localhost:*]" {
 		t.Fatalf("domains: %v", got.EmbedDomains)
 	}
-	for _, bad := range []string{"javascript:alert(1)", "example.com; script-src *", "'self'", "*", "ftp://x.com", "exa mple.com", "https://x.com/path"} {
-		if err := d.SetEmbedDomains(ctx, s.ID, []string{bad}); !errors.Is(err, db.ErrInvalid) {
-			t.Errorf("%q accepted: %v", bad, err)
+	for _, bad := range []string{"javascript:alert(1)", "example.com; script-src *", "'self'", "*", "ftp://x.com", "exa mple.com", "https://x.com/path", "HTTP://"} {
+		err := d.SetEmbedDomains(ctx, s.ID, []string{" " + bad + " "})
+		if !errors.Is(err, db.ErrInvalid) || !strings.Contains(err.Error(), fmt.Sprintf("embed domain %q: want a site", bad)) {
+			t.Errorf("%q: %v", bad, err)
 		}
+	}
+	many := make([]string, 51)
+	for i := range many {
+		many[i] = fmt.Sprintf("site%d.example", i)
+	}
+	if err := d.SetEmbedDomains(ctx, s.ID, many); !errors.Is(err, db.ErrInvalid) || !strings.Contains(err.Error(), "embed domains: at most 50 sites") {
+		t.Errorf("51 sites: %v", err)
 	}
 	noErr(t, d.SetEmbedDomains(ctx, s.ID, nil))
 	if got := must[*db.Stream](t)(d.Stream(ctx, s.ID)); len(got.EmbedDomains) != 0 {

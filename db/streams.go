@@ -268,15 +268,22 @@ func (d *DB) UpdateStream(ctx context.Context, id string, u StreamUpdate) error 
 	return d.updateStream(ctx, id, strings.Join(sets, ", "), args...)
 }
 
+// maxEmbedDomains bounds a stream's allowed sites: each is matched on
+// every request the proxy serves for it.
+const maxEmbedDomains = 50
+
 func cleanEmbedDomains(domains []string) ([]string, error) {
 	var clean []string
-	for _, dom := range domains {
-		dom = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(dom)), "/")
+	for _, sent := range domains {
+		dom := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(sent)), "/")
 		if dom == "" {
 			continue
 		}
-		if !embedSource.MatchString(dom) || len(clean) >= 50 {
-			return nil, fmt.Errorf("embed domain %q: want a site such as example.com, *.example.com or https://example.com:8443: %w", dom, ErrInvalid)
+		if !embedSource.MatchString(dom) { // quoted as sent, not as cleaned, so the reader finds it
+			return nil, fmt.Errorf("embed domain %q: want a site such as example.com, *.example.com or https://example.com:8443: %w", strings.TrimSpace(sent), ErrInvalid)
+		}
+		if len(clean) == maxEmbedDomains {
+			return nil, fmt.Errorf("embed domains: at most %d sites: %w", maxEmbedDomains, ErrInvalid)
 		}
 		clean = append(clean, dom)
 	}
