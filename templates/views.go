@@ -102,9 +102,10 @@ type VideoDetail struct {
 	PosterError string
 	AudioOnly   bool
 	// Downloads says the video offers an MP4; DownloadURL is the file once
-	// made ("" while it is being made).
-	Downloads   bool
-	DownloadURL string
+	// made ("" while it is being made), saved as DownloadName.
+	Downloads    bool
+	DownloadURL  string
+	DownloadName string
 }
 
 // CaptionRow is one language's captions of a video.

@@ -48,11 +48,12 @@ type tokenRequest struct {
 }
 
 type tokenJSON struct {
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expires_at"`
-	MasterURL string    `json:"master_url"`
-	EmbedURL  string    `json:"embed_url"`
-	PosterURL string    `json:"poster_url,omitempty"`
+	Token       string    `json:"token"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	MasterURL   string    `json:"master_url"`
+	EmbedURL    string    `json:"embed_url"`
+	PosterURL   string    `json:"poster_url,omitempty"`
+	DownloadURL string    `json:"download_url,omitempty"` // when the video offers its MP4
 }
 
 // defaultTokenTTL is a minted token's life when the request names none.
@@ -88,6 +89,9 @@ func (s *Server) apiCreatePlaybackToken(c echo.Context) error {
 		EmbedURL: s.embedURL(id) + "?token=" + url.QueryEscape(token)}
 	if st.PosterKey != "" {
 		out.PosterURL = s.publicURL + signedPath(st.PosterKey, id, token)
+	}
+	if st.Downloads && st.DownloadKey != "" {
+		out.DownloadURL = s.publicURL + signedPath(st.DownloadKey, id, token)
 	}
 	return c.JSON(http.StatusCreated, out)
 }

@@ -78,11 +78,12 @@ func (e *env) fetch(t *testing.T, path string) (int, string) {
 }
 
 type tokenAnswer struct {
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expires_at"`
-	MasterURL string    `json:"master_url"`
-	EmbedURL  string    `json:"embed_url"`
-	PosterURL string    `json:"poster_url"`
+	Token       string    `json:"token"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	MasterURL   string    `json:"master_url"`
+	EmbedURL    string    `json:"embed_url"`
+	PosterURL   string    `json:"poster_url"`
+	DownloadURL string    `json:"download_url"`
 }
 
 func localPath(url string) string { return strings.TrimPrefix(url, "https://edge.example") }
@@ -332,7 +333,52 @@ func TestPlaybackInThePortal(t *testing.T) {
 	}
 }
 
-var thumbSrc = regexp.MustCompile(`<img class="thumb" src="([^"]+)"`)
+var (
+	thumbSrc     = regexp.MustCompile(`<img class="thumb" src="([^"]+)"`)
+	downloadLink = regexp.MustCompile(`href="([^"]+)" download="([^"]+)">Download MP4<`)
+)
+
+// offerDownload gives a stream its MP4 download, as a finished one would.
+func (e *env) offerDownload(t *testing.T, id string) {
+	t.Helper()
+	ctx, on, key := context.Background(), true, "streams/"+id+"/download.mp4"
+	if err := e.store.Put(ctx, key, strings.NewReader("mp4 bytes"), 9); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.UpdateStream(ctx, id, db.StreamUpdate{Downloads: &on}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.SetDownloadKey(ctx, id, key); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPortalGetsASignedVideosFiles: a signed video's Download MP4 link on
+// its page, and the download_url of a token minted through the API, open
+// the file.
+func TestPortalGetsASignedVideosFiles(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.streamWithPackage(t, "signed")
+	e.offerDownload(t, id)
+	b := e.browser(t)
+	b.signIn("ed@example.com", "correct horse")
+	m := downloadLink.FindStringSubmatch(b.get("/videos/" + id).body)
+	if m == nil || m[2] != "Course.mp4" {
+		t.Fatalf("download link: %q", m)
+	}
+	if p := b.get(html.UnescapeString(m[1])); p.code != 200 || p.body != "mp4 bytes" {
+		t.Fatalf("the page's download link: %d %q", p.code, p.body)
+	}
+	e.api(t, "PATCH", "/api/v1/streams/"+id, e.token, `{"title":"Q3/Q4: \"plan\"\tdraft"}`)
+	if m := downloadLink.FindStringSubmatch(b.get("/videos/" + id).body); m == nil || html.UnescapeString(m[2]) != "Q3 Q4 plan draft.mp4" {
+		t.Fatalf("a title with what file names refuse: %q", m)
+	}
+	var tok tokenAnswer
+	decode(t, e.api(t, "POST", "/api/v1/streams/"+id+"/tokens", e.token, `{}`).body, &tok)
+	if code, body := e.fetch(t, localPath(tok.DownloadURL)); code != 200 || body != "mp4 bytes" {
+		t.Fatalf("the token's download_url %q: %d %q", tok.DownloadURL, code, body)
+	}
+}
 
 // TestPortalShowsSignedPosters: the portal's list and a video's page show
 // a signed video's poster to its team, through a token that opens the

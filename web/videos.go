@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"html"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -72,32 +74,51 @@ func listURL(q string, page int) string {
 
 // posterURL serves a poster through the proxy: it lives in the stream's
 // prefix like its segments.
-func (s *Server) posterURL(st *db.Stream) string {
-	if st.PosterKey == "" {
+func (s *Server) posterURL(st *db.Stream) string { return mediaPath(st.PosterKey) }
+
+// mediaPath is a stream's file as the proxy serves it; "" for none yet.
+func mediaPath(key string) string {
+	if key == "" {
 		return ""
 	}
-	return "/" + st.PosterKey
+	return "/" + key
 }
 
-// portalPosterTTL is how long the portal's pictures of a signed video
-// load: a page left open for a working day still shows them when scrolled.
-const portalPosterTTL = 24 * time.Hour
+// downloadName is the file name the Download MP4 link saves under: the
+// video's title, without what file systems refuse in a name.
+func downloadName(title string) string {
+	name := strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || strings.ContainsRune(`/\:*?"<>|`, r) {
+			return ' '
+		}
+		return r
+	}, title)), " ")
+	return cmp.Or(name, "video") + ".mp4"
+}
 
-// portalPosterURL is a poster as its own team sees it in the portal. A
-// signed video's poster answers only to a token, as its viewers' does, so
-// the portal mints one of the poster kind, which opens its pictures and
-// nothing else. Viewers' pages never get it: they show a poster through
-// the viewer's own token (signedSources).
+// portalMediaTTL is how long the portal's links to a signed video's files
+// open them: a page left open for a working day still loads them.
+const portalMediaTTL = 24 * time.Hour
+
+// portalPosterURL is a poster as its own team sees it in the portal.
 func (s *Server) portalPosterURL(c echo.Context, st *db.Stream) string {
-	if st.PosterKey == "" || st.Playback != db.PlaybackSigned {
-		return s.posterURL(st)
+	return s.portalMediaURL(c, st, st.PosterKey, playback.KindPoster)
+}
+
+// portalMediaURL links the portal to one of a video's files (key). A
+// signed video's files answer only to a token, its team's as its viewers',
+// so the portal mints one of the file's kind: a poster's opens the
+// pictures and nothing else. Viewers' pages never get these tokens.
+func (s *Server) portalMediaURL(c echo.Context, st *db.Stream, key, kind string) string {
+	if key == "" || st.Playback != db.PlaybackSigned {
+		return mediaPath(key)
 	}
-	token, _, err := s.jobs.MintToken(c.Request().Context(), jobs.TokenRequest{StreamID: st.ID, TTL: portalPosterTTL, Kind: playback.KindPoster})
+	token, _, err := s.jobs.MintToken(c.Request().Context(), jobs.TokenRequest{StreamID: st.ID, TTL: portalMediaTTL, Kind: kind})
 	if err != nil {
-		s.log.Warn("mint a poster token for the portal", "stream", st.ID, "err", err)
+		s.log.Warn("mint a token for the portal", "stream", st.ID, "kind", kind, "err", err)
 		return ""
 	}
-	return signedPath(st.PosterKey, st.ID, token)
+	return signedPath(key, st.ID, token)
 }
 
 func (s *Server) videoPage(c echo.Context) error {
@@ -121,7 +142,7 @@ func (s *Server) videoDetail(c echo.Context, st *db.Stream, formError string) te
 	v.PosterURL, v.AudioOnly = s.portalPosterURL(c, st), slices.Equal(st.Renditions, []string{"audio"})
 	v.PreviewURL = s.previewURL(c, st)
 	if v.Downloads = st.Downloads; st.Downloads && st.DownloadKey != "" {
-		v.DownloadURL = "/" + st.DownloadKey
+		v.DownloadURL, v.DownloadName = s.portalMediaURL(c, st, st.DownloadKey, playback.KindVideo), downloadName(st.Title)
 	}
 	jobs, err := s.db.ListJobs(c.Request().Context(), st.ID)
 	if err != nil {
