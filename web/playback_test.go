@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -406,5 +407,31 @@ func TestPortalShowsSignedPosters(t *testing.T) {
 				t.Errorf("the portal's poster token opened the video: %d", code)
 			}
 		}
+	}
+}
+
+var pageToken = regexp.MustCompile(`(/embed/[^"?]+\?token=|/watch/[^"?]+\?token=|/streams/)(ey[\w-]+\.[\w-]+\.[\w-]+)`)
+
+// TestPortalTokensLastADay: what a signed video's page loads (its preview,
+// poster and download) opens for a day, so a page left open still plays;
+// the link offered to try and share lasts the hour it says.
+func TestPortalTokensLastADay(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.streamWithPackage(t, "signed")
+	e.offerDownload(t, id)
+	b := e.browser(t)
+	b.signIn("ed@example.com", "correct horse")
+	lives := map[string][]time.Duration{}
+	for _, m := range pageToken.FindAllStringSubmatch(b.get("/videos/"+id).body, -1) {
+		var c jwt.RegisteredClaims
+		if _, _, err := jwt.NewParser().ParseUnverified(m[2], &c); err != nil {
+			t.Fatal(err)
+		}
+		where, _, _ := strings.Cut(strings.TrimPrefix(m[1], "/"), "/")
+		lives[where] = append(lives[where], time.Until(c.ExpiresAt.Time).Round(time.Minute))
+	}
+	want := map[string][]time.Duration{"embed": {24 * time.Hour}, "streams": {24 * time.Hour, 24 * time.Hour}, "watch": {time.Hour}}
+	if fmt.Sprint(lives) != fmt.Sprint(want) {
+		t.Fatalf("token lives by page part: %v, want %v", lives, want)
 	}
 }

@@ -163,7 +163,7 @@ func (s *Server) previewURL(c echo.Context, st *db.Stream) string {
 	if st.Playback != db.PlaybackSigned {
 		return "/embed/" + st.ID
 	}
-	token, _, err := s.jobs.MintToken(c.Request().Context(), jobs.TokenRequest{StreamID: st.ID, TTL: time.Hour})
+	token, _, err := s.jobs.MintToken(c.Request().Context(), jobs.TokenRequest{StreamID: st.ID, TTL: portalMediaTTL})
 	if err != nil {
 		s.log.Warn("mint a preview token", "stream", st.ID, "err", err)
 		return ""
