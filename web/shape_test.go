@@ -80,7 +80,7 @@ func TestPlayerKeepsTheVideosShape(t *testing.T) {
 // video's on both.
 func TestWatchPageIsPortraitOnPhones(t *testing.T) {
 	e := newEnv(t, nil)
-	portrait := shapedStream(t, e, "Phone", 1080, 1920)
+	portrait := shapedStream(t, e, "Phone: a title longer than a portrait video is wide, which wraps under it", 1080, 1920)
 	landscape := shapedStream(t, e, "Film", 1920, 1080)
 	br := browsertest.New(t)
 	for _, tc := range []struct {
@@ -102,8 +102,16 @@ func TestWatchPageIsPortraitOnPhones(t *testing.T) {
 				t.Fatal(err)
 			}
 			poll(t, br, "the stage has its size", `document.querySelector('.stage iframe').getBoundingClientRect().height > 50`, 10*time.Second)
-			box := eval[map[string]float64](t, br, `(() => { const r = document.querySelector('.stage iframe').getBoundingClientRect();
-				return {w: r.width, h: r.height, scroll: document.documentElement.scrollWidth, inner: innerWidth, vh: innerHeight}; })()`)
+			box := eval[map[string]float64](t, br, `(() => { const r = document.querySelector('.stage iframe').getBoundingClientRect(),
+				t = document.querySelector('h1').getBoundingClientRect();
+				return {w: r.width, h: r.height, left: r.left, titleLeft: t.left, titleWidth: t.width,
+					body: document.body.getBoundingClientRect().height, scroll: document.documentElement.scrollWidth, inner: innerWidth, vh: innerHeight}; })()`)
+			// The title starts where the video does and wraps within its
+			// width; the page's colour reaches the window's bottom.
+			if math.Abs(box["titleLeft"]-box["left"]) > 1 || box["titleWidth"] > box["w"]+1 || box["body"] < box["vh"] {
+				t.Errorf("title at %.0f (%.0f wide) under a video at %.0f (%.0f wide); page %.0f high in a %.0f window",
+					box["titleLeft"], box["titleWidth"], box["left"], box["w"], box["body"], box["vh"])
+			}
 			if got := box["w"] / box["h"]; math.Abs(got-tc.ratio) > 0.02*tc.ratio {
 				t.Errorf("player is %.0f×%.0f (ratio %.3f), want %.3f", box["w"], box["h"], got, tc.ratio)
 			}
