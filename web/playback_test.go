@@ -354,15 +354,23 @@ func (e *env) offerDownload(t *testing.T, id string) {
 	}
 }
 
-// TestPortalGetsASignedVideosFiles: a signed video's Download MP4 link on
-// its page, and the download_url of a token minted through the API, open
-// the file.
-func TestPortalGetsASignedVideosFiles(t *testing.T) {
+// signedVideoForItsTeam is a signed video offering its download, and a
+// browser signed in to the portal as its team.
+func signedVideoForItsTeam(t *testing.T) (*env, string, *browser) {
+	t.Helper()
 	e := newEnv(t, nil)
 	id := e.streamWithPackage(t, "signed")
 	e.offerDownload(t, id)
 	b := e.browser(t)
 	b.signIn("ed@example.com", "correct horse")
+	return e, id, b
+}
+
+// TestPortalGetsASignedVideosFiles: a signed video's Download MP4 link on
+// its page, and the download_url of a token minted through the API, open
+// the file.
+func TestPortalGetsASignedVideosFiles(t *testing.T) {
+	e, id, b := signedVideoForItsTeam(t)
 	m := downloadLink.FindStringSubmatch(b.get("/videos/" + id).body)
 	if m == nil || m[2] != "Course.mp4" {
 		t.Fatalf("download link: %q", m)
@@ -416,11 +424,7 @@ var pageToken = regexp.MustCompile(`(/embed/[^"?]+\?token=|/watch/[^"?]+\?token=
 // poster and download) opens for a day, so a page left open still plays;
 // the link offered to try and share lasts the hour it says.
 func TestPortalTokensLastADay(t *testing.T) {
-	e := newEnv(t, nil)
-	id := e.streamWithPackage(t, "signed")
-	e.offerDownload(t, id)
-	b := e.browser(t)
-	b.signIn("ed@example.com", "correct horse")
+	_, id, b := signedVideoForItsTeam(t)
 	lives := map[string][]time.Duration{}
 	for _, m := range pageToken.FindAllStringSubmatch(b.get("/videos/"+id).body, -1) {
 		var c jwt.RegisteredClaims
