@@ -61,6 +61,15 @@ type Stream struct {
 	UpdatedAt   time.Time
 }
 
+// OfferedDownload is the stream's MP4 download while it offers one and it
+// is made; "" otherwise.
+func (st *Stream) OfferedDownload() string {
+	if !st.Downloads {
+		return ""
+	}
+	return st.DownloadKey
+}
+
 // NewStream is what a caller supplies to create a stream.
 type NewStream struct {
 	Title     string
@@ -275,12 +284,13 @@ const maxEmbedDomains = 50
 func cleanEmbedDomains(domains []string) ([]string, error) {
 	var clean []string
 	for _, sent := range domains {
-		dom := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(sent)), "/")
+		sent = strings.TrimSpace(sent)
+		dom := strings.TrimSuffix(strings.ToLower(sent), "/")
 		if dom == "" {
 			continue
 		}
 		if !embedSource.MatchString(dom) { // quoted as sent, not as cleaned, so the reader finds it
-			return nil, fmt.Errorf("embed domain %q: want a site such as example.com, *.example.com or https://example.com:8443: %w", strings.TrimSpace(sent), ErrInvalid)
+			return nil, fmt.Errorf("embed domain %q: want a site such as example.com, *.example.com or https://example.com:8443: %w", sent, ErrInvalid)
 		}
 		if len(clean) == maxEmbedDomains {
 			return nil, fmt.Errorf("embed domains: at most %d sites: %w", maxEmbedDomains, ErrInvalid)

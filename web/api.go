@@ -52,8 +52,8 @@ func (s *Server) streamJSON(st *db.Stream) streamJSON {
 	if st.PosterKey != "" {
 		out.PosterURL = s.publicURL + "/" + st.PosterKey
 	}
-	if out.Downloads = st.Downloads; st.Downloads && st.DownloadKey != "" {
-		out.DownloadURL = s.publicURL + "/" + st.DownloadKey
+	if out.Downloads = st.Downloads; st.OfferedDownload() != "" {
+		out.DownloadURL = s.publicURL + mediaPath(st.OfferedDownload())
 	}
 	return out
 }

@@ -90,8 +90,8 @@ func (s *Server) apiCreatePlaybackToken(c echo.Context) error {
 	if st.PosterKey != "" {
 		out.PosterURL = s.publicURL + signedPath(st.PosterKey, id, token)
 	}
-	if st.Downloads && st.DownloadKey != "" {
-		out.DownloadURL = s.publicURL + signedPath(st.DownloadKey, id, token)
+	if key := st.OfferedDownload(); key != "" {
+		out.DownloadURL = s.publicURL + signedPath(key, id, token)
 	}
 	return c.JSON(http.StatusCreated, out)
 }

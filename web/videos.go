@@ -113,12 +113,21 @@ func (s *Server) portalMediaURL(c echo.Context, st *db.Stream, key, kind string)
 	if key == "" || st.Playback != db.PlaybackSigned {
 		return mediaPath(key)
 	}
+	if token := s.portalToken(c, st, kind); token != "" {
+		return signedPath(key, st.ID, token)
+	}
+	return ""
+}
+
+// portalToken mints a token of kind for the portal's own links to a
+// signed video; "" (logged) when it cannot, so the link is left out.
+func (s *Server) portalToken(c echo.Context, st *db.Stream, kind string) string {
 	token, _, err := s.jobs.MintToken(c.Request().Context(), jobs.TokenRequest{StreamID: st.ID, TTL: portalMediaTTL, Kind: kind})
 	if err != nil {
 		s.log.Warn("mint a token for the portal", "stream", st.ID, "kind", kind, "err", err)
 		return ""
 	}
-	return signedPath(key, st.ID, token)
+	return token
 }
 
 func (s *Server) videoPage(c echo.Context) error {
@@ -141,8 +150,8 @@ func (s *Server) videoDetail(c echo.Context, st *db.Stream, formError string) te
 	v.Captions = s.captionRows(c, st.ID)
 	v.PosterURL, v.AudioOnly = s.portalPosterURL(c, st), slices.Equal(st.Renditions, []string{"audio"})
 	v.PreviewURL = s.previewURL(c, st)
-	if v.Downloads = st.Downloads; st.Downloads && st.DownloadKey != "" {
-		v.DownloadURL, v.DownloadName = s.portalMediaURL(c, st, st.DownloadKey, playback.KindVideo), downloadName(st.Title)
+	if v.Downloads = st.Downloads; st.OfferedDownload() != "" {
+		v.DownloadURL, v.DownloadName = s.portalMediaURL(c, st, st.OfferedDownload(), playback.KindVideo), downloadName(st.Title)
 	}
 	jobs, err := s.db.ListJobs(c.Request().Context(), st.ID)
 	if err != nil {
@@ -163,9 +172,8 @@ func (s *Server) previewURL(c echo.Context, st *db.Stream) string {
 	if st.Playback != db.PlaybackSigned {
 		return "/embed/" + st.ID
 	}
-	token, _, err := s.jobs.MintToken(c.Request().Context(), jobs.TokenRequest{StreamID: st.ID, TTL: portalMediaTTL})
-	if err != nil {
-		s.log.Warn("mint a preview token", "stream", st.ID, "err", err)
+	token := s.portalToken(c, st, "")
+	if token == "" {
 		return ""
 	}
 	return "/embed/" + st.ID + "?token=" + url.QueryEscape(token)
