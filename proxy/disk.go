@@ -192,12 +192,20 @@ func keyHash(key string) string {
 
 // tempFile is where a fill writes before the object is whole; a volume
 // too full to make it lowers the bound (writeFailed), as a failed write does.
+// Its name takes the next version, unique in this process, and tmp/ is
+// emptied at start-up, so a name already taken means a stray file.
 func (d *diskTier) tempFile() (*os.File, error) {
-	f, err := os.CreateTemp(filepath.Join(d.dir, "tmp"), "fill-")
-	if err != nil {
-		d.writeFailed(err)
+	for {
+		name := filepath.Join(d.dir, "tmp", "fill-"+strconv.FormatUint(d.version.Add(1), 10))
+		f, err := openFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			d.writeFailed(err)
+		}
+		return f, err
 	}
-	return f, err
 }
 
 // prepare names a whole object's place in the tier and writes its meta
@@ -243,7 +251,7 @@ func (d *diskTier) open(key string) (*diskObject, *os.File) {
 	if !ok {
 		return nil, nil
 	}
-	f, err := os.Open(o.body)
+	f, err := openFile(o.body, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) { // evicted between the lookup and the open
 		return nil, nil
 	} else if err != nil {

@@ -62,7 +62,7 @@ func (f *fill) openLocked() (*os.File, error) {
 	if f.fileErr != nil {
 		return nil, f.fileErr
 	}
-	file, err := os.Open(f.file.Name())
+	file, err := openFile(f.file.Name(), os.O_RDONLY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errCacheFile, err)
 	}
