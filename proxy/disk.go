@@ -3,7 +3,6 @@ package proxy
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,11 +23,11 @@ import (
 // for are the last to go (readahead.go). Hits are sent from the file, by
 // sendfile.
 //
-// An object is a body file and a .meta file beside it, both named after
-// the key's hash and a version, written in tmp/ and renamed into place
-// whole, body first: at start-up, a meta whose body is missing or of the
-// wrong size (a crash, a full disk) is discarded and the rest re-indexed,
-// so a restart stays warm and never serves a partial object.
+// An object is one file, named after the key's hash and a version,
+// holding its body and then its meta (diskobject.go), written in tmp/ and
+// renamed into place whole: at start-up every whole object is re-indexed
+// and the rest discarded, so a restart stays warm and never serves a
+// partial object.
 type diskTier struct {
 	dir      string
 	index    *slru
@@ -39,20 +38,7 @@ type diskTier struct {
 	now      func() time.Time // the proxy's clock
 }
 
-// diskObject is one cached object; its fields are its .meta file.
-type diskObject struct {
-	Key          string    `json:"key"`
-	Size         int64     `json:"size"`
-	ETag         string    `json:"etag"`
-	LastModified time.Time `json:"last_modified"`
-	Fetched      time.Time `json:"fetched"`
-	body         string    // path of the body file; its meta is body + ".meta"
-}
-
-func (o *diskObject) remove() {
-	os.Remove(o.body + ".meta")
-	os.Remove(o.body)
-}
+func (o *diskObject) remove() { os.Remove(o.body) }
 
 // openDiskTier re-indexes dir, bounded by maxBytes, or, when that is 0,
 // by what its volume has room for (volume.go).
@@ -96,12 +82,12 @@ func (d *diskTier) load() error {
 		case e.IsDir() && rel != "." && !hashFolder.MatchString(rel):
 			return fs.SkipDir // tmp/, lost+found
 		case e.IsDir() || !ownEntry(rel, false): // the top, a hash folder, or a file not the tier's: left as it is
-		case strings.HasSuffix(path, ".meta"):
-			d.consider(path, found)
+		case isMetaFile(path):
+			// Of the layout before the footer. Its body, walked first (the
+			// walk is in lexical order), took it in (consider) or is gone.
+			os.Remove(path)
 		default:
-			if _, err := os.Stat(path + ".meta"); err != nil {
-				os.Remove(path) // a body whose meta never landed
-			}
+			d.consider(path, found)
 		}
 		return nil
 	})
@@ -136,16 +122,21 @@ func (d *diskTier) emptyTmp() error {
 	return nil
 }
 
-// consider keeps a meta's object if it is whole and the newest of its key.
-func (d *diskTier) consider(metaPath string, found map[string]*diskObject) {
-	o, err := readMeta(metaPath)
+// consider keeps an object if it is whole and the newest of its key.
+func (d *diskTier) consider(path string, found map[string]*diskObject) {
+	o, err := readObject(path)
+	if errors.Is(err, errNoFooter) {
+		if _, serr := os.Stat(path + ".meta"); serr == nil {
+			o, err = adoptOldObject(path)
+		}
+	}
 	if err == nil && !strings.HasPrefix(filepath.Base(o.body), keyHash(o.Key)+".") {
 		err = errors.New("the file's name is not its key's")
 	}
 	if err != nil {
-		d.log.Warn("disk cache: discarding an unreadable object", "file", metaPath, "err", err)
-		os.Remove(metaPath)
-		os.Remove(strings.TrimSuffix(metaPath, ".meta"))
+		d.log.Warn("disk cache: discarding an unreadable object", "file", path, "err", err)
+		os.Remove(path)
+		os.Remove(path + ".meta")
 		return
 	}
 	if old := found[o.Key]; old != nil {
@@ -156,25 +147,6 @@ func (d *diskTier) consider(metaPath string, found map[string]*diskObject) {
 		old.remove()
 	}
 	found[o.Key] = o
-}
-
-func readMeta(metaPath string) (*diskObject, error) {
-	b, err := os.ReadFile(metaPath)
-	if err != nil {
-		return nil, err
-	}
-	o := &diskObject{body: strings.TrimSuffix(metaPath, ".meta")}
-	if err := json.Unmarshal(b, o); err != nil {
-		return nil, err
-	}
-	info, err := os.Stat(o.body)
-	if err != nil {
-		return nil, err
-	}
-	if info.Size() != o.Size || o.Key == "" {
-		return nil, fmt.Errorf("torn object: %d bytes on disk, %d recorded", info.Size(), o.Size)
-	}
-	return o, nil
 }
 
 // bodyPath is dir/<2 hex>/<64 hex>.<version>: the hash spreads objects
@@ -209,30 +181,26 @@ func (d *diskTier) tempFile() (*os.File, error) {
 }
 
 // prepare names a whole object's place in the tier and writes its meta
-// file beside its temporary body: the part of a commit that writes data,
-// done before place, which runs under the proxy's fills lock.
-func (d *diskTier) prepare(tmp string, o *diskObject) error {
+// after its body in the fill's file: the part of a commit that writes
+// data, done before place, which runs under the proxy's fills lock.
+func (d *diskTier) prepare(file *os.File, o *diskObject) error {
 	d.regrow()
 	o.body = d.bodyPath(o.Key, d.version.Add(1))
-	meta, err := json.Marshal(o)
+	tail, err := o.tail()
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(o.body), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(tmp+".meta", meta, 0o644)
+	_, err = file.WriteAt(tail, o.Size)
+	return err
 }
 
-// place moves a prepared object into the tier, body first: a crash between
-// the two renames leaves a body without its meta, which load discards.
-// The object takes the room its fill claimed.
+// place moves a prepared object into the tier. The object takes the room
+// its fill claimed.
 func (d *diskTier) place(tmp string, o *diskObject, claimed int64) error {
 	if err := os.Rename(tmp, o.body); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp+".meta", o.body+".meta"); err != nil {
-		os.Remove(o.body)
 		return err
 	}
 	d.index.add(o.Key, o, claimed)

@@ -52,7 +52,7 @@ func diskBytes(t *testing.T, dir string) int64 {
 
 // TestTiersAreBoundedByBytes: whatever is asked, the memory tier (playlists)
 // holds at most EDGE_CACHE_BYTES and the disk tier's folder (segments,
-// their .meta files and the fills' temporary files) at most
+// and the fills' temporary files) at most
 // EDGE_DISK_CACHE_BYTES.
 func TestTiersAreBoundedByBytes(t *testing.T) {
 	objects := segments("big", 10, 100_000)
@@ -83,7 +83,7 @@ func TestTiersAreBoundedByBytes(t *testing.T) {
 	if metric(t, srv, "edge_cache_objects") == 0 || metric(t, srv, "edge_disk_cache_objects") == 0 {
 		t.Fatal("nothing cached: the bound was not tested")
 	}
-	// 10 segments of 100,000 bytes (25 blocks and one for the meta file),
+	// 10 segments of 100,000 bytes (25 blocks and one for the meta),
 	// room for 4.
 	if n := metric(t, srv, "edge_disk_cache_evictions_total"); n != 6 {
 		t.Fatalf("edge_disk_cache_evictions_total = %d, want 6", n)
@@ -248,15 +248,16 @@ func TestRestartKeepsTheDiskTierWarm(t *testing.T) {
 	}
 }
 
-// TestTornObjectsAreDiscardedAtStart: a body cut short (a crash, a full
-// disk), a body whose meta never landed and a fill's temporary file are
-// never served: the next edge fetches the object whole again.
+// TestTornObjectsAreDiscardedAtStart: a file cut short (a crash, a full
+// disk), a body whose meta was never written after it and a fill's
+// temporary file are never served: the next edge fetches the object whole
+// again.
 func TestTornObjectsAreDiscardedAtStart(t *testing.T) {
 	objects := segments("s", 2, 50_000)
 	origin, dir := cachedOnDisk(t, objects)
 	var bodies []string
 	filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-		if err == nil && !e.IsDir() && !strings.HasSuffix(path, ".meta") && e.Name() != "EDGE-CACHE" {
+		if err == nil && !e.IsDir() && e.Name() != "EDGE-CACHE" {
 			bodies = append(bodies, path)
 		}
 		return nil
@@ -265,7 +266,7 @@ func TestTornObjectsAreDiscardedAtStart(t *testing.T) {
 		t.Fatalf("cache folder: %v", bodies)
 	}
 	os.Truncate(bodies[0], 1000)   // torn
-	os.Remove(bodies[1] + ".meta") // meta never landed
+	os.Truncate(bodies[1], 50_000) // the body alone
 	os.WriteFile(filepath.Join(dir, "tmp", "fill-1"), []byte("partial"), 0o644)
 	before := origin.gets.Load()
 	second := startEdge(t, proxy.Config{Origin: origin, CacheDir: dir})

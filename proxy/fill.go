@@ -184,8 +184,14 @@ func (f *fill) recordHead(obj *storage.Object, now time.Time) {
 	}
 }
 
-// completeFill commits a fill whose body ended, or fails it.
+// completeFill commits a fill whose body ended, or fails it. The meta is
+// written after the body before the file is closed, whose error can be
+// the last write's.
 func (p *Proxy) completeFill(f *fill, err error) {
+	var o *diskObject
+	if err == nil {
+		o = p.prepareFill(f)
+	}
 	if cerr := f.file.Close(); err == nil {
 		err = cerr
 	}
@@ -194,7 +200,7 @@ func (p *Proxy) completeFill(f *fill, err error) {
 		p.failFill(f, err)
 		return
 	}
-	p.finishFill(f)
+	p.finishFill(f, o)
 }
 
 // copier carries a fill's copy of the origin body across goroutines.
@@ -289,15 +295,15 @@ func (f *fill) claimRoom(c *copier, upTo int64) {
 	f.claimed = w
 }
 
-// finishFill commits a whole object to the disk tier, unless it was purged
-// while it filled, and wakes the readers. Moving it into the tier and
-// unregistering the fill are one step under fillsMu (taken before f.mu,
-// as purge does), so a viewer asking meanwhile finds the fill or the
-// stored object, never neither: that gap cost a second origin fetch of
-// busy segments. Its meta file is written before, so the lock covers two
-// renames and no data write a loaded disk could hold up.
-func (p *Proxy) finishFill(f *fill) {
-	o := p.prepareFill(f)
+// finishFill commits a whole object (nil: not kept) to the disk tier,
+// unless it was purged while it filled, and wakes the readers. Moving it
+// into the tier and unregistering the fill are one step under fillsMu
+// (taken before f.mu, as purge does), so a viewer asking meanwhile finds
+// the fill or the stored object, never neither: that gap cost a second
+// origin fetch of busy segments. Its meta is written before
+// (completeFill), so the lock covers a rename and no data write a loaded
+// disk could hold up.
+func (p *Proxy) finishFill(f *fill, o *diskObject) {
 	p.fillsMu.Lock()
 	defer p.fillsMu.Unlock()
 	f.mu.Lock()
@@ -332,7 +338,7 @@ func (p *Proxy) prepareFill(f *fill) *diskObject {
 		etag = contentETag(f.hash.Sum(nil))
 	}
 	o := &diskObject{Key: f.key, Size: f.written, ETag: etag, LastModified: f.head.lastModified, Fetched: f.head.fetched}
-	if err := p.disk.prepare(f.file.Name(), o); err != nil {
+	if err := p.disk.prepare(f.file, o); err != nil {
 		p.log.Warn("disk cache: commit", "key", f.key, "err", err)
 		f.discard = true
 		return nil
@@ -360,9 +366,9 @@ func (p *Proxy) unregister(f *fill) {
 	p.fillsMu.Unlock()
 }
 
-// endFill drops what was not kept, the body and a meta file prepared for
-// it, and the room it claimed (finishFill and failFill have already
-// unregistered the fill); readers keep their open descriptors.
+// endFill drops what was not kept and the room it claimed (finishFill
+// and failFill have already unregistered the fill); readers keep their
+// open descriptors.
 func (p *Proxy) endFill(f *fill) {
 	<-f.created
 	p.disk.index.release(f.claimed)
@@ -373,7 +379,6 @@ func (p *Proxy) endFill(f *fill) {
 		f.file.Close()
 		if f.err != nil || f.discard {
 			os.Remove(f.file.Name())
-			os.Remove(f.file.Name() + ".meta")
 		}
 	}
 	switch err := f.err; {

@@ -92,7 +92,7 @@ func (p *Proxy) serveFile(w viewerWriter, r *http.Request, o *diskObject, file *
 	defer corkWhileSending(r)()
 	p.segmentHeaders(w, pol, o.ETag, o.LastModified, now.Sub(o.Fetched), status)
 	if needsServeContent(r) {
-		http.ServeContent(w, r, "", o.LastModified, file)
+		http.ServeContent(w, r, "", o.LastModified, bodyFile{file, o.Size})
 		return
 	}
 	w.Header()["Content-Length"] = []string{strconv.FormatInt(o.Size, 10)}

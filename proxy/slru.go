@@ -53,8 +53,9 @@ func newSLRU(maxBytes int64, onEvict func(*diskObject)) *slru {
 // block is the unit a file takes on disk (ext4's and xfs's default).
 const block = 4096
 
-// diskWeight is what an object of size bytes takes on disk: its body's
-// blocks and one for its meta file, as du counts them.
+// diskWeight is what an object of size bytes takes on disk, as du counts
+// it: its body's blocks and one for the meta after it (a key is at most
+// 1 KiB, maxPathLen).
 func diskWeight(size int64) int64 { return (size+block-1)/block*block + block }
 
 func weight(o *diskObject) int64 { return diskWeight(o.Size) }

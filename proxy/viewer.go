@@ -53,7 +53,8 @@ func (v viewerWriter) Write(b []byte) (int, error) {
 // ReadFrom sends a piece at a time through net/http's own ReadFrom, moving
 // the deadline before each, so a file still goes by sendfile: one
 // LimitedReader around it (as io.CopyN and http.ServeContent make) is
-// unwrapped, since the kernel path looks through one only.
+// unwrapped, since the kernel path looks through one only, and so is an
+// object's bodyFile.
 func (v viewerWriter) ReadFrom(r io.Reader) (int64, error) {
 	rf, ok := v.ResponseWriter.(io.ReaderFrom)
 	if !ok {
@@ -63,6 +64,9 @@ func (v viewerWriter) ReadFrom(r io.Reader) (int64, error) {
 	if lr, ok := r.(*io.LimitedReader); ok {
 		src, remain = lr.R, lr.N
 		defer func() { lr.N = remain }()
+	}
+	if b, ok := src.(bodyFile); ok { // ServeContent reads no further than the body
+		src = b.File
 	}
 	var total int64
 	for remain > 0 {

@@ -81,10 +81,10 @@ func storeObject(t *testing.T, d *diskTier, key string, size int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer tmp.Close()
 	tmp.Write(make([]byte, size))
-	tmp.Close()
 	o := &diskObject{Key: key, Size: int64(size), Fetched: time.Now()}
-	if err := d.prepare(tmp.Name(), o); err != nil {
+	if err := d.prepare(tmp, o); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.place(tmp.Name(), o, 0); err != nil {
@@ -96,7 +96,7 @@ func bodyFiles(t *testing.T, dir string) int {
 	t.Helper()
 	n := 0
 	filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
-		if err == nil && !e.IsDir() && !strings.HasSuffix(path, ".meta") && e.Name() != cacheMark {
+		if err == nil && !e.IsDir() && e.Name() != cacheMark {
 			n++
 		}
 		return nil
