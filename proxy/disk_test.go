@@ -249,11 +249,11 @@ func TestRestartKeepsTheDiskTierWarm(t *testing.T) {
 }
 
 // TestTornObjectsAreDiscardedAtStart: a file cut short (a crash, a full
-// disk), a body whose meta was never written after it and a fill's
-// temporary file are never served: the next edge fetches the object whole
-// again.
+// disk), a body whose meta was never written after it, a file whose
+// footer is damaged and a fill's temporary file are never served: the
+// next edge fetches the object whole again.
 func TestTornObjectsAreDiscardedAtStart(t *testing.T) {
-	objects := segments("s", 2, 50_000)
+	objects := segments("s", 3, 50_000)
 	origin, dir := cachedOnDisk(t, objects)
 	var bodies []string
 	filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
@@ -262,11 +262,12 @@ func TestTornObjectsAreDiscardedAtStart(t *testing.T) {
 		}
 		return nil
 	})
-	if len(bodies) != 2 {
+	if len(bodies) != 3 {
 		t.Fatalf("cache folder: %v", bodies)
 	}
 	os.Truncate(bodies[0], 1000)   // torn
 	os.Truncate(bodies[1], 50_000) // the body alone
+	damageFooter(t, bodies[2])
 	os.WriteFile(filepath.Join(dir, "tmp", "fill-1"), []byte("partial"), 0o644)
 	before := origin.gets.Load()
 	second := startEdge(t, proxy.Config{Origin: origin, CacheDir: dir})
@@ -275,11 +276,27 @@ func TestTornObjectsAreDiscardedAtStart(t *testing.T) {
 			t.Fatalf("%s: served %d bytes of %d", key, len(r.body), len(body))
 		}
 	}
-	if n := origin.gets.Load() - before; n != 2 {
-		t.Fatalf("origin fetches after discarding two bad objects: %d, want 2", n)
+	if n := origin.gets.Load() - before; n != 3 {
+		t.Fatalf("origin fetches after discarding three bad objects: %d, want 3", n)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "tmp", "fill-1")); err == nil {
 		t.Fatal("a fill's temporary file survived the start")
+	}
+}
+
+// damageFooter makes the length an object's footer gives its meta far
+// larger than the file.
+func damageFooter(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	info, _ := f.Stat()
+	const footer = 4 + len("edgeobj1")
+	if _, err := f.WriteAt([]byte{0x7f, 0xff, 0xff, 0xff}, info.Size()-int64(footer)); err != nil {
+		t.Fatal(err)
 	}
 }
 

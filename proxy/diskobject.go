@@ -35,6 +35,11 @@ const footerMark = "edgeobj1"
 
 const footerLen = 4 + len(footerMark)
 
+// maxMeta bounds what a footer may say its meta takes: a key is at most
+// 1 KiB (maxPathLen), so a larger figure is a damaged file, not one to
+// read into memory.
+const maxMeta = 64 << 10
+
 // errNoFooter is a file without a footer: cut short, or of the layout
 // before it (body and .meta).
 var errNoFooter = errors.New("no footer")
@@ -73,7 +78,7 @@ func readObject(path string) (*diskObject, error) {
 	}
 	n := int64(binary.BigEndian.Uint32(footer))
 	metaAt := info.Size() - int64(footerLen) - n
-	if metaAt < 0 {
+	if metaAt < 0 || n > maxMeta {
 		return nil, fmt.Errorf("torn object: a %d-byte meta in a %d-byte file", n, info.Size())
 	}
 	meta := make([]byte, n)
