@@ -53,8 +53,11 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func formatDuration(d time.Duration) string {
-	if d <= 0 {
+	switch {
+	case d <= 0:
 		return "—"
+	case d < time.Second-50*time.Millisecond: // a clip, which whole seconds would call 0:00
+		return fmt.Sprintf("%.1f s", d.Seconds())
 	}
 	d = d.Round(time.Second)
 	h, m, sec := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
