@@ -48,9 +48,13 @@ func TestIttybitConfiguration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = serve(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		var logs strings.Builder
+		err = serve(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)), nil)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", vars, err, want)
+		}
+		if strings.Contains(logs.String(), "setup_url") { // a link that will never open
+			t.Errorf("%s: a start that failed printed a setup link", vars)
 		}
 	}
 }

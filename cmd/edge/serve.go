@@ -59,10 +59,6 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return err
 	}
 	defer d.Close()
-	setupToken, err := firstRunSetup(ctx, d, cfg.PublicURL, log)
-	if err != nil {
-		return err
-	}
 	limitMemory(cfg.CacheBytes)
 	tmp, err := tempDir(cfg.DataDir)
 	if err != nil {
@@ -94,6 +90,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		log.Warn("publish the playback document", "err", err)
 	}
 	dispatcher := &webhooks.Dispatcher{DB: d, Allow: cfg.WebhookAllow, Log: log}
+	// Last of the checks that can stop the start: a link printed by a start
+	// that then failed would never open.
+	setupToken, err := firstRunSetup(ctx, d, cfg.PublicURL, log)
+	if err != nil {
+		return err
+	}
 	handler, err := web.New(web.Config{
 		Proxy: p, DB: d, Jobs: manager, PublicURL: cfg.PublicURL,
 		SetupToken: setupToken, Logger: log, Hooks: hooks, Webhooks: dispatcher,
