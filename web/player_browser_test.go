@@ -36,7 +36,9 @@ func playableStream(t *testing.T, e *env, title string) *db.Stream {
 func poll(t *testing.T, b context.Context, what, expr string, timeout time.Duration) {
 	t.Helper()
 	if err := chromedp.Do(b, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(timeout))); err != nil {
-		t.Fatalf("%s (%s): %v", what, expr, err)
+		// What the page says is most of what tells why it never got there.
+		page, _ := chromedp.Run(b, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 800) : ""`))
+		t.Fatalf("%s (%s): %v; the page reads: %q", what, expr, err, page)
 	}
 }
 

@@ -146,7 +146,11 @@
   }
 
   function addAll(files) { Array.prototype.forEach.call(files, add); }
-  input.addEventListener("change", function () { addAll(input.files); input.value = ""; });
+  function takeChosen() { addAll(input.files); input.value = ""; }
+  input.addEventListener("change", takeChosen);
+  // The field shows before this script has run (it loads after the page's
+  // markup): a file chosen meanwhile fired no change here, so it is taken now.
+  if (input.files.length) takeChosen();
   ["dragenter", "dragover"].forEach(function (t) {
     drop.addEventListener(t, function (e) { e.preventDefault(); drop.classList.add("over"); });
   });
