@@ -82,7 +82,7 @@ func (d *diskTier) load() error {
 		case e.IsDir() && rel != "." && !hashFolder.MatchString(rel):
 			return fs.SkipDir // tmp/, lost+found
 		case e.IsDir() || !ownEntry(rel, false): // the top, a hash folder, or a file not the tier's: left as it is
-		case isMetaFile(path):
+		case strings.HasSuffix(path, oldMeta):
 			// Of the layout before the footer. Its body, walked first (the
 			// walk is in lexical order), took it in (consider) or is gone.
 			os.Remove(path)
@@ -126,9 +126,7 @@ func (d *diskTier) emptyTmp() error {
 func (d *diskTier) consider(path string, found map[string]*diskObject) {
 	o, err := readObject(path)
 	if errors.Is(err, errNoFooter) {
-		if _, serr := os.Stat(path + ".meta"); serr == nil {
-			o, err = adoptOldObject(path)
-		}
+		o, err = adoptOldObject(path)
 	}
 	if err == nil && !strings.HasPrefix(filepath.Base(o.body), keyHash(o.Key)+".") {
 		err = errors.New("the file's name is not its key's")
@@ -136,7 +134,7 @@ func (d *diskTier) consider(path string, found map[string]*diskObject) {
 	if err != nil {
 		d.log.Warn("disk cache: discarding an unreadable object", "file", path, "err", err)
 		os.Remove(path)
-		os.Remove(path + ".meta")
+		os.Remove(path + oldMeta)
 		return
 	}
 	if old := found[o.Key]; old != nil {

@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"strings"
 	"time"
 )
 
@@ -97,9 +97,12 @@ func readObject(path string) (*diskObject, error) {
 
 // adoptOldObject turns a body and its .meta file, the layout before the
 // footer, into one file, so an upgrade keeps the cache warm.
+// A body whose .meta is gone is as torn as a file without a footer.
 func adoptOldObject(path string) (*diskObject, error) {
-	b, err := os.ReadFile(path + ".meta")
-	if err != nil {
+	b, err := os.ReadFile(path + oldMeta)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errNoFooter
+	} else if err != nil {
 		return nil, err
 	}
 	o := &diskObject{body: path}
@@ -124,7 +127,7 @@ func adoptOldObject(path string) (*diskObject, error) {
 		f.Truncate(o.Size)
 		return nil, err
 	}
-	os.Remove(path + ".meta")
+	os.Remove(path + oldMeta)
 	return o, nil
 }
 
@@ -143,5 +146,5 @@ func (b bodyFile) Seek(offset int64, whence int) (int64, error) {
 	return b.File.Seek(offset, whence)
 }
 
-// isMetaFile says whether a path is a .meta file of the layout before the footer.
-func isMetaFile(path string) bool { return strings.HasSuffix(path, ".meta") }
+// oldMeta ends the name of a meta file of the layout before the footer.
+const oldMeta = ".meta"
