@@ -129,7 +129,7 @@ func (p *Proxy) forgetDeleted(rules *playback.Rules) {
 // admit decides whether a request may have its object: it resolves a
 // token to its stream (returning the object key) and applies the stream's
 // rule. A refusal is a *playback.Refusal (403); a deleted stream is
-// storage.ErrNotFound (404).
+// errNotServed (404, the origin never asked).
 func (p *Proxy) admit(r *http.Request, key, ext string, now time.Time) (string, playback.Rule, error) {
 	rules, err := p.rules(now)
 	if err != nil {
@@ -149,7 +149,7 @@ func (p *Proxy) admit(r *http.Request, key, ext string, now time.Time) (string, 
 	rule := rules.Stream(id)
 	switch {
 	case rule.Deleted:
-		return "", rule, storage.ErrNotFound
+		return "", rule, errNotServed
 	case claims != nil:
 		err = claims.Allows(id, playback.KindOf(ext), p.clientIP(r))
 	case rule.Signed:

@@ -220,8 +220,8 @@ func TestRuleChangesApplyWithinTheTTL(t *testing.T) {
 	if n := metric(t, srv, "edge_disk_cache_objects"); n != 1 {
 		t.Fatalf("the public segment was not kept: %d objects on disk", n)
 	}
-	if r := get(t, srv.URL+"/streams/gone/master.m3u8"); r.code != 404 {
-		t.Fatalf("deleted stream: %d %q", r.code, r.body)
+	if r := get(t, srv.URL+"/streams/gone/master.m3u8"); r.code != 404 || r.header.Get("Cache-Status") != "" {
+		t.Fatalf("deleted stream: %d %q, Cache-Status %q (the origin is not asked)", r.code, r.body, r.header.Get("Cache-Status"))
 	}
 	o.doc.Streams["pub"] = playback.Rule{Signed: true}
 	o.publish(t)

@@ -395,15 +395,25 @@ func TestOriginBreakingOffMidBodyIsNeverTakenForWhole(t *testing.T) {
 }
 
 // TestNotFoundIsRememberedBriefly: a missing key costs one origin request
-// while it is remembered, then is asked again.
+// while it is remembered, then is asked again. Cache-Status tells the
+// origin's 404 from the remembered ones, and a 404 the origin was never
+// asked for carries none.
 func TestNotFoundIsRememberedBriefly(t *testing.T) {
 	origin := fileOrigin(t, fixtures)
 	srv := startEdge(t, proxy.Config{Origin: origin, NotFoundTTL: time.Second}) // long enough for 5 requests on a loaded machine
 	for _, path := range []string{"/streams/s1/720p/segment-9.ts", "/streams/s1/other.m3u8"} {
 		before := origin.gets.Load()
-		for range 5 {
-			if r := get(t, srv.URL+path); r.code != 404 {
+		for i := range 5 {
+			r := get(t, srv.URL+path)
+			if r.code != 404 {
 				t.Fatalf("%s: %d", path, r.code)
+			}
+			want := "edge; hit"
+			if i == 0 {
+				want = "edge; fwd=miss"
+			}
+			if got := r.header.Get("Cache-Status"); got != want {
+				t.Fatalf("%s, request %d: Cache-Status %q, want %q", path, i+1, got, want)
 			}
 		}
 		if n := origin.gets.Load() - before; n != 1 {
@@ -416,6 +426,9 @@ func TestNotFoundIsRememberedBriefly(t *testing.T) {
 	}
 	if metric(t, srv, "edge_cache_not_found_hits_total") < 8 {
 		t.Fatal("remembered 404s not counted")
+	}
+	if r := get(t, srv.URL+"/streams/s1/notes.txt"); r.code != 404 || r.header.Get("Cache-Status") != "" {
+		t.Fatalf("a type never served: %d, Cache-Status %q, want 404 and none", r.code, r.header.Get("Cache-Status"))
 	}
 }
 

@@ -27,6 +27,7 @@ var (
 	statusTooLarge  = cacheStatus{"edge; fwd=miss; detail=too-large"}
 	statusNotStored = cacheStatus{"edge; fwd=miss; detail=cache-unavailable"} // the disk tier could not take it
 	statusUnsettled = cacheStatus{"edge; fwd=miss; detail=still-changing"}    // modified moments ago: served, not kept
+	statusAsked     = cacheStatus{"edge; fwd=miss"}                           // the origin's own answer, an error
 )
 
 // errTooLarge means the object exceeds the per-object cap and is streamed
@@ -51,7 +52,7 @@ func (p *Proxy) lookup(key string, now time.Time) (*entry, cacheStatus, error) {
 	}
 	if p.isMissing(key) {
 		p.metrics.notFoundHits.Add(1)
-		return nil, nil, storage.ErrNotFound
+		return nil, nil, errRememberedMissing
 	}
 	p.metrics.misses.Add(1)
 	leader := false

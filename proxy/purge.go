@@ -1,6 +1,15 @@
 package proxy
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/edgehls/edge/storage"
+)
+
+// errRememberedMissing answers a key whose origin 404 is remembered: a
+// 404 the cache gives itself.
+var errRememberedMissing = fmt.Errorf("%w (remembered)", storage.ErrNotFound)
 
 // PurgeStream forgets everything cached of a stream, in both tiers, with
 // its remembered 404s; fills under way for it serve their viewers but keep

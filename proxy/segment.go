@@ -7,8 +7,6 @@ import (
 	"os"
 	"strconv"
 	"time"
-
-	"github.com/edgehls/edge/storage"
 )
 
 // serveSegment answers an immutable object: from the disk tier, else a
@@ -27,7 +25,7 @@ func (p *Proxy) serveSegment(w viewerWriter, r *http.Request, key string, pol po
 	}
 	if p.isMissing(key) {
 		p.metrics.notFoundHits.Add(1)
-		p.failErr(w, storage.ErrNotFound)
+		p.failErr(w, errRememberedMissing)
 		return
 	}
 	j, err := p.joinFill(key)

@@ -217,7 +217,13 @@ func (p *Proxy) failErr(w http.ResponseWriter, err error) {
 		p.fail(w, http.StatusForbidden, refusal.Reason)
 	case errors.Is(err, errBadPath):
 		p.fail(w, http.StatusBadRequest, "bad path")
-	case errors.Is(err, errNotServed), errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, errNotServed):
+		p.fail(w, http.StatusNotFound, "not found")
+	case errors.Is(err, errRememberedMissing): // says why a new object 404s for a few seconds more
+		w.Header()["Cache-Status"] = statusHit
+		p.fail(w, http.StatusNotFound, "not found")
+	case errors.Is(err, storage.ErrNotFound):
+		w.Header()["Cache-Status"] = statusAsked
 		p.fail(w, http.StatusNotFound, "not found")
 	case errors.Is(err, storage.ErrRangeNotSatisfiable):
 		p.fail(w, http.StatusRequestedRangeNotSatisfiable, "range not satisfiable")
