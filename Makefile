@@ -3,7 +3,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-deps check generate fuzz bench bench-viewers
+.PHONY: run build test test-deps check generate fuzz bench bench-viewers bench-ab
 
 ## run: start edge on its embedded defaults (./data, local media folder)
 run:
@@ -47,3 +47,7 @@ bench:
 ## bench-viewers: edge against nginx as 1,000 viewers at real pace on a library larger than the caches
 bench-viewers:
 	bash bench/viewers.sh
+
+## bench-ab: two builds of edge (A=rev B=rev, . for the working tree) at real pace, run in turn
+bench-ab:
+	bash bench/ab.sh

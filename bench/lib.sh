@@ -61,3 +61,18 @@ wait_http() {
   for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
   echo "not up: $1"; exit 1
 }
+
+# make_library DIR N: N copies (streams/s000 …) of a 60 s two-rendition
+# ladder in DIR: 720p at 1.5 Mb/s and 360p, 4 s segments.
+make_library() {
+  local first="$1/streams/s000" i
+  mkdir -p "$first"
+  ffmpeg -v error -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine=frequency=440 -t 60 \
+    -filter_complex "[0:v]split=2[a][b];[a]scale=-2:720[v720];[b]scale=-2:360[v360]" \
+    -map "[v720]" -map "[v360]" -map 1:a -map 1:a -c:v libx264 -preset veryfast -profile:v main \
+    -pix_fmt yuv420p -g 60 -keyint_min 60 -sc_threshold 0 -b:v:0 1500k -maxrate:v:0 1650k -bufsize:v:0 3000k \
+    -b:v:1 500k -c:a aac -b:a 96k -f hls -hls_time 4 -hls_playlist_type vod -hls_flags independent_segments \
+    -master_pl_name master.m3u8 -hls_segment_filename "$first/%v/segment-%d.ts" \
+    -var_stream_map "v:0,a:0,name:720p v:1,a:1,name:360p" "$first/%v/stream.m3u8"
+  for i in $(seq 1 $(($2 - 1))); do cp -r "$first" "$1/streams/$(printf 's%03d' "$i")"; done
+}
