@@ -58,17 +58,15 @@ play() {
     EDGE_CACHE_BYTES="$MEM" EDGE_DISK_CACHE_BYTES="$DISK" EDGE_LOG_LEVEL=error "$work/$side" serve & pid=$!
   pids+=($pid)
   wait_http "http://127.0.0.1:$port/healthz"
-  ticks0=$(cut -d' ' -f14,15 "/proc/$pid/stat") switches0=$(cat /proc/"$pid"/task/*/status | awk '/ctxt_switches/ {n += $2} END {print n}')
+  ticks0=$(cpu_ticks "$pid") switches0=$(ctx_switches "$pid")
   "$work/viewers" -base "http://127.0.0.1:$port" -streams "$STREAMS" -viewers "$VIEWERS" -duration "$DURATION" > "$work/$name.json"
-  python3 - "$work/$name.json" "$name" "$ticks0" "$(cut -d' ' -f14,15 "/proc/$pid/stat")" "$switches0" \
-    "$(cat /proc/"$pid"/task/*/status | awk '/ctxt_switches/ {n += $2} END {print n}')" "$(getconf CLK_TCK)" <<'PY'
+  python3 - "$work/$name.json" "$name" $(( $(cpu_ticks "$pid") - ticks0 )) $(( $(ctx_switches "$pid") - switches0 )) "$(getconf CLK_TCK)" <<'PY'
 import json, sys
-path, name, t0, t1, s0, s1, hz = sys.argv[1:8]
+path, name, ticks, switches, hz = sys.argv[1:6]
 r = json.load(open(path))
-ticks = sum(map(int, t1.split())) - sum(map(int, t0.split()))
 n = max(r["requests"], 1)
-r["cpu_us_per_request"] = ticks / int(hz) * 1e6 / n
-r["switches_per_request"] = (int(s1) - int(s0)) / n
+r["cpu_us_per_request"] = int(ticks) / int(hz) * 1e6 / n
+r["switches_per_request"] = int(switches) / n
 r["hit_segment_p99_ms"] = r["segment_by_answer"].get("hit", {}).get("p99_ms", 0)
 json.dump(r, open(path, "w"))
 print(f"   {name:6} requests {r['requests']} errors {r['errors']}  CPU {r['cpu_us_per_request']:.0f} us/request,"

@@ -168,28 +168,6 @@ start_cache_edge() {
 # stop PID: stops a server, if it still runs.
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
-# cpu_ticks PID: CPU time (user + system, clock ticks) of a process and its
-# children (nginx's workers).
-cpu_ticks() {
-  local pid total=0 f
-  for pid in "$1" $(pgrep -P "$1" || true); do
-    f=$(cut -d' ' -f14,15 "/proc/$pid/stat" 2>/dev/null || echo "0 0")
-    total=$(( total + ${f% *} + ${f#* } ))
-  done
-  echo "$total"
-}
-
-# ctx_switches PID: context switches (voluntary and not) of a process's
-# threads and its children's (nginx's workers). Each is a thread put to
-# sleep or woken: the cost that separates a Go server's CPU from nginx's.
-ctx_switches() {
-  local pid total=0
-  for pid in "$1" $(pgrep -P "$1" || true); do
-    total=$(( total + $(cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n + 0}') ))
-  done
-  echo "$total"
-}
-
 # play NAME PORT CACHE_DIR [viewers flags…]: runs the viewers against a
 # server; counts the origin's GETs meanwhile from its access log, and
 # samples the cache folder's size twice a second (nginx trims its cache

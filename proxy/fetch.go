@@ -50,9 +50,8 @@ func (p *Proxy) lookup(key string, now time.Time) (*entry, cacheStatus, error) {
 		}
 		return e, statusHit, nil
 	}
-	if p.isMissing(key) {
-		p.metrics.notFoundHits.Add(1)
-		return nil, nil, errRememberedMissing
+	if err := p.checkMissing(key); err != nil {
+		return nil, nil, err
 	}
 	p.metrics.misses.Add(1)
 	leader := false

@@ -63,7 +63,12 @@ func (p *Proxy) rememberMissing(key string, purges int64) {
 	}
 }
 
-func (p *Proxy) isMissing(key string) bool {
-	_, ok := p.missing.Get(key)
-	return ok
+// checkMissing answers errRememberedMissing, and counts it, while key's
+// origin 404 is remembered; nil otherwise.
+func (p *Proxy) checkMissing(key string) error {
+	if _, ok := p.missing.Get(key); !ok {
+		return nil
+	}
+	p.metrics.notFoundHits.Add(1)
+	return errRememberedMissing
 }

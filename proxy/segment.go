@@ -23,9 +23,8 @@ func (p *Proxy) serveSegment(w viewerWriter, r *http.Request, key string, pol po
 		p.serveStored(w, r, o, file, pol, now)
 		return
 	}
-	if p.isMissing(key) {
-		p.metrics.notFoundHits.Add(1)
-		p.failErr(w, errRememberedMissing)
+	if err := p.checkMissing(key); err != nil {
+		p.failErr(w, err)
 		return
 	}
 	j, err := p.joinFill(key)
