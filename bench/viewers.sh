@@ -32,6 +32,13 @@
 # shows only then.
 # EDGE_GOMAXPROCS=n runs edge with n Ps instead of one per core, to see what
 # the Go scheduler's wake-ups cost next to nginx's event loops.
+# SERVER_CPUS=1 CLIENT_CPUS=0 runs the servers on the first list of CPUs
+# and everything else (the viewers, the origin, this script) on the
+# second, as on machines of their own: on a shared machine the viewers'
+# and the origin's CPU time is counted in the server's latency, and a
+# server's own CPU in the viewers'. nginx gets one worker per CPU it has
+# (NGINX_WORKERS=n sets another count); Go sizes GOMAXPROCS to the CPUs it
+# may use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,12 +59,20 @@ VOLUME_MB=${VOLUME_MB:-320} # a quarter more than the budget: room a careful ope
 VOL_ROUNDS=${VOL_ROUNDS:-2}
 FAR_MS=${FAR_MS:-20}         # what the far origin adds to each answer: S3 from a nearby region
 FAR_ROUNDS=${FAR_ROUNDS:-3}
+SERVER_CPUS=${SERVER_CPUS:-} CLIENT_CPUS=${CLIENT_CPUS:-}
 
 . bench/lib.sh
 need_tools nginx ffmpeg curl
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 VERSITYGW=$(versitygw_bin)
 ulimit -n 65536 2>/dev/null || true
+on_server=() workers=${NGINX_WORKERS:-auto}
+if [ -n "$SERVER_CPUS" ]; then
+  [ -n "$CLIENT_CPUS" ] || { echo "SERVER_CPUS needs CLIENT_CPUS, the CPUs for everything else" >&2; exit 2; }
+  taskset -pc "$CLIENT_CPUS" $$ > /dev/null # what this script starts inherits it
+  on_server=(taskset -c "$SERVER_CPUS") workers=${NGINX_WORKERS:-$(taskset -c "$SERVER_CPUS" nproc)}
+  echo "== servers on CPU(s) $SERVER_CPUS, the viewers and the origin on CPU(s) $CLIENT_CPUS"
+fi
 work_dir viewers
 ORIGIN_PORT=$(free_port); NGINX_PORT=$(free_port); EDGE_PORT=$(free_port); FAR_PORT=$(free_port)
 UPSTREAM_PORT=$ORIGIN_PORT # where both servers read the origin: versitygw, or toxiproxy in front of it
@@ -90,7 +105,7 @@ nginx_conf() {
   local user_line=""; [ "$(id -u)" -eq 0 ] && user_line="user root;"
   cat > "$work/nginx/nginx.conf" <<CONF
 $user_line
-worker_processes auto;
+worker_processes $workers;
 daemon off;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/logs/error.log warn;
@@ -148,7 +163,7 @@ cache_folder() {
 start_nginx() {
   cache_folder "$work/nginx/cache"
   nginx_conf
-  "$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" & nginx_pid=$!
+  "${on_server[@]}" "$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" & nginx_pid=$!
   pids+=($nginx_pid)
   wait_http "http://127.0.0.1:$NGINX_PORT/"
 }
@@ -160,7 +175,7 @@ start_cache_edge() {
   [ "$EDGE_READS" = http ] && origin="http://127.0.0.1:$UPSTREAM_PORT/media/"
   env EDGE_ADDR="127.0.0.1:$EDGE_PORT" EDGE_DATA_DIR="$work/$1" EDGE_ORIGIN="$origin" \
     AWS_ENDPOINT_URL_S3="http://127.0.0.1:$UPSTREAM_PORT" EDGE_S3_PATH_STYLE=true \
-    EDGE_CACHE_BYTES="$MEM" EDGE_DISK_CACHE_BYTES="$2" EDGE_LOG_LEVEL=error ${EDGE_GOMAXPROCS:+GOMAXPROCS=$EDGE_GOMAXPROCS} "$work/edge" serve & edge_pid=$!
+    EDGE_CACHE_BYTES="$MEM" EDGE_DISK_CACHE_BYTES="$2" EDGE_LOG_LEVEL=error ${EDGE_GOMAXPROCS:+GOMAXPROCS=$EDGE_GOMAXPROCS} "${on_server[@]}" "$work/edge" serve & edge_pid=$!
   pids+=($edge_pid)
   wait_http "http://127.0.0.1:$EDGE_PORT/healthz"
 }
@@ -300,10 +315,11 @@ else
   echo "== the library on one volume: skipped, as it mounts loop volumes (run as root)"
 fi
 
-python3 - "$work" "$MEM" "$DISK" "$ROUNDS" "$LIB_ROUNDS" "$vol_rounds" "$VOLUME_MB" "$cut_short" "$FAR_ROUNDS" "$FAR_MS" <<'PY'
+python3 - "$work" "$MEM" "$DISK" "$ROUNDS" "$LIB_ROUNDS" "$vol_rounds" "$VOLUME_MB" "$cut_short" "$FAR_ROUNDS" "$FAR_MS" "$SERVER_CPUS" <<'PY'
 import json, statistics, sys
 work, mem, disk, rounds, lib_rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 vol_rounds, volume_mb, cut_short, far_rounds, far_ms = int(sys.argv[6]), sys.argv[7], int(sys.argv[8]), int(sys.argv[9]), sys.argv[10]
+machine = f"servers on CPU(s) {sys.argv[11]} of their own" if sys.argv[11] else "the viewers share the machine"
 load = lambda k: json.load(open(f"{work}/{k}.json"))
 runs = lambda name, n: [load(f"{name}-{i}") for i in range(1, n + 1)]  # the rounds played by rounds NAME N
 ratio = lambda a, b: a / b if b else float("nan")
@@ -343,7 +359,7 @@ def paced(er, nr, bursts=True):
 print()
 print(f"viewers at real pace, each server cold, medians of {rounds} round(s) (disk budget {disk}; peak used: edge {e['disk_peak_mib']:.0f} MiB, nginx {n['disk_peak_mib']:.0f} MiB)")
 paced(er, nr)
-print(f"  server CPU:              {ratio(e['cpu_seconds'], n['cpu_seconds']):.2f}x ({e['cpu_seconds']:.1f} s vs {n['cpu_seconds']:.1f} s; the viewers share the machine);"
+print(f"  server CPU:              {ratio(e['cpu_seconds'], n['cpu_seconds']):.2f}x ({e['cpu_seconds']:.1f} s vs {n['cpu_seconds']:.1f} s; {machine});"
       f" context switches per request {e['switches_per_request']:.1f} vs {n['switches_per_request']:.1f}")
 print(f"  edge peak RSS:           {max(x['peak_rss_kib'] for x in er) // 1024} MiB (memory tier {mem}; target <= tier + 64 MiB)")
 print(f"  edge after a restart:    hit ratio {r['hit_ratio']:.3f} in its first minute (target >= 0.95)")
