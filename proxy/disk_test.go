@@ -395,34 +395,38 @@ func TestOriginBreakingOffMidBodyIsNeverTakenForWhole(t *testing.T) {
 }
 
 // TestNotFoundIsRememberedBriefly: a missing key costs one origin request
-// while it is remembered, then is asked again. Cache-Status tells the
-// origin's 404 from the remembered ones, and a 404 the origin was never
-// asked for carries none.
+// while it is remembered (NotFoundTTL, on the proxy's clock), then is
+// asked again. Cache-Status tells the origin's 404 from the remembered
+// ones, and a 404 the origin was never asked for carries none.
 func TestNotFoundIsRememberedBriefly(t *testing.T) {
 	origin := fileOrigin(t, fixtures)
-	srv := startEdge(t, proxy.Config{Origin: origin, NotFoundTTL: time.Second}) // long enough for 5 requests on a loaded machine
+	clk := newClock()
+	const ttl = 5 * time.Second
+	srv := startEdge(t, proxy.Config{Origin: origin, NotFoundTTL: ttl, Now: clk.Now})
 	for _, path := range []string{"/streams/s1/720p/segment-9.ts", "/streams/s1/other.m3u8"} {
 		before := origin.gets.Load()
-		for i := range 5 {
+		ask := func(when string, wantStatus string, wantGets int64) {
+			t.Helper()
 			r := get(t, srv.URL+path)
 			if r.code != 404 {
-				t.Fatalf("%s: %d", path, r.code)
+				t.Fatalf("%s, %s: %d", path, when, r.code)
 			}
-			want := "edge; hit"
-			if i == 0 {
-				want = "edge; fwd=miss"
+			if got := r.header.Get("Cache-Status"); got != wantStatus {
+				t.Fatalf("%s, %s: Cache-Status %q, want %q", path, when, got, wantStatus)
 			}
-			if got := r.header.Get("Cache-Status"); got != want {
-				t.Fatalf("%s, request %d: Cache-Status %q, want %q", path, i+1, got, want)
+			if n := origin.gets.Load() - before; n != wantGets {
+				t.Fatalf("%s, %s: %d origin requests in all, want %d", path, when, n, wantGets)
 			}
 		}
-		if n := origin.gets.Load() - before; n != 1 {
-			t.Fatalf("%s: 5 requests for a missing key cost %d origin requests, want 1", path, n)
+		ask("first request", "edge; fwd=miss", 1)
+		for range 4 {
+			ask("asked again at once", "edge; hit", 1)
 		}
-		waitfor.True(t, "the remembered 404 to expire", func() bool {
-			get(t, srv.URL+path)
-			return origin.gets.Load()-before == 2
-		})
+		clk.Advance(ttl - time.Millisecond)
+		ask("just before the TTL ends", "edge; hit", 1)
+		clk.Advance(time.Millisecond)
+		ask("once the TTL ended", "edge; fwd=miss", 2)
+		ask("right after", "edge; hit", 2)
 	}
 	if metric(t, srv, "edge_cache_not_found_hits_total") < 8 {
 		t.Fatal("remembered 404s not counted")

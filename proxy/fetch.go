@@ -50,7 +50,7 @@ func (p *Proxy) lookup(key string, now time.Time) (*entry, cacheStatus, error) {
 		}
 		return e, statusHit, nil
 	}
-	if err := p.checkMissing(key); err != nil {
+	if err := p.checkMissing(key, now); err != nil {
 		return nil, nil, err
 	}
 	p.metrics.misses.Add(1)

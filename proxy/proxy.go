@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/edgehls/edge/storage"
@@ -50,7 +50,7 @@ type Proxy struct {
 	flight  singleflight.Group
 	fillsMu sync.Mutex
 	fills   map[string]*fill
-	missing *expirable.LRU[string, struct{}]
+	missing *lru.Cache[string, time.Time] // a remembered 404 and when it expires
 	// purges counts purges so far: an object fetched across one is not
 	// kept, nor its 404 remembered (missingMu orders the two).
 	purges    atomic.Int64
@@ -78,6 +78,13 @@ func New(cfg Config) (*Proxy, error) {
 		return nil, err
 	}
 	disk.now = cfg.Now
+	// A plain LRU with each 404's expiry, read against the request's clock:
+	// golang-lru's expirable LRU sweeps on a ticker of its own, every
+	// TTL/100 (50 ms), idle or not, in a goroutine it never stops.
+	missing, err := lru.New[string, time.Time](missingMax)
+	if err != nil {
+		return nil, err
+	}
 	cfg.DiskBytes = disk.bound() // sized to the volume when it was 0
 	cfg.MaxObjectBytes = min(cfg.MaxObjectBytes, cfg.DiskBytes)
 	m := newMetrics(disk)
@@ -86,7 +93,7 @@ func New(cfg Config) (*Proxy, error) {
 		cache:             newByteLRU(cfg.CacheBytes, m),
 		disk:              disk,
 		fills:             map[string]*fill{},
-		missing:           expirable.NewLRU[string, struct{}](missingMax, nil, cfg.NotFoundTTL),
+		missing:           missing,
 		cors:              newCORS(cfg.CORSOrigins),
 		metrics:           m,
 		log:               cfg.Logger,

@@ -3,6 +3,7 @@ package proxy
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/edgehls/edge/storage"
 )
@@ -59,14 +60,16 @@ func (p *Proxy) rememberMissing(key string, purges int64) {
 	p.missingMu.Lock()
 	defer p.missingMu.Unlock()
 	if p.purges.Load() == purges {
-		p.missing.Add(key, struct{}{})
+		p.missing.Add(key, p.cfg.Now().Add(p.cfg.NotFoundTTL))
 	}
 }
 
 // checkMissing answers errRememberedMissing, and counts it, while key's
-// origin 404 is remembered; nil otherwise.
-func (p *Proxy) checkMissing(key string) error {
-	if _, ok := p.missing.Get(key); !ok {
+// origin 404 is remembered; nil otherwise. An expired one is left to be
+// replaced by the next 404 or pushed out by newer ones: removing it here
+// could remove one remembered meanwhile.
+func (p *Proxy) checkMissing(key string, now time.Time) error {
+	if until, ok := p.missing.Get(key); !ok || !now.Before(until) {
 		return nil
 	}
 	p.metrics.notFoundHits.Add(1)

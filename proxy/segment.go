@@ -23,7 +23,7 @@ func (p *Proxy) serveSegment(w viewerWriter, r *http.Request, key string, pol po
 		p.serveStored(w, r, o, file, pol, now)
 		return
 	}
-	if err := p.checkMissing(key); err != nil {
+	if err := p.checkMissing(key, now); err != nil {
 		p.failErr(w, err)
 		return
 	}
