@@ -32,13 +32,14 @@
 # shows only then.
 # EDGE_GOMAXPROCS=n runs edge with n Ps instead of one per core, to see what
 # the Go scheduler's wake-ups cost next to nginx's event loops.
-# SERVER_CPUS=1 CLIENT_CPUS=0 runs the servers on the first list of CPUs
-# and everything else (the viewers, the origin, this script) on the
-# second, as on machines of their own: on a shared machine the viewers'
-# and the origin's CPU time is counted in the server's latency, and a
-# server's own CPU in the viewers'. nginx gets one worker per CPU it has
-# (NGINX_WORKERS=n sets another count); Go sizes GOMAXPROCS to the CPUs it
-# may use.
+# The servers run on CPUs of their own (SERVER_CPUS, by default the upper
+# half of those this script may use) and everything else, the viewers, the
+# origin and this script, on the others (CLIENT_CPUS, the lower half), as
+# on machines of their own: on a shared machine the 1,000 viewers' and the
+# origin's CPU time is counted in the server's latency, and a server's
+# extra CPU time in the viewers'. SERVER_CPUS= (empty) runs all of it on
+# the shared machine. nginx gets one worker per CPU it has (NGINX_WORKERS=n
+# sets another count); Go sizes GOMAXPROCS to the CPUs it may use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,6 +60,11 @@ VOLUME_MB=${VOLUME_MB:-320} # a quarter more than the budget: room a careful ope
 VOL_ROUNDS=${VOL_ROUNDS:-2}
 FAR_MS=${FAR_MS:-20}         # what the far origin adds to each answer: S3 from a nearby region
 FAR_ROUNDS=${FAR_ROUNDS:-3}
+if [ -z "${SERVER_CPUS+set}" ]; then # halves of the CPUs this script may use; none on one CPU
+  read -r SERVER_CPUS CLIENT_CPUS < <(python3 -c 'import os
+c = sorted(os.sched_getaffinity(0)); h = len(c) // 2
+print(",".join(map(str, c[h:])), ",".join(map(str, c[:h]))) if h else print()')
+fi
 SERVER_CPUS=${SERVER_CPUS:-} CLIENT_CPUS=${CLIENT_CPUS:-}
 
 . bench/lib.sh
