@@ -286,7 +286,8 @@ stop "$edge_pid"
 if [ "$FAR_ROUNDS" -gt 0 ]; then
   echo "== the origin $FAR_MS ms away (toxiproxy on :$FAR_PORT delays its answers), $VIEWERS viewers again, each server cold, $FAR_ROUNDS round(s)"
   toxi_api=$(free_port)
-  LOG_LEVEL=warn "$(toxiproxy_bin)" -host 127.0.0.1 -port "$toxi_api" > "$work/toxiproxy.log" 2>&1 & pids+=($!)
+  toxiproxy=$(toxiproxy_bin) # installed here, not in the background job below, which wait_http gives 10 s
+  LOG_LEVEL=warn "$toxiproxy" -host 127.0.0.1 -port "$toxi_api" > "$work/toxiproxy.log" 2>&1 & pids+=($!)
   wait_http "http://127.0.0.1:$toxi_api/version"
   curl -sf -X POST "http://127.0.0.1:$toxi_api/proxies" \
     -d "{\"name\": \"origin\", \"listen\": \"127.0.0.1:$FAR_PORT\", \"upstream\": \"127.0.0.1:$ORIGIN_PORT\"}" > /dev/null
