@@ -60,23 +60,22 @@ VOLUME_MB=${VOLUME_MB:-320} # a quarter more than the budget: room a careful ope
 VOL_ROUNDS=${VOL_ROUNDS:-2}
 FAR_MS=${FAR_MS:-20}         # what the far origin adds to each answer: S3 from a nearby region
 FAR_ROUNDS=${FAR_ROUNDS:-3}
-if [ -z "${SERVER_CPUS+set}" ]; then # halves of the CPUs this script may use; none on one CPU
-  read -r SERVER_CPUS CLIENT_CPUS < <(python3 -c 'import os
-c = sorted(os.sched_getaffinity(0)); h = len(c) // 2
-print(",".join(map(str, c[h:])), ",".join(map(str, c[:h]))) if h else print()')
-fi
-SERVER_CPUS=${SERVER_CPUS:-} CLIENT_CPUS=${CLIENT_CPUS:-}
 
 . bench/lib.sh
 need_tools nginx ffmpeg curl
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 VERSITYGW=$(versitygw_bin)
 ulimit -n 65536 2>/dev/null || true
+[ -n "${SERVER_CPUS+set}" ] || # halves of the CPUs this script may use; none on one CPU
+  read -r SERVER_CPUS CLIENT_CPUS < <(python3 -c 'import os
+c = sorted(os.sched_getaffinity(0)); h = len(c) // 2
+print(",".join(map(str, c[h:])), ",".join(map(str, c[:h]))) if h else print()')
 on_server=() workers=${NGINX_WORKERS:-auto}
 if [ -n "$SERVER_CPUS" ]; then
-  [ -n "$CLIENT_CPUS" ] || { echo "SERVER_CPUS needs CLIENT_CPUS, the CPUs for everything else" >&2; exit 2; }
+  [ -n "${CLIENT_CPUS:-}" ] || { echo "SERVER_CPUS needs CLIENT_CPUS, the CPUs for everything else" >&2; exit 2; }
   taskset -pc "$CLIENT_CPUS" $$ > /dev/null # what this script starts inherits it
-  on_server=(taskset -c "$SERVER_CPUS") workers=${NGINX_WORKERS:-$(taskset -c "$SERVER_CPUS" nproc)}
+  on_server=(taskset -c "$SERVER_CPUS")
+  [ -n "${NGINX_WORKERS:-}" ] || workers=$(taskset -c "$SERVER_CPUS" nproc)
   echo "== servers on CPU(s) $SERVER_CPUS, the viewers and the origin on CPU(s) $CLIENT_CPUS"
 fi
 work_dir viewers
